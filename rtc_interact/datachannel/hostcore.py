@@ -1,0 +1,111 @@
+"""Host side of one viewer's event channel, sans-IO.
+
+``HostSessionCore.receive`` takes the raw bytes of one data-channel message and the current time and
+returns what to reply, what to broadcast and which events the application should see. It never
+raises for bad input: a bad message becomes an ``error`` reply, a counter and an event.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from dataclasses import dataclass, field
+
+from ..errors import ErrorCode, RemoteProtocolError
+from ..events import CommentReceived, HostEvent, MessageRejected, TapReceived
+from .codec import decode_upstream
+from .messages import Ack, Comment, CommentPosted, Downstream, ErrorReply, Ping, Pong, Tap
+from .ratelimit import RateLimit, TokenBucket
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Per-viewer rate limits."""
+
+    taps: RateLimit = RateLimit(30.0, 60)
+    """Taps per second and burst."""
+    comments: RateLimit = RateLimit(2.0, 5)
+    """Comments per second and burst."""
+    pings: RateLimit = RateLimit(20.0, 40)
+    """Pings per second and burst."""
+
+
+class Sequencer:
+    """Host-wide numbering of accepted taps and comments."""
+
+    def __init__(self) -> None:
+        self._taps = itertools.count(1)
+        self._comments = itertools.count(1)
+
+    def next_tap(self) -> int:
+        """Number for the next accepted tap."""
+        return next(self._taps)
+
+    def next_comment(self) -> int:
+        """Number for the next accepted comment."""
+        return next(self._comments)
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What the adapter must do after one received message."""
+
+    replies: list[Downstream] = field(default_factory=list)
+    """Messages for this viewer."""
+    broadcasts: list[Downstream] = field(default_factory=list)
+    """Messages for every viewer."""
+    events: list[HostEvent] = field(default_factory=list)
+    """Events for the host application."""
+
+
+class HostSessionCore:
+    """Protocol state of one viewer, as the host sees it."""
+
+    def __init__(
+        self, viewer_id: str, identity: str, limits: Limits, sequencer: Sequencer, now: float
+    ) -> None:
+        self.viewer_id = viewer_id
+        self.identity = identity
+        self._seq = sequencer
+        self._buckets = {
+            Tap: TokenBucket(limits.taps, now),
+            Comment: TokenBucket(limits.comments, now),
+            Ping: TokenBucket(limits.pings, now),
+        }
+        self.received: Counter[str] = Counter()
+        """Accepted messages by type."""
+        self.errors: Counter[ErrorCode] = Counter()
+        """Refused messages by error code."""
+
+    def receive(self, data: bytes | str, now: float, wall_ms: int) -> Outcome:
+        """Handle one message; ``now`` is monotonic seconds, ``wall_ms`` Unix milliseconds."""
+        out = Outcome()
+        try:
+            message = decode_upstream(data)
+        except RemoteProtocolError as exc:
+            return self._refuse(out, exc.code, exc.reason, exc.ref_id)
+        if not self._buckets[type(message)].allow(now):
+            reason = f"too many {message.TYPE} messages; slow down"
+            return self._refuse(out, ErrorCode.RATE_LIMITED, reason, message.id)
+        self.received[message.TYPE] += 1
+        if isinstance(message, Tap):
+            n = self._seq.next_tap()
+            out.replies.append(Ack(id=message.id, n=n, hts=wall_ms))
+            out.events.append(TapReceived(self.viewer_id, self.identity, message.id,
+                                          message.target, n, wall_ms))
+        elif isinstance(message, Comment):
+            n = self._seq.next_comment()
+            out.replies.append(Ack(id=message.id, n=n, hts=wall_ms))
+            out.broadcasts.append(CommentPosted(n=n, author=self.identity, text=message.text,
+                                                hts=wall_ms))
+            out.events.append(CommentReceived(self.viewer_id, self.identity, message.text, n,
+                                              wall_ms))
+        else:
+            out.replies.append(Pong(id=message.id, ts=message.ts, hts=wall_ms))
+        return out
+
+    def _refuse(self, out: Outcome, code: ErrorCode, reason: str, ref: int | None) -> Outcome:
+        self.errors[code] += 1
+        out.replies.append(ErrorReply(code=int(code), reason=reason, ref=ref))
+        out.events.append(MessageRejected(self.viewer_id, int(code), reason))
+        return out

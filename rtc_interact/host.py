@@ -1,0 +1,316 @@
+"""The host: streams video to many viewers and exchanges events with them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from types import TracebackType
+
+from aiohttp import web
+from aiortc import MediaStreamTrack, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
+from aiortc.contrib.media import MediaRelay
+from aiortc.sdp import candidate_from_sdp
+
+from ._queue import DropOldestQueue
+from .config import HostConfig
+from .datachannel.codec import encode
+from .datachannel.hostcore import HostSessionCore, Sequencer
+from .datachannel.messages import Announcement, Downstream, Welcome
+from .errors import ClosedError, ErrorCode, RtcInteractError
+from .events import HostEvent, ViewerJoined, ViewerLeft
+from .media.sources import TestPatternTrack
+from .tokens import Claims, Role, mint
+from .transport.peer import (
+    choose_ice_addresses,
+    new_peer_connection,
+    open_event_channel,
+    set_local,
+)
+from .transport.signaling import SessionRefused, TrickleCandidate, add_whep_routes
+
+log = logging.getLogger(__name__)
+
+
+def _wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class ViewerStats:
+    """One viewer as the host sees it."""
+
+    viewer_id: str
+    """Session id."""
+    identity: str
+    """Identity from the token."""
+    connected_s: float
+    """Seconds since the offer was accepted."""
+    taps: int
+    """Taps accepted."""
+    comments: int
+    """Comments accepted."""
+    rejected: int
+    """Messages refused (all codes, rate limiting included)."""
+    rate_limited: int
+    """Messages refused for rate limiting."""
+    bytes_sent: int
+    """RTP bytes sent to this viewer."""
+    kbps: float
+    """Send rate since the previous ``stats()`` call."""
+
+
+@dataclass(frozen=True, slots=True)
+class HostStats:
+    """Host-wide counters and every viewer's stats."""
+
+    viewers: tuple[ViewerStats, ...]
+    """Connected viewers."""
+    taps: int
+    """Taps accepted since start."""
+    comments: int
+    """Comments accepted since start."""
+    rejected: int
+    """Messages refused since start."""
+    events_dropped: int
+    """Events dropped because ``events()`` was not drained."""
+    uptime_s: float
+    """Seconds since ``start()``."""
+
+
+class _Session:
+    """Everything the host holds for one viewer."""
+
+    def __init__(self, core: HostSessionCore, pc: RTCPeerConnection, channel: RTCDataChannel,
+                 claims: Claims, started: float) -> None:
+        self.core, self.pc, self.channel, self.claims = core, pc, channel, claims
+        self.started = started
+        self.track: MediaStreamTrack | None = None
+        self.joined = False
+        self.sample = (started, 0)
+
+    def send(self, data: bytes) -> bool:
+        if self.channel.readyState != "open":
+            return False
+        self.channel.send(data)
+        return True
+
+
+class Host:
+    """Serves signaling, video and the event channel; use as ``async with Host(config) as host``."""
+
+    def __init__(self, config: HostConfig, source: MediaStreamTrack | None = None) -> None:
+        self.config = config
+        video = config.video
+        self._source = source or TestPatternTrack(video.width, video.height, video.fps)
+        self._relay = MediaRelay()
+        self._sessions: dict[str, _Session] = {}
+        self._sequencer = Sequencer()
+        self._events: DropOldestQueue[HostEvent] = DropOldestQueue(config.events_buffer)
+        self._ice = choose_ice_addresses(config.advanced.ice_addresses, config.bind)
+        self._runner: web.AppRunner | None = None
+        self._port = config.port
+        self._started = 0.0
+        self._totals = {"taps": 0, "comments": 0, "rejected": 0}
+        self._closed = False
+
+    async def __aenter__(self) -> Host:
+        await self.start()
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.aclose()
+
+    async def start(self) -> None:
+        """Start the HTTP signaling server."""
+        app = web.Application(client_max_size=128 * 1024)
+        add_whep_routes(app, self, self.config.secret, self.config.path)
+        app.router.add_get("/health", self._health)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.config.bind, self.config.port)
+        try:
+            await site.start()
+        except OSError as exc:
+            await self._runner.cleanup()
+            raise RtcInteractError(
+                f"cannot listen on {self.config.bind}:{self.config.port}: {exc.strerror}"
+            ) from None
+        self._port = self._runner.addresses[0][1]
+        self._started = time.monotonic()
+        log.info("host listening on %s", self.url)
+
+    @property
+    def url(self) -> str:
+        """The WHEP endpoint viewers POST their offers to."""
+        host = "127.0.0.1" if self.config.bind in ("0.0.0.0", "") else self.config.bind
+        return f"http://{host}:{self._port}{self.config.path}"
+
+    def mint_token(self, identity: str, ttl_s: float = 3600.0, region: str = "") -> str:
+        """A viewer token signed with this host's secret."""
+        return mint(self.config.secret, identity, Role.VIEWER, ttl_s, region)
+
+    async def events(self) -> AsyncIterator[HostEvent]:
+        """Viewer events in arrival order, until the host closes."""
+        async for event in self._events:
+            yield event
+
+    async def broadcast(self, message: Announcement) -> int:
+        """Send ``message`` to every viewer whose channel is open; returns how many it reached."""
+        return self._fan_out(replace(message, hts=_wall_ms()))
+
+    async def send(self, viewer_id: str, message: Announcement) -> None:
+        """Send ``message`` to one viewer."""
+        session = self._sessions.get(viewer_id)
+        if session is None or not session.send(encode(replace(message, hts=_wall_ms()))):
+            raise ClosedError(f"viewer {viewer_id!r} is not connected")
+
+    def _fan_out(self, message: Downstream) -> int:
+        data = encode(message)
+        return sum(session.send(data) for session in list(self._sessions.values()))
+
+    # ------------------------------------------------------------ SessionHandler (signaling)
+
+    async def open_session(self, offer_sdp: str, claims: Claims) -> tuple[str, str]:
+        """Accept a viewer's offer: build its peer connection and return the answer."""
+        if self._closed:
+            raise SessionRefused(503, "host is shutting down")
+        if len(self._sessions) >= self.config.max_viewers:
+            raise SessionRefused(503, f"host is full ({self.config.max_viewers} viewers)")
+        viewer_id = secrets.token_hex(8)
+        pc = new_peer_connection()
+        channel = open_event_channel(pc)
+        now = time.monotonic()
+        core = HostSessionCore(viewer_id, claims.identity, self.config.limits, self._sequencer, now)
+        session = _Session(core, pc, channel, claims, now)
+        try:
+            await pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
+            if any(t.kind == "video" for t in pc.getTransceivers()):
+                session.track = self._relay.subscribe(self._source, buffered=False)
+                pc.addTrack(session.track)
+            answer = await set_local(pc, await pc.createAnswer(), self._ice)
+        except Exception as exc:  # aiortc raises ValueError, InternalError, ... for bad SDP
+            await pc.close()
+            raise SessionRefused(400, f"cannot use this offer: {exc}") from None
+        self._sessions[viewer_id] = session
+        self._wire(session)
+        return viewer_id, answer
+
+    async def add_candidates(self, session_id: str, candidates: list[TrickleCandidate]) -> bool:
+        """Apply trickled remote candidates (already-known ones are harmless)."""
+        session = self._sessions.get(session_id)
+        if session is None:
+            return False
+        for item in candidates:
+            if item.candidate is None:
+                continue
+            with contextlib.suppress(ValueError, IndexError):
+                candidate = candidate_from_sdp(item.candidate)
+                candidate.sdpMid = item.mid
+                candidate.sdpMLineIndex = None if item.mid else 0
+                await session.pc.addIceCandidate(candidate)
+        return True
+
+    async def close_session(self, session_id: str) -> bool:
+        """End a session at the viewer's request (DELETE)."""
+        session = self._sessions.get(session_id)
+        if session is None:
+            return False
+        await self._end(session, "deleted")
+        return True
+
+    # ------------------------------------------------------------ per-session wiring
+
+    def _wire(self, session: _Session) -> None:
+        def on_open() -> None:
+            session.joined = True
+            claims = session.claims
+            session.send(encode(Welcome(session.core.viewer_id, claims.identity, _wall_ms())))
+            self._events.put(ViewerJoined(session.core.viewer_id, claims.identity))
+
+        def on_message(data: bytes | str) -> None:
+            try:
+                self._on_message(session, data)
+            except Exception:  # never let one viewer's message take the host down
+                log.exception("viewer %s: message handling failed", session.core.viewer_id)
+                session.core.errors[ErrorCode.INTERNAL] += 1
+
+        async def on_state() -> None:
+            if session.pc.connectionState in ("failed", "closed"):
+                await self._end(session, session.pc.connectionState)
+
+        session.channel.on("open", on_open)
+        session.channel.on("message", on_message)
+        session.channel.on("close", lambda: asyncio.ensure_future(self._end(session, "closed")))
+        session.pc.on("connectionstatechange", on_state)
+
+    def _on_message(self, session: _Session, data: bytes | str) -> None:
+        outcome = session.core.receive(data, time.monotonic(), _wall_ms())
+        for reply in outcome.replies:
+            session.send(encode(reply))
+        for message in outcome.broadcasts:
+            self._fan_out(message)
+        for event in outcome.events:
+            self._events.put(event)
+
+    async def _end(self, session: _Session, reason: str) -> None:
+        viewer_id = session.core.viewer_id
+        if self._sessions.pop(viewer_id, None) is None:
+            return
+        core = session.core
+        self._totals["taps"] += core.received["tap"]
+        self._totals["comments"] += core.received["comment"]
+        self._totals["rejected"] += sum(core.errors.values())
+        if session.track is not None:
+            session.track.stop()
+        if session.joined:
+            self._events.put(ViewerLeft(viewer_id, session.claims.identity, reason))
+        await session.pc.close()
+
+    # ------------------------------------------------------------ stats and shutdown
+
+    async def stats(self) -> HostStats:
+        """Host-wide counters and per-viewer stats (reads aiortc's RTP statistics)."""
+        viewers = [await self._viewer_stats(s) for s in list(self._sessions.values())]
+        return HostStats(
+            viewers=tuple(viewers),
+            taps=self._totals["taps"] + sum(v.taps for v in viewers),
+            comments=self._totals["comments"] + sum(v.comments for v in viewers),
+            rejected=self._totals["rejected"] + sum(v.rejected for v in viewers),
+            events_dropped=self._events.dropped,
+            uptime_s=time.monotonic() - self._started,
+        )
+
+    async def _viewer_stats(self, session: _Session) -> ViewerStats:
+        report = await session.pc.getStats()
+        sent = sum(getattr(s, "bytesSent", 0) for s in report.values() if s.type == "outbound-rtp")
+        now = time.monotonic()
+        then, before = session.sample
+        session.sample = (now, sent)
+        core = session.core
+        return ViewerStats(
+            viewer_id=core.viewer_id, identity=core.identity, connected_s=now - session.started,
+            taps=core.received["tap"], comments=core.received["comment"],
+            rejected=sum(core.errors.values()), rate_limited=core.errors[ErrorCode.RATE_LIMITED],
+            bytes_sent=sent, kbps=(sent - before) * 8 / 1000 / max(now - then, 1e-3),
+        )
+
+    async def _health(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", "viewers": len(self._sessions)})
+
+    async def aclose(self) -> None:
+        """Close every session and the signaling server (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        for session in list(self._sessions.values()):
+            await self._end(session, "host-closed")
+        self._events.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        self._source.stop()

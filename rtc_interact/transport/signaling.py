@@ -1,0 +1,217 @@
+"""WHEP-style HTTP signaling (RFC 9725 semantics, for playback): server routes and a client.
+
+* ``POST {path}`` with ``Content-Type: application/sdp`` and ``Authorization: Bearer <token>``:
+  the body is the viewer's SDP offer; the answer is ``201 Created`` with the SDP answer and a
+  ``Location`` header naming the session resource.
+* ``PATCH {location}`` with ``application/trickle-ice-sdpfrag``: trickled candidates, ``204``.
+* ``DELETE {location}``: leave, ``200``.
+
+Errors are plain text with the right status: 400 bad SDP, 401 bad token (with
+``WWW-Authenticate: Bearer``), 404 unknown session, 415 wrong content type, 503 host full.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+from urllib.parse import urljoin
+
+import aiohttp
+from aiohttp import web
+
+from ..errors import AuthenticationError, SignalingError, TokenError
+from ..tokens import Claims, Role, verify
+
+SDP = "application/sdp"
+SDPFRAG = "application/trickle-ice-sdpfrag"
+MAX_SDP_BYTES = 64 * 1024
+
+
+class SessionRefused(Exception):
+    """Raised by a session handler to refuse an offer with an HTTP status and a message."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class TrickleCandidate:
+    """One line of a trickle-ice-sdpfrag body."""
+
+    mid: str | None
+    """The ``a=mid`` in force for this line, if any."""
+    candidate: str | None
+    """The candidate attribute value (after ``a=candidate:``); None for end-of-candidates."""
+
+
+class SessionHandler(Protocol):
+    """What the signaling routes need from the host."""
+
+    async def open_session(self, offer_sdp: str, claims: Claims) -> tuple[str, str]:
+        """Accept an offer; return (session id, answer SDP) or raise SessionRefused."""
+
+    async def add_candidates(self, session_id: str, candidates: list[TrickleCandidate]) -> bool:
+        """Apply trickled candidates; False if the session is unknown."""
+
+    async def close_session(self, session_id: str) -> bool:
+        """End a session; False if it is unknown."""
+
+
+def parse_sdpfrag(body: str) -> list[TrickleCandidate]:
+    """Candidates and end-of-candidates markers of an SDP fragment, in order."""
+    found: list[TrickleCandidate] = []
+    mid: str | None = None
+    for raw in body.splitlines():
+        line = raw.strip()
+        if line.startswith("a=mid:"):
+            mid = line[6:]
+        elif line.startswith("a=candidate:"):
+            found.append(TrickleCandidate(mid, line[12:]))
+        elif line == "a=end-of-candidates":
+            found.append(TrickleCandidate(mid, None))
+    return found
+
+
+def _text(status: int, message: str, **headers: str) -> web.Response:
+    return web.Response(status=status, text=message + "\n", headers=headers)
+
+
+def _claims(request: web.Request, secret: str) -> Claims:
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        raise TokenError("missing 'Authorization: Bearer <token>' header")
+    return verify(secret, header[7:].strip(), require=Role.VIEWER)
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def add_whep_routes(app: web.Application, handler: SessionHandler, secret: str,
+                    path: str = "/whep") -> None:
+    """Register POST {path}, PATCH and DELETE {path}/sessions/{id} on ``app``."""
+
+    def authed(inner: Callable[[web.Request, Claims], Awaitable[web.StreamResponse]]) -> Handler:
+        async def wrapper(request: web.Request) -> web.StreamResponse:
+            try:
+                claims = _claims(request, secret)
+            except TokenError as exc:
+                return _text(401, f"unauthorized: {exc}", **{"WWW-Authenticate": "Bearer"})
+            return await inner(request, claims)
+
+        return wrapper
+
+    async def post(request: web.Request, claims: Claims) -> web.StreamResponse:
+        if request.content_type != SDP:
+            return _text(415, f"expected Content-Type {SDP}, got {request.content_type!r}")
+        if (request.content_length or 0) > MAX_SDP_BYTES:
+            return _text(413, f"offer larger than {MAX_SDP_BYTES} bytes")
+        offer = await request.text()
+        if not offer.startswith("v=0"):
+            return _text(400, "body is not an SDP offer (must start with 'v=0')")
+        try:
+            session_id, answer = await handler.open_session(offer, claims)
+        except SessionRefused as exc:
+            return _text(exc.status, exc.message)
+        location = f"{path}/sessions/{session_id}"
+        return web.Response(status=201, text=answer, content_type=SDP,
+                            headers={"Location": location, "ETag": f'"{session_id}"'})
+
+    async def patch(request: web.Request, claims: Claims) -> web.StreamResponse:
+        if request.content_type != SDPFRAG:
+            return _text(415, f"expected Content-Type {SDPFRAG}, got {request.content_type!r}")
+        candidates = parse_sdpfrag(await request.text())
+        if not await handler.add_candidates(request.match_info["sid"], candidates):
+            return _text(404, "no such session")
+        return web.Response(status=204)
+
+    async def delete(request: web.Request, claims: Claims) -> web.StreamResponse:
+        if not await handler.close_session(request.match_info["sid"]):
+            return _text(404, "no such session")
+        return _text(200, "session closed")
+
+    app.router.add_post(path, authed(post))
+    app.router.add_patch(path + "/sessions/{sid}", authed(patch))
+    app.router.add_delete(path + "/sessions/{sid}", authed(delete))
+
+
+@dataclass(frozen=True, slots=True)
+class WhepAnswer:
+    """The host's reply to an offer."""
+
+    sdp: str
+    """The SDP answer."""
+    location: str
+    """Absolute URL of the session resource (for PATCH and DELETE)."""
+
+
+class WhepClient:
+    """Client side of the signaling, over one aiohttp session (kept alive between requests)."""
+
+    def __init__(self, url: str, token: str, timeout_s: float = 10.0) -> None:
+        self.url = url
+        self._auth = {"Authorization": f"Bearer {token}"}
+        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s))
+
+    async def offer(self, sdp: str) -> WhepAnswer:
+        """POST the offer; raise AuthenticationError on 401 and SignalingError otherwise."""
+        headers = {**self._auth, "Content-Type": SDP}
+        async with self._request("POST", self.url, sdp, headers) as response:
+            body = await response.text()
+            if response.status != 201:
+                raise _http_error(response.status, body, self.url)
+            location = response.headers.get("Location")
+            if not location:
+                raise SignalingError("201 answer without a Location header", 201)
+            return WhepAnswer(body, urljoin(self.url, location))
+
+    async def trickle(self, location: str, fragment: str) -> None:
+        """PATCH trickled candidates to the session."""
+        headers = {**self._auth, "Content-Type": SDPFRAG}
+        async with self._request("PATCH", location, fragment, headers) as response:
+            if response.status != 204:
+                raise _http_error(response.status, await response.text(), location)
+
+    async def leave(self, location: str) -> None:
+        """DELETE the session (a 404 is fine: it is gone already)."""
+        async with self._request("DELETE", location, None, self._auth) as response:
+            if response.status not in (200, 204, 404):
+                raise _http_error(response.status, await response.text(), location)
+
+    def _request(self, method: str, url: str, body: str | None,
+                 headers: dict[str, str]) -> _Request:
+        return _Request(self._http, method, url, body, headers)
+
+    async def aclose(self) -> None:
+        """Close the HTTP connection pool (idempotent)."""
+        await self._http.close()
+
+
+class _Request:
+    """``async with`` around one request that turns connection failures into SignalingError."""
+
+    def __init__(self, http: aiohttp.ClientSession, method: str, url: str, body: str | None,
+                 headers: dict[str, str]) -> None:
+        self._args = (http, method, url, body, headers)
+        self._response: aiohttp.ClientResponse | None = None
+
+    async def __aenter__(self) -> aiohttp.ClientResponse:
+        http, method, url, body, headers = self._args
+        try:
+            self._response = await http.request(method, url, data=body, headers=headers)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise SignalingError(f"cannot reach {url}: {exc or type(exc).__name__}") from None
+        return self._response
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._response is not None:
+            self._response.release()
+
+
+def _http_error(status: int, body: str, url: str) -> SignalingError:
+    message = f"{url} answered {status}: {body.strip() or 'no reason given'}"
+    if status == 401:
+        return AuthenticationError(message, status)
+    return SignalingError(message, status)

@@ -1,0 +1,338 @@
+"""The viewer: connects to a host, receives video and events, taps and comments."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from types import TracebackType
+from urllib.parse import urlsplit
+
+import av
+import numpy as np
+from aiortc import MediaStreamTrack, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError
+
+from ._queue import DropOldestQueue
+from .config import ViewerConfig
+from .datachannel.codec import decode_downstream, encode
+from .datachannel.messages import (
+    Ack,
+    Comment,
+    Downstream,
+    ErrorReply,
+    Ping,
+    Pong,
+    Tap,
+    Upstream,
+    Welcome,
+)
+from .errors import (
+    ClosedError,
+    ConnectTimeout,
+    ErrorCode,
+    RateLimited,
+    RemoteProtocolError,
+    RequestRejected,
+    RequestTimeout,
+)
+from .media.stamp import FrameStamp, read_stamp
+from .stats import Percentiles
+from .transport.peer import choose_ice_addresses, new_peer_connection, open_event_channel, set_local
+from .transport.signaling import WhepClient
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectTimings:
+    """Milliseconds from the start of ``connect()`` until each stage finished (None: not yet)."""
+
+    signaling: float | None = None
+    """Offer created, POSTed, and the answer received."""
+    ice: float | None = None
+    """ICE connectivity established."""
+    dtls: float | None = None
+    """DTLS handshake done (peer connection 'connected')."""
+    channel_open: float | None = None
+    """Event channel open (SCTP association up)."""
+    first_frame: float | None = None
+    """First video frame decoded."""
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """The host's acknowledgement of a tap or comment."""
+
+    id: int
+    """Our message id."""
+    n: int
+    """Host-wide sequence number of the tap (or comment)."""
+    host_ms: int
+    """Host clock (Unix ms) when accepted."""
+    rtt_ms: float
+    """Send-to-acknowledgement time measured by this viewer."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedFrame:
+    """A decoded video frame."""
+
+    frame: av.VideoFrame
+    """The decoded frame (PyAV)."""
+    received_ms: int
+    """Viewer wall clock (Unix ms) when decoded."""
+    stamp: FrameStamp | None
+    """The host's burned-in stamp, when the source is the test pattern."""
+
+    def to_ndarray(self) -> np.ndarray:  # type: ignore[type-arg]
+        """The frame as an RGB array (height x width x 3)."""
+        return self.frame.to_ndarray(format="rgb24")
+
+
+@dataclass(frozen=True, slots=True)
+class ViewerStats:
+    """What this viewer measured so far."""
+
+    frames: int
+    """Frames decoded."""
+    fps: float
+    """Frames per second since the first frame."""
+    frames_dropped: int
+    """Frames dropped from the ``frames()`` buffer because the app read too slowly."""
+    g2g_ms: Percentiles | None
+    """Glass-to-glass latency from burned-in stamps (host and viewer clocks must agree)."""
+    taps_sent: int
+    """Taps sent."""
+    taps_acked: int
+    """Taps acknowledged."""
+    tap_rtt_ms: Percentiles | None
+    """Tap-to-acknowledgement round trips."""
+    bad_messages: int
+    """Messages from the host that failed validation (dropped)."""
+
+
+def _luma(frame: av.VideoFrame) -> np.ndarray:  # type: ignore[type-arg]
+    plane = frame.planes[0]
+    rows = np.frombuffer(plane, dtype=np.uint8).reshape(frame.height, plane.line_size)
+    return rows[:, : frame.width]
+
+
+class Viewer:
+    """A connection to a host; ``async with Viewer.connect(url, token=...) as viewer``."""
+
+    def __init__(self, url: str, token: str, config: ViewerConfig | None = None) -> None:
+        self.url, self.config = url, config or ViewerConfig()
+        self._http = WhepClient(url, token, self.config.request_timeout_s)
+        self._pc = new_peer_connection()
+        self._channel = open_event_channel(self._pc)
+        self._ids = itertools.count(1)
+        self._pending: dict[int, tuple[float, asyncio.Future[Downstream]]] = {}
+        self._frames: DropOldestQueue[ReceivedFrame] = DropOldestQueue(self.config.frame_buffer)
+        self._events: DropOldestQueue[Downstream] = DropOldestQueue(self.config.events_buffer)
+        self._marks: dict[str, float] = {}
+        self._t0 = 0.0
+        self._opened: asyncio.Future[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._location: str | None = None
+        self._frame_times: list[float] = []
+        self._g2g: list[float] = []
+        self._tap_rtts: list[float] = []
+        self._taps_sent = 0
+        self._bad = 0
+        self._closed = False
+        self.welcome: Welcome | None = None
+
+    @classmethod
+    def connect(cls, url: str, *, token: str, config: ViewerConfig | None = None) -> Viewer:
+        """A viewer that connects on ``async with``."""
+        return cls(url, token, config)
+
+    async def __aenter__(self) -> Viewer:
+        try:
+            await self.open()
+        except BaseException:
+            await self.aclose()
+            raise
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.aclose()
+
+    def _mark(self, stage: str) -> None:
+        self._marks.setdefault(stage, (time.perf_counter() - self._t0) * 1000)
+
+    async def open(self) -> None:
+        """Signal, connect and wait until the event channel is open."""
+        self._t0 = time.perf_counter()
+        loop = asyncio.get_running_loop()
+        self._opened = loop.create_future()
+        self._wire()
+        if self.config.receive_video:
+            self._pc.addTransceiver("video", direction="recvonly")
+        ice = choose_ice_addresses(self.config.advanced.ice_addresses,
+                                   urlsplit(self.url).hostname or "")
+        try:
+            async with asyncio.timeout(self.config.connect_timeout_s):
+                offer = await set_local(self._pc, await self._pc.createOffer(), ice)
+                answer = await self._http.offer(offer)
+                self._location = answer.location
+                self._mark("signaling")
+                await self._pc.setRemoteDescription(RTCSessionDescription(answer.sdp, "answer"))
+                await self._opened
+        except TimeoutError:
+            raise ConnectTimeout(
+                f"not connected to {self.url} within {self.config.connect_timeout_s} s "
+                f"(stages done: {sorted(self._marks) or 'none'})"
+            ) from None
+
+    def _wire(self) -> None:
+        pc, channel = self._pc, self._channel
+
+        def on_ice() -> None:
+            if pc.iceConnectionState == "completed":
+                self._mark("ice")
+
+        def on_state() -> None:
+            if pc.connectionState == "connected":
+                self._mark("dtls")
+            elif pc.connectionState in ("failed", "closed"):
+                self._fail_all(ClosedError(f"connection {pc.connectionState}"))
+
+        def on_open() -> None:
+            self._mark("channel_open")
+            if self._opened is not None and not self._opened.done():
+                self._opened.set_result(None)
+
+        def on_track(track: MediaStreamTrack) -> None:
+            if track.kind == "video":
+                self._tasks.append(asyncio.ensure_future(self._pump(track)))
+
+        pc.on("iceconnectionstatechange", on_ice)
+        pc.on("connectionstatechange", on_state)
+        pc.on("track", on_track)
+        channel.on("open", on_open)
+        channel.on("message", self._on_message)
+        channel.on("close", lambda: self._fail_all(ClosedError("event channel closed")))
+
+    async def _pump(self, track: MediaStreamTrack) -> None:
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                self._frames.close()
+                return
+            self._mark("first_frame")
+            now_ms = time.time_ns() // 1_000_000
+            stamp = read_stamp(_luma(frame)) if frame.format.name == "yuv420p" else None
+            if stamp is not None:
+                self._g2g.append(now_ms - stamp.capture_ms)
+            self._frame_times.append(time.perf_counter())
+            self._frames.put(ReceivedFrame(frame, now_ms, stamp))
+
+    def _on_message(self, data: bytes | str) -> None:
+        try:
+            message = decode_downstream(data)
+        except RemoteProtocolError as exc:
+            self._bad += 1
+            log.warning("dropped a bad message from the host: %s", exc)
+            return
+        if isinstance(message, Welcome):
+            self.welcome = message
+        ref = message.ref if isinstance(message, ErrorReply) else (
+            message.id if isinstance(message, Ack | Pong) else None)
+        waiting = self._pending.pop(ref, None) if ref is not None else None
+        if waiting is not None and not waiting[1].done():
+            waiting[1].set_result(message)
+        else:
+            self._events.put(message)
+
+    def _fail_all(self, error: Exception) -> None:
+        for _, future in self._pending.values():
+            if not future.done():
+                future.set_exception(error)
+        self._pending.clear()
+        self._events.close()
+
+    async def _request(self, message: Upstream) -> tuple[Downstream, float]:
+        if self._closed or self._channel.readyState != "open":
+            raise ClosedError("viewer is not connected")
+        future: asyncio.Future[Downstream] = asyncio.get_running_loop().create_future()
+        sent = time.perf_counter()
+        self._pending[message.id] = (sent, future)
+        self._channel.send(encode(message))
+        try:
+            async with asyncio.timeout(self.config.request_timeout_s):
+                reply = await future
+        except TimeoutError:
+            self._pending.pop(message.id, None)
+            raise RequestTimeout(f"no answer to {message.TYPE} {message.id} within "
+                                 f"{self.config.request_timeout_s} s") from None
+        if isinstance(reply, ErrorReply):
+            kind = RateLimited if reply.code == ErrorCode.RATE_LIMITED else RequestRejected
+            raise kind(ErrorCode(reply.code), reply.reason)
+        return reply, (time.perf_counter() - sent) * 1000
+
+    async def tap(self, target: str = "") -> Receipt:
+        """Tap; resolves with the host's receipt (raises RateLimited, RequestTimeout, ...)."""
+        self._taps_sent += 1
+        reply, rtt = await self._request(Tap(id=next(self._ids), target=target))
+        assert isinstance(reply, Ack)
+        self._tap_rtts.append(rtt)
+        return Receipt(reply.id, reply.n, reply.hts, rtt)
+
+    async def comment(self, text: str) -> Receipt:
+        """Post a comment; every viewer (this one too) receives it as a CommentPosted event."""
+        reply, rtt = await self._request(Comment(id=next(self._ids), text=text))
+        assert isinstance(reply, Ack)
+        return Receipt(reply.id, reply.n, reply.hts, rtt)
+
+    async def ping(self) -> float:
+        """Round-trip time to the host over the event channel, in milliseconds."""
+        _, rtt = await self._request(Ping(id=next(self._ids), ts=time.time_ns() // 1_000_000))
+        return rtt
+
+    async def frames(self) -> AsyncIterator[ReceivedFrame]:
+        """Decoded frames; if the app reads slowly the oldest are dropped."""
+        async for frame in self._frames:
+            yield frame
+
+    async def events(self) -> AsyncIterator[Downstream]:
+        """Messages from the host that answer no request of ours (comments, announcements)."""
+        async for event in self._events:
+            yield event
+
+    def connect_timings(self) -> ConnectTimings:
+        """Per-stage connect times, in ms from the start of ``connect()``."""
+        return ConnectTimings(**self._marks)
+
+    def stats(self) -> ViewerStats:
+        """Frames, latency and tap statistics so far."""
+        times = self._frame_times
+        span = times[-1] - times[0] if len(times) > 1 else 0.0
+        return ViewerStats(
+            frames=len(times), fps=(len(times) - 1) / span if span > 0 else 0.0,
+            frames_dropped=self._frames.dropped, g2g_ms=Percentiles.of(self._g2g),
+            taps_sent=self._taps_sent, taps_acked=len(self._tap_rtts),
+            tap_rtt_ms=Percentiles.of(self._tap_rtts), bad_messages=self._bad,
+        )
+
+    async def aclose(self) -> None:
+        """Leave (DELETE), close the peer connection and stop background tasks (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._location is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._http.leave(self._location), 2.0)
+        await self._http.aclose()
+        await self._pc.close()
+        for task in self._tasks:
+            task.cancel()
+        self._fail_all(ClosedError("viewer closed"))
+        self._frames.close()
