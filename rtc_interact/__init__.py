@@ -28,7 +28,7 @@ from .host import Host, HostStats
 from .media.sources import NumpyTrack, TestPatternTrack, file_track
 from .media.stamp import FrameStamp
 from .tokens import Role, mint, new_secret
-from .viewer import ConnectTimings, ReceivedFrame, Receipt, Viewer, ViewerStats
+from .viewer import ConnectTimings, Receipt, ReceivedFrame, Viewer, ViewerStats
 
 __version__ = "0.1.0"
 

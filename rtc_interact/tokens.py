@@ -65,7 +65,7 @@ def mint(secret: str, identity: str, role: Role = Role.VIEWER, ttl_s: float = 36
 
 
 def verify(secret: str, token: str, require: Role | None = None) -> Claims:
-    """Check signature, issuer, expiry and (optionally) role; raise TokenError saying what failed."""
+    """Check signature, issuer, expiry and (optionally) role; TokenError says what failed."""
     try:
         payload = jwt.decode(token, secret, algorithms=["HS256"], issuer=ISSUER,
                              options={"require": ["exp", "sub", "iss"]})

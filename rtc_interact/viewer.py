@@ -40,7 +40,7 @@ from .errors import (
     RequestRejected,
     RequestTimeout,
 )
-from .media.stamp import FrameStamp, read_stamp
+from .media.stamp import FrameStamp, Plane, read_stamp
 from .stats import Percentiles
 from .transport.peer import choose_ice_addresses, new_peer_connection, open_event_channel, set_local
 from .transport.signaling import WhepClient
@@ -89,9 +89,11 @@ class ReceivedFrame:
     stamp: FrameStamp | None
     """The host's burned-in stamp, when the source is the test pattern."""
 
-    def to_ndarray(self) -> np.ndarray:  # type: ignore[type-arg]
+    def to_ndarray(self) -> Plane:
         """The frame as an RGB array (height x width x 3)."""
-        return self.frame.to_ndarray(format="rgb24")
+        rgb = self.frame.to_ndarray(format="rgb24")
+        assert rgb.dtype == np.uint8
+        return rgb  # type: ignore[return-value]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,10 +118,11 @@ class ViewerStats:
     """Messages from the host that failed validation (dropped)."""
 
 
-def _luma(frame: av.VideoFrame) -> np.ndarray:  # type: ignore[type-arg]
+def _luma(frame: av.VideoFrame) -> Plane:
     plane = frame.planes[0]
-    rows = np.frombuffer(plane, dtype=np.uint8).reshape(frame.height, plane.line_size)
-    return rows[:, : frame.width]
+    rows = np.frombuffer(memoryview(plane), dtype=np.uint8).reshape(frame.height, plane.line_size)
+    luma: Plane = rows[:, : frame.width]
+    return luma
 
 
 class Viewer:
@@ -137,6 +140,7 @@ class Viewer:
         self._marks: dict[str, float] = {}
         self._t0 = 0.0
         self._opened: asyncio.Future[None] | None = None
+        self._welcomed: asyncio.Future[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._location: str | None = None
         self._frame_times: list[float] = []
@@ -168,10 +172,11 @@ class Viewer:
         self._marks.setdefault(stage, (time.perf_counter() - self._t0) * 1000)
 
     async def open(self) -> None:
-        """Signal, connect and wait until the event channel is open."""
+        """Signal, connect, and wait until the event channel is open and the host said welcome."""
         self._t0 = time.perf_counter()
         loop = asyncio.get_running_loop()
         self._opened = loop.create_future()
+        self._welcomed = loop.create_future()
         self._wire()
         if self.config.receive_video:
             self._pc.addTransceiver("video", direction="recvonly")
@@ -185,6 +190,7 @@ class Viewer:
                 self._mark("signaling")
                 await self._pc.setRemoteDescription(RTCSessionDescription(answer.sdp, "answer"))
                 await self._opened
+                await self._welcomed
         except TimeoutError:
             raise ConnectTimeout(
                 f"not connected to {self.url} within {self.config.connect_timeout_s} s "
@@ -227,6 +233,8 @@ class Viewer:
             except MediaStreamError:
                 self._frames.close()
                 return
+            if not isinstance(frame, av.VideoFrame):
+                continue
             self._mark("first_frame")
             now_ms = time.time_ns() // 1_000_000
             stamp = read_stamp(_luma(frame)) if frame.format.name == "yuv420p" else None
@@ -244,6 +252,9 @@ class Viewer:
             return
         if isinstance(message, Welcome):
             self.welcome = message
+            if self._welcomed is not None and not self._welcomed.done():
+                self._welcomed.set_result(None)
+            return
         ref = message.ref if isinstance(message, ErrorReply) else (
             message.id if isinstance(message, Ack | Pong) else None)
         waiting = self._pending.pop(ref, None) if ref is not None else None
@@ -303,7 +314,10 @@ class Viewer:
             yield frame
 
     async def events(self) -> AsyncIterator[Downstream]:
-        """Messages from the host that answer no request of ours (comments, announcements)."""
+        """Host messages that answer no request of ours: comments, announcements, stray errors.
+
+        (The welcome message is kept in ``viewer.welcome`` instead.)
+        """
         async for event in self._events:
             yield event
 

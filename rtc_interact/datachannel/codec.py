@@ -26,13 +26,6 @@ from .messages import (
 )
 
 M = TypeVar("M", bound=Message)
-_UNPACK_LIMITS = {
-    "max_str_len": MAX_MESSAGE_BYTES,
-    "max_bin_len": 0,
-    "max_array_len": 0,
-    "max_map_len": 32,
-    "max_ext_len": 0,
-}
 
 
 def encode(message: Message) -> bytes:
@@ -80,7 +73,7 @@ def _decode(data: bytes | str, types: Mapping[str, type[M]]) -> M:
     if cls is None:
         raise RemoteProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown message type {kind!r}", ref_id)
     values: dict[str, Any] = {}
-    for spec, field in zip(cls.FIELDS, dataclasses.fields(cls), strict=True):  # type: ignore[arg-type]
+    for spec, field in zip(cls.FIELDS, dataclasses.fields(cls), strict=True):
         if spec.key not in body:
             if spec.required:
                 raise RemoteProtocolError(
@@ -102,9 +95,13 @@ def _unpack(data: bytes | str) -> dict[str, Any]:
             ErrorCode.TOO_LARGE, f"{len(data)} bytes > {MAX_MESSAGE_BYTES}"
         )
     try:
-        body = msgpack.unpackb(bytes(data), raw=False, strict_map_key=True, **_UNPACK_LIMITS)
+        body = msgpack.unpackb(
+            bytes(data), raw=False, strict_map_key=True, max_str_len=MAX_MESSAGE_BYTES,
+            max_bin_len=0, max_array_len=0, max_map_len=32, max_ext_len=0,
+        )
     except Exception as exc:  # msgpack raises many types (ValueError, ExtraData, ...)
-        raise RemoteProtocolError(ErrorCode.MALFORMED, f"not msgpack: {type(exc).__name__}") from None
+        reason = f"not msgpack: {type(exc).__name__}"
+        raise RemoteProtocolError(ErrorCode.MALFORMED, reason) from None
     if not isinstance(body, dict):
         raise RemoteProtocolError(ErrorCode.MALFORMED, "top level must be a map")
     return body

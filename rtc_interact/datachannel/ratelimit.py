@@ -19,7 +19,8 @@ class RateLimit:
     def __post_init__(self) -> None:
         if self.per_second <= 0 or self.burst < 1:
             raise ConfigurationError(
-                f"rate limit needs per_second > 0 and burst >= 1, got {self.per_second}/{self.burst}"
+                "rate limit needs per_second > 0 and burst >= 1, "
+                f"got {self.per_second}/{self.burst}"
             )
 
 
@@ -35,7 +36,8 @@ class TokenBucket:
         """Take one token if there is one; ``now`` is in seconds on any monotonic clock."""
         elapsed = max(0.0, now - self._stamp)
         self._stamp = now
-        self._tokens = min(float(self._limit.burst), self._tokens + elapsed * self._limit.per_second)
+        refill = elapsed * self._limit.per_second
+        self._tokens = min(float(self._limit.burst), self._tokens + refill)
         if self._tokens >= 1.0:
             self._tokens -= 1.0
             return True

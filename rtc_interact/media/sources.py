@@ -7,6 +7,7 @@ to every viewer.
 from __future__ import annotations
 
 import asyncio
+import fractions
 import time
 from collections import deque
 
@@ -21,14 +22,16 @@ from .stamp import FrameStamp, Plane, burn_stamp
 
 
 def _check_size(width: int, height: int, fps: float) -> None:
-    if width < 160 or height < 96 or width % 2 or height % 2:
-        raise ConfigurationError(f"frame size {width}x{height} must be even and at least 160x96")
+    if width < 176 or height < 96 or width % 2 or height % 2:
+        raise ConfigurationError(f"frame size {width}x{height} must be even and at least 176x96")
     if not 1 <= fps <= 120:
         raise ConfigurationError(f"fps must be between 1 and 120, got {fps}")
 
 
 class TestPatternTrack(VideoStreamTrack):
     """A moving pattern with the frame number and capture time burned into every frame."""
+
+    __test__ = False  # not a pytest class, despite the name
 
     def __init__(self, width: int = 640, height: int = 360, fps: float = 30.0) -> None:
         super().__init__()
@@ -46,7 +49,8 @@ class TestPatternTrack(VideoStreamTrack):
         luma = np.roll(self._background, shift, axis=1)
         bar = (frame_no * 4) % self.height
         luma[bar : bar + 12, :] = 235
-        return luma
+        result: Plane = luma
+        return result
 
     async def recv(self) -> av.VideoFrame:
         """Next frame, paced at ``fps``."""
@@ -59,7 +63,7 @@ class TestPatternTrack(VideoStreamTrack):
         frame.pts, frame.time_base = pts, time_base
         return frame
 
-    async def next_timestamp_at(self, fps: float) -> tuple[int, object]:
+    async def next_timestamp_at(self, fps: float) -> tuple[int, fractions.Fraction]:
         """aiortc's pacing (``next_timestamp``) at our frame rate instead of its fixed 30 fps."""
         start = getattr(self, "_start", None)
         if start is None:
@@ -85,7 +89,7 @@ class NumpyTrack(TestPatternTrack):
         self._pending: deque[av.VideoFrame] = deque(maxlen=1)
         self._last: av.VideoFrame | None = None
 
-    def push(self, rgb: np.ndarray) -> None:  # type: ignore[type-arg]
+    def push(self, rgb: Plane) -> None:
         """Queue an RGB frame of the configured size."""
         if rgb.shape != (self.height, self.width, 3) or rgb.dtype != np.uint8:
             raise ConfigurationError(

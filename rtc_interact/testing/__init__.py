@@ -1,0 +1,1 @@
+"""Helpers for tests of rtc-interact and of applications built on it."""

@@ -5,13 +5,13 @@ aiortc is pinned to 1.16 (aioice 0.13). Everything here relies on internals of t
 
 What is changed, and why:
 
-* **Host candidate addresses.** ``aioice.ice.get_host_addresses`` lists every interface address
-  except 127.0.0.1, so two peers on one machine cannot meet on loopback, and a host bound to
-  127.0.0.1 would advertise other interfaces. We wrap that function: inside
-  ``with ice_host_addresses(("127.0.0.1",)):`` gathering offers exactly the listed addresses; outside
-  it, aioice's own choice stands. The choice travels in a ``ContextVar``, so concurrent peers with
-  different settings do not interfere (aiortc gathers inside ``setLocalDescription``, in the
-  caller's task).
+* **Host candidate addresses.** ``aioice.ice.get_host_addresses`` lists every interface
+  address except 127.0.0.1, so two peers on one machine cannot meet on loopback, and a host
+  bound to 127.0.0.1 would advertise other interfaces. We wrap that function: inside
+  ``with ice_host_addresses(("127.0.0.1",)):`` gathering offers exactly the listed
+  addresses; outside it, aioice's own choice stands. The choice travels in a ``ContextVar``,
+  so concurrent peers with different settings do not interfere (aiortc gathers inside
+  ``setLocalDescription``, in the caller's task).
 """
 
 from __future__ import annotations

@@ -28,7 +28,9 @@ def open_event_channel(pc: RTCPeerConnection) -> RTCDataChannel:
     )
 
 
-def choose_ice_addresses(configured: tuple[str, ...] | None, peer_host: str) -> tuple[str, ...] | None:
+def choose_ice_addresses(
+    configured: tuple[str, ...] | None, peer_host: str
+) -> tuple[str, ...] | None:
     """Addresses to gather: the configured ones, else loopback when talking to a loopback host."""
     if configured is not None:
         return configured

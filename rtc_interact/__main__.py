@@ -1,0 +1,5 @@
+"""``python -m rtc_interact`` runs the command line."""
+
+from .cli import main
+
+main()

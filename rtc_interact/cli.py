@@ -1,0 +1,178 @@
+"""The ``rtc-interact`` command line: host, view, token, demo."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+import click
+
+from . import __version__
+from .config import HostConfig, VideoConfig
+from .errors import RtcInteractError
+from .host import Host
+from .media.sources import file_track
+from .refviewer import SessionPlan, format_summary, run_session
+from .tokens import Role, mint, new_secret
+
+T = TypeVar("T")
+SECRET_ENV = "RTC_INTERACT_SECRET"
+
+
+def _run(main: Coroutine[Any, Any, T], loop: str) -> T:
+    """Run ``main`` on the chosen event loop; RtcInteractError becomes a one-line error."""
+    try:
+        if loop in ("uvloop", "auto"):
+            try:
+                import uvloop
+            except ImportError:
+                if loop == "uvloop":
+                    raise click.ClickException("uvloop is not installed") from None
+            else:
+                return uvloop.run(main)
+        return asyncio.run(main)
+    except RtcInteractError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+loop_option = click.option(
+    "--loop", type=click.Choice(["auto", "uvloop", "asyncio"]), default="auto", show_default=True,
+    help="Event loop: uvloop where installed (auto), or the standard asyncio loop.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="rtc-interact")
+def main() -> None:
+    """rtc-interact: low-latency taps, comments and giveaways beside live WebRTC video.
+
+    \b
+    Quick start (host and viewer on this machine, no outside service):
+      rtc-interact demo --seconds 10
+    Two terminals:
+      rtc-interact host --secret-env            # prints the viewer URL and a token
+      rtc-interact view URL --token TOKEN --taps 50
+    """
+
+
+@main.command()
+@click.option("--bind", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535),
+              help="HTTP signaling port (0 picks a free one).")
+@click.option("--secret", envvar=SECRET_ENV, default=None,
+              help=f"Token secret (or ${SECRET_ENV}); a random one is made if absent.")
+@click.option("--source", default="testpattern", show_default=True,
+              help="'testpattern' or a media file path (played in a loop).")
+@click.option("--size", default="640x360", show_default=True, help="Test pattern WIDTHxHEIGHT.")
+@click.option("--fps", default=30.0, show_default=True, type=click.FloatRange(1, 120))
+@click.option("--seconds", type=click.FloatRange(min=0.1), default=None,
+              help="Stop after this long (default: run until Ctrl-C).")
+@loop_option
+def host(bind: str, port: int, secret: str | None, source: str, size: str, fps: float,
+         seconds: float | None, loop: str) -> None:
+    """Stream video and take taps and comments from viewers.
+
+    Prints the viewer URL and a viewer token, then one status line a second.
+    """
+    width, height = _parse_size(size)
+    config = HostConfig(secret=secret or new_secret(), bind=bind, port=port,
+                        video=VideoConfig(width, height, fps))
+    track = None if source == "testpattern" else file_track(source)
+    _run(_host_main(config, track, seconds), loop)
+
+
+def _parse_size(size: str) -> tuple[int, int]:
+    try:
+        width, height = (int(part) for part in size.lower().split("x"))
+    except ValueError:
+        raise click.BadParameter(
+            f"expected WIDTHxHEIGHT, got {size!r}", param_hint="--size"
+        ) from None
+    return width, height
+
+
+async def _host_main(config: HostConfig, track: Any, seconds: float | None) -> None:
+    async with Host(config, track) as host:
+        click.echo(f"viewer URL:   {host.url}")
+        click.echo(f"viewer token: {host.mint_token('viewer', ttl_s=24 * 3600)}")
+        click.echo(f"watch with:   rtc-interact view {host.url} --token <viewer token>")
+        deadline = None if seconds is None else time.monotonic() + seconds
+        taps_before = 0
+        while deadline is None or time.monotonic() < deadline:
+            await asyncio.sleep(1.0)
+            stats = await host.stats()
+            kbps = sum(v.kbps for v in stats.viewers)
+            click.echo(f"\rviewers {len(stats.viewers):3d} | taps/s {stats.taps - taps_before:4d} "
+                       f"| kbps {kbps:7.0f} | taps {stats.taps} | comments {stats.comments}  ",
+                       nl=not sys.stdout.isatty())
+            taps_before = stats.taps
+
+
+def _viewer_options(fn: Callable[..., None]) -> Callable[..., None]:
+    fn = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")(fn)
+    fn = click.option("--seconds", default=5.0, show_default=True, type=click.FloatRange(0.5),
+                      help="Stay connected at least this long.")(fn)
+    fn = click.option("--tap-rate", default=20.0, show_default=True,
+                      type=click.FloatRange(0.1, 1000), help="Taps per second.")(fn)
+    fn = click.option("--taps", default=100, show_default=True, type=click.IntRange(0),
+                      help="Taps to send.")(fn)
+    return fn
+
+
+@main.command()
+@click.argument("url")
+@click.option("--token", envvar="RTC_INTERACT_TOKEN", required=True,
+              help="Viewer token from the host (or $RTC_INTERACT_TOKEN).")
+@_viewer_options
+@loop_option
+def view(url: str, token: str, taps: int, tap_rate: float, seconds: float, as_json: bool,
+         loop: str) -> None:
+    """Watch a host at URL, tap, comment, and print what was measured."""
+    plan = SessionPlan(taps=taps, tap_rate=tap_rate, seconds=seconds)
+    summary = _run(run_session(url, token, plan), loop)
+    _print_summary(summary, as_json)
+
+
+def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
+    click.echo(json.dumps(summary) if as_json else format_summary(summary))
+    if summary["taps"]["acked"] < summary["taps"]["sent"]:
+        raise SystemExit(1)
+
+
+@main.command()
+@click.option("--secret", envvar=SECRET_ENV, required=True,
+              help=f"The host's token secret (or ${SECRET_ENV}).")
+@click.option("--identity", required=True, help="Who the token is for.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default="viewer",
+              show_default=True)
+@click.option("--ttl", default=3600.0, show_default=True, type=click.FloatRange(min=1),
+              help="Seconds until it expires.")
+@click.option("--region", default="", help="ISO 3166 region code to vouch for (optional).")
+def token(secret: str, identity: str, role: str, ttl: float, region: str) -> None:
+    """Mint a signed token for a viewer (or a host operator)."""
+    try:
+        click.echo(mint(secret, identity, Role(role), ttl, region))
+    except RtcInteractError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.command()
+@_viewer_options
+@loop_option
+def demo(taps: int, tap_rate: float, seconds: float, as_json: bool, loop: str) -> None:
+    """Start a host and a viewer on 127.0.0.1, tap, comment, and print the viewer's summary."""
+    plan = SessionPlan(taps=taps, tap_rate=tap_rate, seconds=seconds)
+    summary = _run(_demo_main(plan), loop)
+    _print_summary(summary, as_json)
+
+
+async def _demo_main(plan: SessionPlan) -> dict[str, Any]:
+    async with Host(HostConfig(secret=new_secret(), port=0)) as host:
+        summary = await run_session(host.url, host.mint_token("demo-viewer"), plan)
+        summary["host"] = {"taps": (await host.stats()).taps, "cpu_count": os.cpu_count()}
+        return summary
