@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
+import av
 import msgpack
+import numpy as np
 import pytest
 
 from rtc_interact import (
     Announcement,
     CommentPosted,
+    ConfigurationError,
     ErrorCode,
     Host,
     HostConfig,
@@ -22,6 +26,7 @@ from rtc_interact import (
     ViewerConfig,
     ViewerJoined,
     ViewerLeft,
+    file_track,
     new_secret,
 )
 from rtc_interact.datachannel.codec import decode_downstream, encode
@@ -152,3 +157,26 @@ async def test_unreachable_host_is_a_clear_signaling_error() -> None:
     with pytest.raises(SignalingError, match="cannot reach"):
         async with Viewer.connect("http://127.0.0.1:9/whep", token="x"):
             pass
+
+
+async def test_media_file_source_reaches_the_viewer(tmp_path: Path) -> None:
+    path = str(tmp_path / "clip.webm")
+    with av.open(path, "w") as container:
+        stream = container.add_stream("libvpx", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 320, 180, "yuv420p"
+        for i in range(30):
+            rgb = np.full((180, 320, 3), (i * 8) % 255, dtype=np.uint8)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+        container.mux(stream.encode(None))
+    config = HostConfig(secret=new_secret(), port=0)
+    async with (Host(config, source=file_track(path)) as host,
+                Viewer.connect(host.url, token=host.mint_token("f")) as viewer):
+        async with asyncio.timeout(10):
+            frame = await anext(viewer.frames())
+        assert (frame.frame.width, frame.frame.height) == (320, 180)
+        assert frame.stamp is None
+
+
+def test_missing_media_file_is_a_configuration_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="cannot open"):
+        file_track(str(tmp_path / "nope.mp4"))

@@ -42,7 +42,8 @@ def block_size(width: int) -> int:
 
 
 def _crc8(data: bytes) -> int:
-    crc = 0
+    """CRC-8 (poly 0x07, init 0xFF): a uniform black or white area never reads as a stamp."""
+    crc = 0xFF
     for byte in data:
         crc ^= byte
         for _ in range(8):

@@ -57,3 +57,8 @@ async def test_numpy_track_sends_pushed_frames() -> None:
     assert abs(int(frame.to_ndarray(format="rgb24").mean()) - 200) <= 3
     with pytest.raises(ConfigurationError):
         track.push(np.zeros((10, 10, 3), dtype=np.uint8))
+
+
+@pytest.mark.parametrize("level", [0, 16, 235, 255])
+def test_uniform_frames_carry_no_stamp(level: int) -> None:
+    assert read_stamp(np.full((180, 320), level, dtype=np.uint8)) is None
