@@ -8,6 +8,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -176,3 +177,60 @@ async def _demo_main(plan: SessionPlan) -> dict[str, Any]:
         summary = await run_session(host.url, host.mint_token("demo-viewer"), plan)
         summary["host"] = {"taps": (await host.stats()).taps, "cpu_count": os.cpu_count()}
         return summary
+
+
+@main.command()
+@click.option("--profile", "profiles", multiple=True, default=("rtt150-loss2",), show_default=True,
+              help="Link profile (repeatable); names from rtc_interact/data/link-profiles.json.")
+@click.option("--suite", "suites", multiple=True, type=click.Choice(["connect", "interaction",
+              "video"]), help="Suite to run (repeatable; default: all three).")
+@click.option("--runs", default=10, show_default=True, type=click.IntRange(1),
+              help="Connect runs per profile and implementation.")
+@click.option("--taps", default=1000, show_default=True, type=click.IntRange(1),
+              help="Paced taps in the interaction suite.")
+@click.option("--tap-rate", default=20.0, show_default=True, type=click.FloatRange(0.1, 1000))
+@click.option("--burst", default=200, show_default=True, type=click.IntRange(0),
+              help="Taps sent at once after the paced ones.")
+@click.option("--video-seconds", default=60, show_default=True, type=click.IntRange(5),
+              help="Seconds of video per profile and implementation.")
+@click.option("--impl", "impls", multiple=True, type=click.Choice(["ours", "aiortc"]),
+              help="Implementation (repeatable; default: both, side by side).")
+@click.option("--seed", default=1, show_default=True, help="Seed of the first run's link.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write JSON here.")
+@click.option("--plot", "plot_dir", type=click.Path(file_okay=False),
+              help="Write PNG plots (video suite) into this folder.")
+@click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
+@loop_option
+def bench(profiles: tuple[str, ...], suites: tuple[str, ...], runs: int, taps: int,
+          tap_rate: float, burst: int, video_seconds: int, impls: tuple[str, ...], seed: int,
+          json_path: str | None, plot_dir: str | None, progress: bool, loop: str) -> None:
+    """Measure connect time, tap latency and video on emulated links, ours beside stock aiortc.
+
+    \b
+    Example (the issue's check):
+      rtc-interact bench --suite connect --suite interaction --profile rtt150-loss2 \\
+        --runs 10 --json out.json
+    """
+    from .bench import report
+    from .bench.runner import SUITES, BenchPlan, run
+    from .linkemu import get_profile
+
+    for name in profiles:
+        try:
+            get_profile(name)
+        except RtcInteractError as exc:
+            raise click.BadParameter(str(exc), param_hint="--profile") from None
+    plan = BenchPlan(profiles=profiles, suites=suites or SUITES, runs=runs, taps=taps,
+                     tap_rate=tap_rate, burst=burst, video_s=video_seconds, seed=seed,
+                     implementations=impls or ("ours", "aiortc"))
+    doc = _run(run(plan, progress=progress), loop)
+    click.echo(report.table(doc["results"]))
+    if json_path:
+        with open(json_path, "w") as fh:
+            json.dump(doc, fh, indent=1)
+        click.echo(f"JSON written to {json_path}")
+    if plot_dir:
+        for result in doc["results"]:
+            path = report.plot(result, Path(plot_dir))
+            if path is not None:
+                click.echo(f"plot written to {path}")

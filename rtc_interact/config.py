@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from .datachannel.hostcore import Limits
 from .errors import ConfigurationError
+from .transport.signaling import SdpHook
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,6 +16,8 @@ class AdvancedSettings:
     ice_addresses: tuple[str, ...] | None = None
     """Addresses to offer as ICE host candidates; None: loopback when the peer is on loopback,
     otherwise every interface address aioice finds."""
+    sdp_hook: SdpHook | None = None
+    """Host only: rewrites offers and answers in signaling (the link emulator's hook)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -129,7 +129,8 @@ class Host:
     async def start(self) -> None:
         """Start the HTTP signaling server."""
         app = web.Application(client_max_size=128 * 1024)
-        add_whep_routes(app, self, self.config.secret, self.config.path)
+        add_whep_routes(app, self, self.config.secret, self.config.path,
+                        self.config.advanced.sdp_hook)
         app.router.add_get("/health", self._health)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()

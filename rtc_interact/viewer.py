@@ -321,6 +321,12 @@ class Viewer:
         async for event in self._events:
             yield event
 
+    @property
+    def connection_state(self) -> str:
+        """The peer connection's state: 'new', 'connecting', 'connected', 'failed' or 'closed'."""
+        state: str = self._pc.connectionState
+        return state
+
     def connect_timings(self) -> ConnectTimings:
         """Per-stage connect times, in ms from the start of ``connect()``."""
         return ConnectTimings(**self._marks)

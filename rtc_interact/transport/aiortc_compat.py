@@ -12,6 +12,10 @@ What is changed, and why:
   addresses; outside it, aioice's own choice stands. The choice travels in a ``ContextVar``,
   so concurrent peers with different settings do not interfere (aiortc gathers inside
   ``setLocalDescription``, in the caller's task).
+* **Keyframe counting (benchmarks only).** aiortc decodes VP8 with libvpx, whose decoded frames
+  carry no keyframe flag. ``count_vp8_keyframes()`` wraps ``aiortc.codecs.vpx.Vp8Decoder.decode``
+  while it is active and counts depayloaded frames whose VP8 header says "key frame" (the P bit,
+  bit 0 of the first byte, is 0; RFC 6386 section 9.1). Behaviour is unchanged.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ import ipaddress
 from collections.abc import Callable, Iterator
 
 import aioice.ice
+from aiortc.codecs import vpx
+from aiortc.jitterbuffer import JitterFrame
+from av.frame import Frame
 
 from ..errors import ConfigurationError
 
@@ -61,3 +68,29 @@ def ice_host_addresses(addresses: tuple[str, ...] | None) -> Iterator[None]:
         yield
     finally:
         _addresses.reset(token)
+
+
+class KeyframeCounter:
+    """How many VP8 keyframes the process's aiortc decoders have been given."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+@contextlib.contextmanager
+def count_vp8_keyframes() -> Iterator[KeyframeCounter]:
+    """Count keyframes entering any aiortc VP8 decoder within this block (not re-entrant)."""
+    counter = KeyframeCounter()
+    original = vpx.Vp8Decoder.decode
+
+    def decode(self: vpx.Vp8Decoder, encoded_frame: JitterFrame) -> list[Frame]:
+        data = getattr(encoded_frame, "data", b"")
+        if data and not data[0] & 0x01:
+            counter.count += 1
+        return original(self, encoded_frame)
+
+    vpx.Vp8Decoder.decode = decode  # type: ignore[method-assign]
+    try:
+        yield counter
+    finally:
+        vpx.Vp8Decoder.decode = original  # type: ignore[method-assign]

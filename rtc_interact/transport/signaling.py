@@ -47,6 +47,19 @@ class TrickleCandidate:
     """The candidate attribute value (after ``a=candidate:``); None for end-of-candidates."""
 
 
+class SdpHook(Protocol):
+    """Rewrites SDP on its way through the signaling server (tests and benchmarks only).
+
+    The link emulator uses it to put itself between the peers by rewriting their candidates.
+    """
+
+    async def on_offer(self, sdp: str) -> str:
+        """The offer as the host should see it."""
+
+    async def on_answer(self, sdp: str) -> str:
+        """The answer as the viewer should see it."""
+
+
 class SessionHandler(Protocol):
     """What the signaling routes need from the host."""
 
@@ -90,7 +103,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def add_whep_routes(app: web.Application, handler: SessionHandler, secret: str,
-                    path: str = "/whep") -> None:
+                    path: str = "/whep", sdp_hook: SdpHook | None = None) -> None:
     """Register POST {path}, PATCH and DELETE {path}/sessions/{id} on ``app``."""
 
     def authed(inner: Callable[[web.Request, Claims], Awaitable[web.StreamResponse]]) -> Handler:
@@ -111,10 +124,14 @@ def add_whep_routes(app: web.Application, handler: SessionHandler, secret: str,
         offer = await request.text()
         if not offer.startswith("v=0"):
             return _text(400, "body is not an SDP offer (must start with 'v=0')")
+        if sdp_hook is not None:
+            offer = await sdp_hook.on_offer(offer)
         try:
             session_id, answer = await handler.open_session(offer, claims)
         except SessionRefused as exc:
             return _text(exc.status, exc.message)
+        if sdp_hook is not None:
+            answer = await sdp_hook.on_answer(answer)
         location = f"{path}/sessions/{session_id}"
         return web.Response(status=201, text=answer, content_type=SDP,
                             headers={"Location": location, "ETag": f'"{session_id}"'})

@@ -36,3 +36,37 @@ async def test_wrapper_gathers_exactly_the_chosen_addresses() -> None:
         assert [c.host for c in connection.local_candidates] == ["127.0.0.1"]
     finally:
         await connection.close()
+
+
+def test_vp8_decoder_still_takes_depayloaded_frames_with_data() -> None:
+    from aiortc.codecs import vpx
+    from aiortc.jitterbuffer import JitterFrame
+
+    params = inspect.signature(vpx.Vp8Decoder.decode).parameters
+    assert list(params) == ["self", "encoded_frame"]
+    assert "data" in inspect.signature(JitterFrame).parameters
+
+
+def test_keyframe_counter_counts_vp8_key_frames_only() -> None:
+    import fractions
+
+    import av
+    import numpy as np
+    from aiortc.codecs import vpx
+    from aiortc.jitterbuffer import JitterFrame
+
+    encoder = av.CodecContext.create("libvpx", "w")
+    encoder.width, encoder.height, encoder.pix_fmt = 176, 96, "yuv420p"
+    encoder.time_base = fractions.Fraction(1, 90000)
+    encoder.options = {"g": "5"}
+    packets = []
+    for i in range(10):
+        frame = av.VideoFrame.from_ndarray(np.full((96, 176, 3), i * 20, np.uint8), format="rgb24")
+        frame.pts = i * 3000
+        packets += encoder.encode(frame.reformat(format="yuv420p"))
+    decoder = vpx.Vp8Decoder()
+    with aiortc_compat.count_vp8_keyframes() as counter:
+        for packet in packets:
+            decoder.decode(JitterFrame(data=bytes(packet), timestamp=0))
+    assert counter.count == sum(p.is_keyframe for p in packets) == 2
+    assert vpx.Vp8Decoder.decode.__name__ == "decode"

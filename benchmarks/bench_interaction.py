@@ -1,0 +1,15 @@
+"""The interaction suite alone: ours beside stock aiortc on emulated links.
+
+    python benchmarks/bench_interaction.py --profile rtt150-loss2 --json interaction.json
+
+Takes every option of `rtc-interact bench` (see `--help`); `--suite` is fixed to interaction.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from rtc_interact.cli import bench
+
+if __name__ == "__main__":
+    bench.main([*sys.argv[1:], "--suite", "interaction"], prog_name="bench_interaction.py")

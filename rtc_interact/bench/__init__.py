@@ -1,0 +1,1 @@
+"""Benchmark runner: our SDK and stock aiortc doing the same job on the same emulated link."""

@@ -1,0 +1,116 @@
+"""Sans-IO measurement of received video: per-frame records in, fps, freezes and latency out."""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+from collections import deque
+from dataclasses import dataclass, field
+
+import av
+import numpy as np
+
+from ..media.stamp import FrameStamp, Plane, read_stamp
+from ..stats import Percentiles
+
+
+@dataclass(frozen=True, slots=True)
+class FrameRecord:
+    """One decoded frame as the viewer saw it."""
+
+    at_s: float
+    """Viewer monotonic clock (perf_counter) when decoded."""
+    stamp: FrameStamp | None
+    """Burned-in stamp, None if unreadable (a damaged frame when the source is the pattern)."""
+    g2g_ms: float | None
+    """Glass-to-glass latency from the stamp (host and viewer share a wall clock here)."""
+
+
+def luma_of(frame: av.VideoFrame) -> Plane:
+    """The luma plane of a yuv420p frame, without copying."""
+    plane = frame.planes[0]
+    rows = np.frombuffer(memoryview(plane), dtype=np.uint8).reshape(frame.height, plane.line_size)
+    luma: Plane = rows[:, : frame.width]
+    return luma
+
+
+@dataclass(slots=True)
+class FrameLog:
+    """Every frame a viewer decoded, for the video benchmark."""
+
+    records: list[FrameRecord] = field(default_factory=list)
+    """Frames in decode order."""
+
+    def add(self, frame: av.VideoFrame, at_s: float, wall_ms: int,
+            stamp: FrameStamp | None = None) -> None:
+        """Record ``frame``; reads its stamp unless the caller already did."""
+        if stamp is None and frame.format.name == "yuv420p":
+            stamp = read_stamp(luma_of(frame))
+        g2g = float(wall_ms - stamp.capture_ms) if stamp is not None else None
+        self.records.append(FrameRecord(at_s, stamp, g2g))
+
+
+def count_freezes(times_s: list[float]) -> tuple[int, float]:
+    """Freezes by the W3C webrtc-stats rule and their total duration in seconds.
+
+    A gap between rendered frames is a freeze when it exceeds max(3 x mean, mean + 150 ms), where
+    the mean is over the previous 30 inter-frame durations.
+    """
+    recent: deque[float] = deque(maxlen=30)
+    freezes, frozen = 0, 0.0
+    for before, after in itertools.pairwise(times_s):
+        gap = after - before
+        if len(recent) >= 5:
+            mean = sum(recent) / len(recent)
+            if gap > max(3 * mean, mean + 0.150):
+                freezes += 1
+                frozen += gap
+        recent.append(gap)
+    return freezes, frozen
+
+
+def fps_per_second(times_s: list[float], start_s: float, seconds: int) -> list[int]:
+    """Frames decoded in each whole second after ``start_s``."""
+    counts = [0] * seconds
+    for t in times_s:
+        index = int(t - start_s)
+        if 0 <= index < seconds:
+            counts[index] += 1
+    return counts
+
+
+@dataclass(frozen=True, slots=True)
+class VideoSummary:
+    """What one video run showed."""
+
+    fps: list[int]
+    """Frames decoded in each second of the run."""
+    freezes: int
+    """W3C freezes during the run."""
+    freeze_s: float
+    """Total frozen time."""
+    g2g_ms: Percentiles | None
+    """Glass-to-glass latency."""
+    g2g_per_s: list[float | None]
+    """Median glass-to-glass latency in each second."""
+    corrupt_frames: int
+    """Frames whose stamp could not be read (damaged by loss or shown half-decoded)."""
+    frames: int
+    """Frames decoded."""
+
+
+def summarise(log: FrameLog, start_s: float, seconds: int) -> VideoSummary:
+    """Summarise the frames decoded in [start_s, start_s + seconds)."""
+    records = [r for r in log.records if start_s <= r.at_s < start_s + seconds]
+    times = [r.at_s for r in records]
+    freezes, frozen = count_freezes(times)
+    buckets: list[list[float]] = [[] for _ in range(seconds)]
+    for r in records:
+        if r.g2g_ms is not None:
+            buckets[int(r.at_s - start_s)].append(r.g2g_ms)
+    return VideoSummary(
+        fps=fps_per_second(times, start_s, seconds), freezes=freezes, freeze_s=round(frozen, 3),
+        g2g_ms=Percentiles.of([r.g2g_ms for r in records if r.g2g_ms is not None]),
+        g2g_per_s=[statistics.median(b) if b else None for b in buckets],
+        corrupt_frames=sum(r.stamp is None for r in records), frames=len(records),
+    )

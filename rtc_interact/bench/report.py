@@ -1,0 +1,178 @@
+"""Turn raw suite data into the JSON contract (benchmarks/README.md), a table and plots."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigurationError
+from ..stats import Percentiles
+from .harness import STAGES
+from .suites import ConnectRun, InteractionRun, VideoRun
+
+PCTS = ("p50", "p95", "p99")
+
+
+def _pcts(values: list[float]) -> dict[str, float] | None:
+    p = Percentiles.of(values)
+    return None if p is None else {k: round(getattr(p, k), 2) for k in (*PCTS, "max")}
+
+
+def _in_rtts(p: dict[str, float] | None, rtt_ms: float) -> dict[str, float] | None:
+    if p is None or rtt_ms <= 0:
+        return None
+    return {k: round(v / rtt_ms, 2) for k, v in p.items()}
+
+
+def _ratio(ours: float | None, theirs: float | None) -> float | None:
+    if ours is None or theirs is None or theirs == 0:
+        return None
+    return round(ours / theirs, 3)
+
+
+def connect_entry(runs: list[ConnectRun], rtt_ms: float) -> dict[str, Any]:
+    """One implementation's connect results."""
+    out: dict[str, Any] = {"runs": len(runs)}
+    for stage in (*STAGES, "first_ack"):
+        values = [r.stages[stage] for r in runs if r.stages.get(stage) is not None]
+        p = _pcts([v for v in values if v is not None])
+        out[f"{stage}_ms"] = p
+        out[f"{stage}_rtts"] = _in_rtts(p, rtt_ms)
+        out[f"{stage}_missing"] = len(runs) - len(values)
+    return out
+
+
+def interaction_entry(run: InteractionRun, rtt_ms: float) -> dict[str, Any]:
+    """One implementation's interaction results."""
+    p = _pcts(run.rtts_ms)
+    return {"tap_rtt_ms": p, "tap_rtt_rtts": _in_rtts(p, rtt_ms), "lost": run.lost,
+            "sent": run.sent}
+
+
+def video_entry(run: VideoRun) -> dict[str, Any]:
+    """One implementation's video results."""
+    s = run.summary
+    fps = s.fps
+    kbps = run.kbps
+    return {
+        "fps": {"mean": round(sum(fps) / len(fps), 2) if fps else 0.0,
+                "min": min(fps) if fps else 0,
+                "windows_ge_20_pct": round(100 * sum(f >= 20 for f in fps) / max(len(fps), 1), 1),
+                "windows_ge_15_pct": round(100 * sum(f >= 15 for f in fps) / max(len(fps), 1), 1),
+                "per_s": fps},
+        "freezes": s.freezes,
+        "freeze_s": s.freeze_s,
+        "g2g_ms": None if s.g2g_ms is None else {k: round(getattr(s.g2g_ms, k), 1) for k in PCTS},
+        "g2g_per_s": [None if v is None else round(v, 1) for v in s.g2g_per_s],
+        "kbps": {"mean": round(sum(kbps) / len(kbps), 1) if kbps else 0.0, "per_s": kbps,
+                 "capacity_per_s": run.capacity_kbps},
+        "keyframes": run.keyframes,
+        "corrupt_frames": s.corrupt_frames,
+        "frames": s.frames,
+        "survived": run.survived,
+    }
+
+
+def _get(entry: dict[str, Any] | None, *path: str) -> float | None:
+    value: Any = entry
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+RATIOS = {
+    "connect": [("channel_open_ms", "p50"), ("first_frame_ms", "p50"), ("first_ack_ms", "p50"),
+                ("first_ack_ms", "p95")],
+    "interaction": [("tap_rtt_ms", "p50"), ("tap_rtt_ms", "p99")],
+    "video": [("g2g_ms", "p95"), ("fps", "mean"), ("kbps", "mean")],
+}
+
+
+def side_by_side(suite: str, ours: dict[str, Any] | None,
+                 theirs: dict[str, Any] | None) -> dict[str, Any]:
+    """``{"ours": ..., "aiortc": ..., "ratio": {metric: ours / aiortc}}``."""
+    ratio = {f"{a}_{b}": _ratio(_get(ours, a, b), _get(theirs, a, b)) for a, b in RATIOS[suite]}
+    return {"ours": ours, "aiortc": theirs, "ratio": ratio}
+
+
+def _fmt(value: float | None, unit: str = "") -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:.1f}{unit}" if isinstance(value, float) else f"{value}{unit}"
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    """A short table: one block per profile, ours beside aiortc."""
+    rows = [f"{'profile / metric':<34} {'ours':>12} {'aiortc':>12} {'ratio':>7}"]
+    picks = [
+        ("connect", "channel open p50 ms", ("channel_open_ms", "p50")),
+        ("connect", "first frame p50 ms", ("first_frame_ms", "p50")),
+        ("connect", "first ack p50 ms", ("first_ack_ms", "p50")),
+        ("connect", "first ack p95 ms", ("first_ack_ms", "p95")),
+        ("interaction", "tap rtt p50 ms", ("tap_rtt_ms", "p50")),
+        ("interaction", "tap rtt p99 ms", ("tap_rtt_ms", "p99")),
+        ("interaction", "taps lost", ("lost",)),
+        ("video", "fps mean", ("fps", "mean")),
+        ("video", "% 1s windows >= 20 fps", ("fps", "windows_ge_20_pct")),
+        ("video", "freezes", ("freezes",)),
+        ("video", "g2g p95 ms", ("g2g_ms", "p95")),
+        ("video", "kbps mean", ("kbps", "mean")),
+        ("video", "corrupt frames", ("corrupt_frames",)),
+    ]
+    for result in results:
+        rows.append(f"{result['profile']} (RTT {result['rtt_ms']:.0f} ms)")
+        for suite, label, path in picks:
+            block = result.get(suite)
+            if not block:
+                continue
+            ours, theirs = _get(block["ours"], *path), _get(block["aiortc"], *path)
+            ratio = _ratio(ours, theirs)
+            rows.append(f"  {label:<32} {_fmt(ours):>12} {_fmt(theirs):>12} {_fmt(ratio):>7}")
+        video = result.get("video")
+        if video:
+            survived = [str(video[k]["survived"]) if video[k] else "-" for k in ("ours", "aiortc")]
+            rows.append(f"  {'survived':<32} {survived[0]:>12} {survived[1]:>12}")
+    return "\n".join(rows)
+
+
+def plot(result: dict[str, Any], directory: Path) -> Path | None:
+    """One PNG per profile: delivered kbps against capacity, glass-to-glass and fps over time."""
+    video = result.get("video")
+    if not video:
+        return None
+    try:
+        import matplotlib
+    except ImportError:
+        raise ConfigurationError(
+            "plots need matplotlib: pip install 'rtc-interact[bench]'"
+        ) from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(3, 1, figsize=(9, 8), sharex=True)
+    for impl, style in (("ours", "-"), ("aiortc", "--")):
+        entry = video.get(impl)
+        if not entry:
+            continue
+        axes[0].plot(entry["kbps"]["per_s"], style, label=f"{impl} delivered")
+        axes[1].plot([v if v is not None else float("nan") for v in entry["g2g_per_s"]], style,
+                     label=impl)
+        axes[2].plot(entry["fps"]["per_s"], style, label=impl)
+    capacity = (video.get("ours") or video.get("aiortc") or {}).get("kbps", {})
+    caps = [c if c is not None else float("nan") for c in capacity.get("capacity_per_s", [])]
+    if caps:
+        axes[0].plot(caps, ":", color="black", label="capacity")
+    for ax, label in zip(axes, ("kbps", "glass-to-glass ms", "fps"), strict=True):
+        ax.set_ylabel(label)
+        ax.legend(loc="upper right", fontsize=8)
+        ax.grid(alpha=0.3)
+    axes[2].set_xlabel("seconds")
+    fig.suptitle(f"{result['profile']} (RTT {result['rtt_ms']:.0f} ms)")
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"video-{result['profile']}.png"
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return path

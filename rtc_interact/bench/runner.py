@@ -1,0 +1,106 @@
+"""Run the chosen suites over the chosen profiles, ours and stock aiortc, and assemble the JSON."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from dataclasses import dataclass
+from importlib.metadata import version
+from typing import Any
+
+from tqdm import tqdm
+
+from ..linkemu import LinkProfile, get_profile
+from . import report
+from .harness import IMPLEMENTATIONS
+from .suites import run_connect, run_interaction, run_video
+
+SUITES = ("connect", "interaction", "video")
+
+
+@dataclass(frozen=True, slots=True)
+class BenchPlan:
+    """What to run."""
+
+    profiles: tuple[str, ...] = ("rtt150-loss2",)
+    """Link profile names (see rtc_interact/data/link-profiles.json)."""
+    suites: tuple[str, ...] = SUITES
+    """Which suites."""
+    runs: int = 10
+    """Connect runs per profile and implementation."""
+    taps: int = 1000
+    """Paced taps per interaction run."""
+    tap_rate: float = 20.0
+    """Taps per second."""
+    burst: int = 200
+    """Taps sent at once after the paced ones."""
+    video_s: int = 60
+    """Seconds of video per profile and implementation."""
+    seed: int = 1
+    """Seed of the first run's link; run i uses seed + i."""
+    implementations: tuple[str, ...] = IMPLEMENTATIONS
+    """'ours' and/or 'aiortc'."""
+
+    def work(self, suite: str) -> int:
+        """Progress units of one suite for one implementation and profile."""
+        return {"connect": self.runs, "interaction": self.taps + self.burst,
+                "video": self.video_s}[suite]
+
+
+def machine() -> dict[str, Any]:
+    """Facts about this machine for the JSON."""
+    return {"cpu_count": os.cpu_count(), "python": platform.python_version(),
+            "platform": platform.platform(), "aiortc": version("aiortc")}
+
+
+def commit() -> str | None:
+    """The git commit of the working tree, if any."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                             text=True, check=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+async def _suite(suite: str, impl: str, profile: LinkProfile, plan: BenchPlan,
+                 bar: tqdm[Any]) -> dict[str, Any]:
+    rtt = profile.rtt_ms
+    if suite == "connect":
+        runs = await run_connect(impl, profile, plan.runs, plan.seed, bar.update)
+        return report.connect_entry(runs, rtt)
+    if suite == "interaction":
+        run = await run_interaction(impl, profile, plan.taps, plan.tap_rate, plan.burst,
+                                    plan.seed, bar.update)
+        return report.interaction_entry(run, rtt)
+    video = await run_video(impl, profile, plan.video_s, plan.seed, bar.update)
+    return report.video_entry(video)
+
+
+async def run(plan: BenchPlan, progress: bool = True) -> dict[str, Any]:
+    """Run ``plan``; returns ``{"machine", "commit", "results": [...]}``."""
+    profiles = [get_profile(name) for name in plan.profiles]
+    total = sum(plan.work(s) for s in plan.suites) * len(profiles) * len(plan.implementations)
+    results = []
+    with tqdm(total=total, disable=not progress, unit="step", leave=False,
+              mininterval=1.0) as bar:
+        for profile in profiles:
+            result: dict[str, Any] = {"profile": profile.name, "rtt_ms": profile.rtt_ms,
+                                      "runs": plan.runs}
+            for suite in plan.suites:
+                entries: dict[str, dict[str, Any] | None] = {"ours": None, "aiortc": None}
+                for impl in plan.implementations:
+                    bar.set_description(f"{profile.name} {suite} {impl}")
+                    entries[impl] = await _suite(suite, impl, profile, plan, bar)
+                result[suite] = report.side_by_side(suite, entries["ours"], entries["aiortc"])
+            results.append(result)
+    return {"machine": machine(), "commit": commit(), "plan": plan_dict(plan), "results": results}
+
+
+def plan_dict(plan: BenchPlan) -> dict[str, Any]:
+    """The plan as plain JSON."""
+    return {"profiles": list(plan.profiles), "suites": list(plan.suites), "runs": plan.runs,
+            "taps": plan.taps, "tap_rate": plan.tap_rate, "burst": plan.burst,
+            "video_s": plan.video_s, "seed": plan.seed,
+            "implementations": list(plan.implementations)}

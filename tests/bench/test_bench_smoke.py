@@ -1,0 +1,36 @@
+"""A short run of every suite on one profile, both implementations: the JSON contract holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rtc_interact.bench import report
+from rtc_interact.bench.runner import BenchPlan, run
+
+STAGES = ("signaling_ms", "ice_ms", "dtls_ms", "channel_open_ms", "first_frame_ms",
+          "first_ack_ms")
+
+
+async def test_bench_smoke_follows_the_json_contract(tmp_path: Path) -> None:
+    plan = BenchPlan(profiles=("rtt150",), runs=2, taps=20, burst=10, video_s=5)
+    doc = await run(plan, progress=False)
+    assert set(doc) >= {"machine", "commit", "results"}
+    (result,) = doc["results"]
+    assert (result["profile"], result["rtt_ms"], result["runs"]) == ("rtt150", 150.0, 2)
+    for impl in ("ours", "aiortc"):
+        connect = result["connect"][impl]
+        for stage in STAGES:
+            assert set(connect[stage]) >= {"p50", "p95", "p99"}, (impl, stage)
+        # the emulator really delays: no stage after ICE can beat one round trip
+        assert connect["channel_open_ms"]["p50"] >= 150
+        interaction = result["interaction"][impl]
+        assert interaction["lost"] == 0 and interaction["sent"] == 30
+        assert interaction["tap_rtt_ms"]["p50"] >= 150
+        video = result["video"][impl]
+        assert {"fps", "freezes", "g2g_ms", "kbps", "keyframes", "corrupt_frames",
+                "survived"} <= set(video)
+        assert video["survived"] is True and video["keyframes"] >= 1
+        assert video["g2g_ms"]["p50"] >= 75  # at least the one-way delay
+    assert set(result["interaction"]["ratio"]) == {"tap_rtt_ms_p50", "tap_rtt_ms_p99"}
+    assert "rtt150" in report.table(doc["results"])
+    assert report.plot(result, tmp_path) == tmp_path / "video-rtt150.png"
