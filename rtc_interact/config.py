@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .datachannel.hostcore import Limits
+from .datachannel.reliable import RetransmitPolicy
 from .errors import ConfigurationError
 from .transport.signaling import SdpHook
 
@@ -16,6 +17,10 @@ class AdvancedSettings:
     ice_addresses: tuple[str, ...] | None = None
     """Addresses to offer as ICE host candidates; None: loopback when the peer is on loopback,
     otherwise every interface address aioice finds."""
+    retransmit: RetransmitPolicy = field(default_factory=RetransmitPolicy)
+    """Redundancy and retransmission of taps, acks and pings on the fast channel."""
+    clock_interval_s: float = 2.0
+    """Viewer only: seconds between clock-sync pings (0 turns them off)."""
     sdp_hook: SdpHook | None = None
     """Host only: rewrites offers and answers in signaling (the link emulator's hook)."""
 

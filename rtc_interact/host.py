@@ -7,7 +7,7 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from types import TracebackType
 
@@ -29,6 +29,7 @@ from .transport.peer import (
     choose_ice_addresses,
     new_peer_connection,
     open_event_channel,
+    open_fast_channel,
     set_local,
 )
 from .transport.signaling import SessionRefused, TrickleCandidate, add_whep_routes
@@ -85,18 +86,21 @@ class HostStats:
 class _Session:
     """Everything the host holds for one viewer."""
 
-    def __init__(self, core: HostSessionCore, pc: RTCPeerConnection, channel: RTCDataChannel,
-                 claims: Claims, started: float) -> None:
-        self.core, self.pc, self.channel, self.claims = core, pc, channel, claims
+    def __init__(self, core: HostSessionCore, pc: RTCPeerConnection, claims: Claims,
+                 started: float) -> None:
+        self.core, self.pc, self.claims = core, pc, claims
+        self.channel = open_event_channel(pc)
+        self.fast = open_fast_channel(pc)
         self.started = started
         self.track: MediaStreamTrack | None = None
         self.joined = False
         self.sample = (started, 0)
 
-    def send(self, data: bytes) -> bool:
-        if self.channel.readyState != "open":
+    def send(self, data: bytes, channel: RTCDataChannel | None = None) -> bool:
+        channel = channel or self.channel
+        if channel.readyState != "open":
             return False
-        self.channel.send(data)
+        channel.send(data)
         return True
 
 
@@ -185,10 +189,9 @@ class Host:
             raise SessionRefused(503, f"host is full ({self.config.max_viewers} viewers)")
         viewer_id = secrets.token_hex(8)
         pc = new_peer_connection()
-        channel = open_event_channel(pc)
         now = time.monotonic()
         core = HostSessionCore(viewer_id, claims.identity, self.config.limits, self._sequencer, now)
-        session = _Session(core, pc, channel, claims, now)
+        session = _Session(core, pc, claims, now)
         try:
             await pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
             if any(t.kind == "video" for t in pc.getTransceivers()):
@@ -234,30 +237,43 @@ class Host:
             session.send(encode(Welcome(session.core.viewer_id, claims.identity, _wall_ms())))
             self._events.put(ViewerJoined(session.core.viewer_id, claims.identity))
 
-        def on_message(data: bytes | str) -> None:
-            try:
-                self._on_message(session, data)
-            except Exception:  # never let one viewer's message take the host down
-                log.exception("viewer %s: message handling failed", session.core.viewer_id)
-                session.core.errors[ErrorCode.INTERNAL] += 1
+        def on_message(channel: RTCDataChannel) -> Callable[[bytes | str], None]:
+            def handle(data: bytes | str) -> None:
+                try:
+                    self._on_message(session, data, channel)
+                except Exception:  # never let one viewer's message take the host down
+                    log.exception("viewer %s: message handling failed", session.core.viewer_id)
+                    session.core.errors[ErrorCode.INTERNAL] += 1
+
+            return handle
 
         async def on_state() -> None:
             if session.pc.connectionState in ("failed", "closed"):
                 await self._end(session, session.pc.connectionState)
 
         session.channel.on("open", on_open)
-        session.channel.on("message", on_message)
+        session.channel.on("message", on_message(session.channel))
+        session.fast.on("message", on_message(session.fast))
         session.channel.on("close", lambda: asyncio.ensure_future(self._end(session, "closed")))
         session.pc.on("connectionstatechange", on_state)
 
-    def _on_message(self, session: _Session, data: bytes | str) -> None:
+    def _on_message(self, session: _Session, data: bytes | str, channel: RTCDataChannel) -> None:
         outcome = session.core.receive(data, time.monotonic(), _wall_ms())
         for reply in outcome.replies:
-            session.send(encode(reply))
+            self._reply(session, encode(reply), channel)
         for message in outcome.broadcasts:
             self._fan_out(message)
         for event in outcome.events:
             self._events.put(event)
+
+    def _reply(self, session: _Session, data: bytes, channel: RTCDataChannel) -> None:
+        """Answer on the channel the request came on; on the fast one, with redundant copies."""
+        session.send(data, channel)
+        if channel is session.fast:
+            policy = self.config.advanced.retransmit
+            loop = asyncio.get_running_loop()
+            for i in range(1, policy.copies):
+                loop.call_later(i * policy.copy_gap_s, session.send, data, channel)
 
     async def _end(self, session: _Session, reason: str) -> None:
         viewer_id = session.core.viewer_id

@@ -19,6 +19,7 @@ from aiortc.mediastreams import MediaStreamError
 
 from ._queue import DropOldestQueue
 from .config import ViewerConfig
+from .datachannel.clock import ClockEstimate, ClockSync
 from .datachannel.codec import decode_downstream, encode
 from .datachannel.messages import (
     Ack,
@@ -31,6 +32,7 @@ from .datachannel.messages import (
     Upstream,
     Welcome,
 )
+from .datachannel.reliable import ReliableSender
 from .errors import (
     ClosedError,
     ConnectTimeout,
@@ -42,7 +44,13 @@ from .errors import (
 )
 from .media.stamp import FrameStamp, Plane, read_stamp
 from .stats import Percentiles
-from .transport.peer import choose_ice_addresses, new_peer_connection, open_event_channel, set_local
+from .transport.peer import (
+    choose_ice_addresses,
+    new_peer_connection,
+    open_event_channel,
+    open_fast_channel,
+    set_local,
+)
 from .transport.signaling import WhepClient
 
 log = logging.getLogger(__name__)
@@ -133,13 +141,17 @@ class Viewer:
         self._http = WhepClient(url, token, self.config.request_timeout_s)
         self._pc = new_peer_connection()
         self._channel = open_event_channel(self._pc)
+        self._fast = open_fast_channel(self._pc)
+        self._sender = ReliableSender(self.config.advanced.retransmit)
+        self._timer: asyncio.TimerHandle | None = None
+        self._clock = ClockSync()
+        self._open_event = asyncio.Event()
         self._ids = itertools.count(1)
         self._pending: dict[int, tuple[float, asyncio.Future[Downstream]]] = {}
         self._frames: DropOldestQueue[ReceivedFrame] = DropOldestQueue(self.config.frame_buffer)
         self._events: DropOldestQueue[Downstream] = DropOldestQueue(self.config.events_buffer)
         self._marks: dict[str, float] = {}
         self._t0 = 0.0
-        self._opened: asyncio.Future[None] | None = None
         self._welcomed: asyncio.Future[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._location: str | None = None
@@ -175,7 +187,6 @@ class Viewer:
         """Signal, connect, and wait until the event channel is open and the host said welcome."""
         self._t0 = time.perf_counter()
         loop = asyncio.get_running_loop()
-        self._opened = loop.create_future()
         self._welcomed = loop.create_future()
         self._wire()
         if self.config.receive_video:
@@ -189,7 +200,7 @@ class Viewer:
                 self._location = answer.location
                 self._mark("signaling")
                 await self._pc.setRemoteDescription(RTCSessionDescription(answer.sdp, "answer"))
-                await self._opened
+                await self._open_event.wait()
                 await self._welcomed
         except TimeoutError:
             raise ConnectTimeout(
@@ -212,8 +223,9 @@ class Viewer:
 
         def on_open() -> None:
             self._mark("channel_open")
-            if self._opened is not None and not self._opened.done():
-                self._opened.set_result(None)
+            self._open_event.set()
+            if self.config.advanced.clock_interval_s > 0:
+                self._tasks.append(asyncio.ensure_future(self._clock_loop()))
 
         def on_track(track: MediaStreamTrack) -> None:
             if track.kind == "video":
@@ -224,6 +236,7 @@ class Viewer:
         pc.on("track", on_track)
         channel.on("open", on_open)
         channel.on("message", self._on_message)
+        self._fast.on("message", self._on_message)
         channel.on("close", lambda: self._fail_all(ClosedError("event channel closed")))
 
     async def _pump(self, track: MediaStreamTrack) -> None:
@@ -257,6 +270,8 @@ class Viewer:
             return
         ref = message.ref if isinstance(message, ErrorReply) else (
             message.id if isinstance(message, Ack | Pong) else None)
+        if ref is not None:
+            self._sender.acknowledge(ref, asyncio.get_running_loop().time())
         waiting = self._pending.pop(ref, None) if ref is not None else None
         if waiting is not None and not waiting[1].done():
             waiting[1].set_result(message)
@@ -270,13 +285,50 @@ class Viewer:
         self._pending.clear()
         self._events.close()
 
-    async def _request(self, message: Upstream) -> tuple[Downstream, float]:
-        if self._closed or self._channel.readyState != "open":
+    async def _wait_open(self) -> None:
+        """Requests made while connecting wait here (bounded) instead of failing."""
+        if self._closed:
+            raise ClosedError("viewer is closed")
+        if not self._open_event.is_set():
+            try:
+                async with asyncio.timeout(self.config.connect_timeout_s):
+                    await self._open_event.wait()
+            except TimeoutError:
+                raise ConnectTimeout("event channel did not open in time") from None
+        if self._channel.readyState != "open":
             raise ClosedError("viewer is not connected")
+
+    def _transmit(self, message: Upstream) -> None:
+        data = encode(message)
+        if isinstance(message, Tap | Ping) and self._fast.readyState == "open":
+            for copy in self._sender.send(message.id, data, asyncio.get_running_loop().time()):
+                self._fast.send(copy)
+            self._arm()
+        else:
+            self._channel.send(data)
+
+    def _arm(self) -> None:
+        wake = self._sender.next_wakeup()
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = None if wake is None else asyncio.get_running_loop().call_at(
+            wake, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        if self._fast.readyState != "open":
+            return
+        poll = self._sender.poll(asyncio.get_running_loop().time())
+        for data in poll.send:
+            self._fast.send(data)
+        self._arm()
+
+    async def _request(self, message: Upstream) -> tuple[Downstream, float]:
+        await self._wait_open()
         future: asyncio.Future[Downstream] = asyncio.get_running_loop().create_future()
         sent = time.perf_counter()
         self._pending[message.id] = (sent, future)
-        self._channel.send(encode(message))
+        self._transmit(message)
         try:
             async with asyncio.timeout(self.config.request_timeout_s):
                 reply = await future
@@ -284,6 +336,8 @@ class Viewer:
             self._pending.pop(message.id, None)
             raise RequestTimeout(f"no answer to {message.TYPE} {message.id} within "
                                  f"{self.config.request_timeout_s} s") from None
+        finally:
+            self._sender.forget(message.id)
         if isinstance(reply, ErrorReply):
             kind = RateLimited if reply.code == ErrorCode.RATE_LIMITED else RequestRejected
             raise kind(ErrorCode(reply.code), reply.reason)
@@ -304,9 +358,22 @@ class Viewer:
         return Receipt(reply.id, reply.n, reply.hts, rtt)
 
     async def ping(self) -> float:
-        """Round-trip time to the host over the event channel, in milliseconds."""
-        _, rtt = await self._request(Ping(id=next(self._ids), ts=time.time_ns() // 1_000_000))
+        """Round-trip time to the host over the fast channel in ms; also feeds clock sync."""
+        sent_ms = time.time_ns() / 1e6
+        reply, rtt = await self._request(Ping(id=next(self._ids), ts=int(sent_ms)))
+        if isinstance(reply, Pong):
+            self._clock.add(sent_ms, sent_ms + rtt, reply.hts)
         return rtt
+
+    async def _clock_loop(self) -> None:
+        while not self._closed:
+            with contextlib.suppress(RequestTimeout, RequestRejected):
+                await self.ping()
+            await asyncio.sleep(self.config.advanced.clock_interval_s)
+
+    def clock(self) -> ClockEstimate | None:
+        """How the host's clock relates to ours (None until the first ping came back)."""
+        return self._clock.estimate()
 
     async def frames(self) -> AsyncIterator[ReceivedFrame]:
         """Decoded frames; if the app reads slowly the oldest are dropped."""
@@ -347,6 +414,8 @@ class Viewer:
         if self._closed:
             return
         self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
         if self._location is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._http.leave(self._location), 2.0)

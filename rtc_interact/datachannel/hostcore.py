@@ -8,7 +8,7 @@ raises for bad input: a bad message becomes an ``error`` reply, a counter and an
 from __future__ import annotations
 
 import itertools
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 
 from ..errors import ErrorCode, RemoteProtocolError
@@ -28,6 +28,10 @@ class Limits:
     """Comments per second and burst."""
     pings: RateLimit = RateLimit(20.0, 40)
     """Pings per second and burst."""
+
+
+REMEMBERED_TAPS = 65536
+"""Acknowledged tap ids kept per viewer to answer duplicates (at 30 taps/s: 36 minutes)."""
 
 
 class Sequencer:
@@ -76,6 +80,9 @@ class HostSessionCore:
         """Accepted messages by type."""
         self.errors: Counter[ErrorCode] = Counter()
         """Refused messages by error code."""
+        self.duplicates = 0
+        """Taps received again (redundant copies, retransmissions) and answered from memory."""
+        self._answered: OrderedDict[int, Ack] = OrderedDict()
 
     def receive(self, data: bytes | str, now: float, wall_ms: int) -> Outcome:
         """Handle one message; ``now`` is monotonic seconds, ``wall_ms`` Unix milliseconds."""
@@ -84,13 +91,19 @@ class HostSessionCore:
             message = decode_upstream(data)
         except RemoteProtocolError as exc:
             return self._refuse(out, exc.code, exc.reason, exc.ref_id)
+        if isinstance(message, Tap) and message.id in self._answered:
+            self.duplicates += 1
+            out.replies.append(self._answered[message.id])
+            return out
         if not self._buckets[type(message)].allow(now):
             reason = f"too many {message.TYPE} messages; slow down"
             return self._refuse(out, ErrorCode.RATE_LIMITED, reason, message.id)
         self.received[message.TYPE] += 1
         if isinstance(message, Tap):
             n = self._seq.next_tap()
-            out.replies.append(Ack(id=message.id, n=n, hts=wall_ms))
+            ack = Ack(id=message.id, n=n, hts=wall_ms)
+            self._remember(ack)
+            out.replies.append(ack)
             out.events.append(TapReceived(self.viewer_id, self.identity, message.id,
                                           message.target, n, wall_ms))
         elif isinstance(message, Comment):
@@ -103,6 +116,11 @@ class HostSessionCore:
         else:
             out.replies.append(Pong(id=message.id, ts=message.ts, hts=wall_ms))
         return out
+
+    def _remember(self, ack: Ack) -> None:
+        self._answered[ack.id] = ack
+        if len(self._answered) > REMEMBERED_TAPS:
+            self._answered.popitem(last=False)
 
     def _refuse(self, out: Outcome, code: ErrorCode, reason: str, ref: int | None) -> Outcome:
         self.errors[code] += 1

@@ -13,6 +13,8 @@ aiortc_compat.install()
 
 EVENT_CHANNEL_ID = 0
 EVENT_CHANNEL_LABEL = "rtc-interact/events"
+FAST_CHANNEL_ID = 1
+FAST_CHANNEL_LABEL = "rtc-interact/fast"
 LOOPBACK: tuple[str, ...] = ("127.0.0.1",)
 
 
@@ -25,6 +27,13 @@ def open_event_channel(pc: RTCPeerConnection) -> RTCDataChannel:
     """The pre-negotiated (no DCEP round trip), ordered, reliable event channel."""
     return pc.createDataChannel(
         EVENT_CHANNEL_LABEL, negotiated=True, id=EVENT_CHANNEL_ID, ordered=True
+    )
+
+
+def open_fast_channel(pc: RTCPeerConnection) -> RTCDataChannel:
+    """The pre-negotiated, unordered channel without SCTP retransmission (taps, acks, pings)."""
+    return pc.createDataChannel(
+        FAST_CHANNEL_LABEL, negotiated=True, id=FAST_CHANNEL_ID, ordered=False, maxRetransmits=0
     )
 
 

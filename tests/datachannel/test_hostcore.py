@@ -38,7 +38,8 @@ def test_ping_is_answered_with_pong() -> None:
 def test_tap_numbers_are_host_wide() -> None:
     seq = Sequencer()
     a, b = _core(seq, "a"), _core(seq, "b")
-    numbers = [c.receive(encode(m.Tap(id=1)), 0.0, 0).replies[0] for c in (a, b, a)]
+    numbers = [c.receive(encode(m.Tap(id=i)), 0.0, 0).replies[0]
+               for i, c in enumerate((a, b, a))]
     assert [r.n for r in numbers if isinstance(r, m.Ack)] == [1, 2, 3]
 
 
@@ -85,3 +86,21 @@ def test_token_bucket_refills_at_rate() -> None:
     assert bucket.allow(0.5) is True
     assert bucket.allow(0.5) is False
     assert bucket.allow(10.0) and bucket.allow(10.0) and not bucket.allow(10.0)
+
+
+def test_duplicate_tap_is_answered_with_the_same_ack_and_recorded_once() -> None:
+    core = _core()
+    first = core.receive(encode(m.Tap(id=7, target="g")), 0.0, 100)
+    again = core.receive(encode(m.Tap(id=7, target="g")), 0.5, 900)
+    assert again.replies == first.replies == [m.Ack(id=7, n=1, hts=100)]
+    assert again.events == [] and len(first.events) == 1
+    assert core.duplicates == 1 and core.received["tap"] == 1
+
+
+def test_duplicates_do_not_use_up_the_rate_limit() -> None:
+    core = _core()
+    core.receive(encode(m.Tap(id=1)), 0.0, 0)
+    for _ in range(10):
+        core.receive(encode(m.Tap(id=1)), 0.0, 0)
+    replies = [core.receive(encode(m.Tap(id=i)), 0.0, 0).replies[0] for i in (2, 3)]
+    assert all(isinstance(r, m.Ack) for r in replies)

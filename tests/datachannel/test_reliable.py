@@ -1,0 +1,190 @@
+"""The fast path over a deterministic fake link (seeded loss, bursts, reordering, duplicates)."""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from rtc_interact.datachannel import messages as m
+from rtc_interact.datachannel.codec import decode_downstream, encode
+from rtc_interact.datachannel.hostcore import HostSessionCore, Limits, Sequencer
+from rtc_interact.datachannel.ratelimit import RateLimit
+from rtc_interact.datachannel.reliable import ReliableSender, RetransmitPolicy, RttEstimator
+from rtc_interact.errors import ConfigurationError
+from rtc_interact.events import TapReceived
+
+Lose = Callable[[random.Random], bool]
+
+
+def bernoulli(pct: float) -> Lose:
+    return lambda rng: rng.random() < pct / 100
+
+
+def bursty(pct: float, burst: float) -> Lose:
+    """Gilbert loss: leave the bad state with probability 1/burst."""
+    r = 1 / burst
+    p = r * pct / (100 - pct)
+    state = {"bad": False}
+
+    def lose(rng: random.Random) -> bool:
+        state["bad"] = rng.random() >= r if state["bad"] else rng.random() < p
+        return state["bad"]
+
+    return lose
+
+
+@dataclass
+class FakeLink:
+    """One direction: delay, optional jitter that reorders, loss and duplication."""
+
+    delay_s: float
+    lose: Lose
+    rng: random.Random
+    jitter_s: float = 0.0
+    duplicate_pct: float = 0.0
+    queue: list[tuple[float, int, bytes]] = field(default_factory=list)
+    seq: int = 0
+
+    def send(self, data: bytes, now: float) -> None:
+        copies = 2 if self.rng.random() < self.duplicate_pct / 100 else 1
+        for _ in range(copies):
+            if self.lose(self.rng):
+                continue
+            self.seq += 1
+            arrival = now + self.delay_s + self.rng.random() * self.jitter_s
+            heapq.heappush(self.queue, (arrival, self.seq, data))
+
+    def due(self, now: float) -> list[bytes]:
+        out = []
+        while self.queue and self.queue[0][0] <= now:
+            out.append(heapq.heappop(self.queue)[2])
+        return out
+
+
+@dataclass
+class Result:
+    rtts: dict[int, float]
+    recorded: list[int]
+    transmissions: int
+    expired: list[int]
+
+
+def simulate(up: FakeLink, down: FakeLink, taps: int, policy: RetransmitPolicy,
+             interval_s: float = 0.05, host_copies: int = 2, end_s: float = 60.0) -> Result:
+    """Viewer taps every ``interval_s``; the host core answers; 1 ms time steps."""
+    sender = ReliableSender(policy)
+    core = HostSessionCore("v", "id", Limits(taps=RateLimit(1000, 1000)), Sequencer(), 0.0)
+    rtts: dict[int, float] = {}
+    recorded: list[int] = []
+    expired: list[int] = []
+    host_out: list[tuple[float, bytes]] = []
+    for step in range(int(end_s * 1000)):
+        now = step / 1000
+        if step % round(interval_s * 1000) == 0 and now / interval_s < taps:
+            tap_id = round(now / interval_s)
+            for data in sender.send(tap_id, encode(m.Tap(id=tap_id)), now):
+                up.send(data, now)
+        poll = sender.poll(now)
+        expired += poll.expired
+        for data in poll.send:
+            up.send(data, now)
+        for data in up.due(now):
+            outcome = core.receive(data, now, 0)
+            recorded += [e.tap_id for e in outcome.events if isinstance(e, TapReceived)]
+            for reply in outcome.replies:
+                host_out += [(now + i * policy.copy_gap_s, encode(reply)) for i in range(host_copies)]
+        for when, data in [h for h in host_out if h[0] <= now]:
+            down.send(data, now)
+        host_out = [h for h in host_out if h[0] > now]
+        for data in down.due(now):
+            ack = decode_downstream(data)
+            assert isinstance(ack, m.Ack)
+            rtt = sender.acknowledge(ack.id, now)
+            if rtt is not None:
+                rtts[ack.id] = rtt
+        if len(rtts) + len(expired) == taps and not host_out and step > taps * interval_s * 1000:
+            break
+    return Result(rtts, recorded, sender.transmissions, expired)
+
+
+def _links(seed: int, delay_s: float, lose_up: Lose, lose_down: Lose,
+           **kwargs: float) -> tuple[FakeLink, FakeLink]:
+    rng = random.Random(seed)
+    return FakeLink(delay_s, lose_up, rng, **kwargs), FakeLink(delay_s, lose_down, rng, **kwargs)
+
+
+def _p(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_every_tap_is_acknowledged_and_recorded_exactly_once_under_loss(seed: int) -> None:
+    up, down = _links(seed, 0.075, bernoulli(2), bernoulli(2))
+    result = simulate(up, down, 1000, RetransmitPolicy())
+    assert sorted(result.rtts) == list(range(1000))
+    assert sorted(result.recorded) == list(range(1000))  # exactly once
+    assert result.expired == []
+    # two copies each way: a round trip fails only when both copies of one leg are lost
+    assert _p(list(result.rtts.values()), 0.99) <= 0.150 * 1.5 + 0.030
+
+
+def test_bursty_loss_reordering_and_duplicates_still_exactly_once() -> None:
+    up, down = _links(7, 0.160, bursty(5, 4), bursty(5, 4), jitter_s=0.05, duplicate_pct=3)
+    result = simulate(up, down, 500, RetransmitPolicy(copies=3))
+    assert sorted(result.recorded) == list(range(500))
+    assert sorted(result.rtts) == list(range(500))
+
+
+def test_without_redundancy_a_lost_tap_waits_for_the_rto_not_a_second() -> None:
+    up, down = _links(3, 0.075, bernoulli(10), bernoulli(0))
+    result = simulate(up, down, 300, RetransmitPolicy(copies=1), host_copies=1)
+    slow = [r for r in result.rtts.values() if r > 0.16]
+    assert slow, "10% loss must cost some taps a retransmission"
+    assert _p(slow, 0.5) < 0.35  # one RTO (~RTT) late; stock SCTP waits at least 1 s
+    assert max(slow) < 1.0
+    assert sorted(result.recorded) == list(range(300))
+
+
+def test_a_dead_link_gives_up_after_the_policy_deadline() -> None:
+    up, down = _links(1, 0.05, bernoulli(100), bernoulli(0))
+    policy = RetransmitPolicy(copies=1, give_up_s=3.0)
+    result = simulate(up, down, 1, policy, end_s=5.0)
+    assert result.expired == [0] and result.rtts == {}
+    assert 3 <= result.transmissions <= 8  # exponential back-off, not a flood
+
+
+def test_rtt_estimator_follows_rfc6298_and_karn() -> None:
+    policy = RetransmitPolicy()
+    rtt = RttEstimator()
+    assert rtt.rto(policy) == policy.initial_rto_s
+    rtt.update(0.1)
+    assert (rtt.srtt, rtt.rttvar) == (0.1, 0.05)
+    assert rtt.rto(policy) == pytest.approx(0.3)
+    sender = ReliableSender(RetransmitPolicy(copies=1, initial_rto_s=0.2, min_rto_s=0.01), rtt)
+    sender.send(1, b"x", now=0.0)
+    assert sender.poll(0.31).send == [b"x"]  # retransmitted once the RTO passed
+    assert sender.acknowledge(1, now=0.4) == pytest.approx(0.4)
+    assert rtt.latest == 0.1  # ambiguous sample ignored
+
+
+def test_copies_are_spaced_then_retransmissions_back_off() -> None:
+    sender = ReliableSender(RetransmitPolicy(copies=3, copy_gap_s=0.01, initial_rto_s=0.1))
+    assert sender.send(5, b"t", 0.0) == [b"t"]
+    assert sender.next_wakeup() == pytest.approx(0.01)
+    assert sender.poll(0.01).send == [b"t"]
+    assert sender.poll(0.02).send == [b"t"]
+    assert sender.next_wakeup() == pytest.approx(0.12)
+    assert sender.poll(0.1201).send == [b"t"]
+    assert sender.next_wakeup() == pytest.approx(0.3201)
+
+
+def test_policy_validation() -> None:
+    with pytest.raises(ConfigurationError):
+        RetransmitPolicy(copies=0)
+    with pytest.raises(ConfigurationError):
+        RetransmitPolicy(min_rto_s=1.0, initial_rto_s=0.5)

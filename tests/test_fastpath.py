@@ -1,0 +1,42 @@
+"""Taps on the fast channel: before the connection is up, through loss, exactly once; clock sync."""
+
+from __future__ import annotations
+
+import asyncio
+
+from rtc_interact import Host, TapReceived, Viewer
+from rtc_interact.bench.harness import linked_host
+from rtc_interact.linkemu import get_profile
+
+
+async def test_tap_sent_while_connecting_is_acknowledged(host: Host) -> None:
+    viewer = Viewer(host.url, host.mint_token("early"))
+    try:
+        opening = asyncio.ensure_future(viewer.open())
+        receipt = await viewer.tap("early")  # issued before the channel exists
+        await opening
+        assert receipt.n == 1
+        timings = viewer.connect_timings()
+        assert timings.channel_open is not None
+    finally:
+        await viewer.aclose()
+
+
+async def test_clock_sync_estimates_offset_on_one_machine(host: Host) -> None:
+    async with Viewer.connect(host.url, token=host.mint_token("clock")) as viewer:
+        for _ in range(3):
+            await viewer.ping()
+        estimate = viewer.clock()
+        assert estimate is not None and estimate.samples >= 3
+        assert abs(estimate.offset_ms) <= estimate.error_ms + 2  # same clock on both ends
+
+
+async def test_taps_through_a_lossy_link_are_recorded_exactly_once() -> None:
+    profile = get_profile("rtt150-loss2")
+    async with linked_host("ours", profile, seed=5) as link:
+        async with Viewer.connect(link.url, token=link.token) as viewer:
+            receipts = await asyncio.gather(*(viewer.tap(f"t{i}") for i in range(150)))
+        assert sorted(r.n for r in receipts) == list(range(1, 151))
+        assert max(r.rtt_ms for r in receipts) < 1000  # no 1 s SCTP retransmission floor
+        stats = link.emulator.stats()
+        assert stats.b_to_a.counters.dropped_loss > 0  # the link really lost packets
