@@ -96,8 +96,9 @@ def simulate(up: FakeLink, down: FakeLink, taps: int, policy: RetransmitPolicy,
             outcome = core.receive(data, now, 0)
             recorded += [e.tap_id for e in outcome.events if isinstance(e, TapReceived)]
             for reply in outcome.replies:
-                host_out += [(now + i * policy.copy_gap_s, encode(reply)) for i in range(host_copies)]
-        for when, data in [h for h in host_out if h[0] <= now]:
+                gap = policy.copy_gap_s
+                host_out += [(now + i * gap, encode(reply)) for i in range(host_copies)]
+        for _, data in [h for h in host_out if h[0] <= now]:
             down.send(data, now)
         host_out = [h for h in host_out if h[0] > now]
         for data in down.due(now):
