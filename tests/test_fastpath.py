@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from rtc_interact import Host, TapReceived, Viewer
+from rtc_interact import Host, Viewer
 from rtc_interact.bench.harness import linked_host
 from rtc_interact.linkemu import get_profile
 
