@@ -182,8 +182,9 @@ async def _demo_main(plan: SessionPlan) -> dict[str, Any]:
 @main.command()
 @click.option("--profile", "profiles", multiple=True, default=("rtt150-loss2",), show_default=True,
               help="Link profile (repeatable); names from rtc_interact/data/link-profiles.json.")
-@click.option("--suite", "suites", multiple=True, type=click.Choice(["connect", "interaction",
-              "video"]), help="Suite to run (repeatable; default: all three).")
+@click.option("--suite", "suites", multiple=True,
+              type=click.Choice(["connect", "interaction", "video", "storm"]),
+              help="Suite to run (repeatable; default: connect, interaction, video).")
 @click.option("--runs", default=10, show_default=True, type=click.IntRange(1),
               help="Connect runs per profile and implementation.")
 @click.option("--taps", default=1000, show_default=True, type=click.IntRange(1),
@@ -193,6 +194,10 @@ async def _demo_main(plan: SessionPlan) -> dict[str, Any]:
               help="Taps sent at once after the paced ones.")
 @click.option("--video-seconds", default=60, show_default=True, type=click.IntRange(5),
               help="Seconds of video per profile and implementation.")
+@click.option("--storm-viewers", default=50, show_default=True, type=click.IntRange(1, 500),
+              help="Viewers in the tap storm, each on its own emulated link.")
+@click.option("--storm-window", default=2.0, show_default=True, type=click.FloatRange(0.1),
+              help="Seconds within which every storm viewer taps once.")
 @click.option("--impl", "impls", multiple=True, type=click.Choice(["ours", "aiortc"]),
               help="Implementation (repeatable; default: both, side by side).")
 @click.option("--seed", default=1, show_default=True, help="Seed of the first run's link.")
@@ -202,7 +207,8 @@ async def _demo_main(plan: SessionPlan) -> dict[str, Any]:
 @click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
 @loop_option
 def bench(profiles: tuple[str, ...], suites: tuple[str, ...], runs: int, taps: int,
-          tap_rate: float, burst: int, video_seconds: int, impls: tuple[str, ...], seed: int,
+          tap_rate: float, burst: int, video_seconds: int, storm_viewers: int,
+          storm_window: float, impls: tuple[str, ...], seed: int,
           json_path: str | None, plot_dir: str | None, progress: bool, loop: str) -> None:
     """Measure connect time, tap latency and video on emulated links, ours beside stock aiortc.
 
@@ -221,7 +227,8 @@ def bench(profiles: tuple[str, ...], suites: tuple[str, ...], runs: int, taps: i
         except RtcInteractError as exc:
             raise click.BadParameter(str(exc), param_hint="--profile") from None
     plan = BenchPlan(profiles=profiles, suites=suites or SUITES, runs=runs, taps=taps,
-                     tap_rate=tap_rate, burst=burst, video_s=video_seconds, seed=seed,
+                     tap_rate=tap_rate, burst=burst, video_s=video_seconds,
+                     storm_viewers=storm_viewers, storm_window_s=storm_window, seed=seed,
                      implementations=impls or ("ours", "aiortc"))
     doc = _run(run(plan, progress=progress), loop)
     click.echo(report.table(doc["results"]))

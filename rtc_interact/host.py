@@ -59,6 +59,8 @@ class ViewerStats:
     """Messages refused (all codes, rate limiting included)."""
     rate_limited: int
     """Messages refused for rate limiting."""
+    duplicates: int
+    """Tap copies received again and answered without recording them twice."""
     bytes_sent: int
     """RTP bytes sent to this viewer."""
     kbps: float
@@ -77,6 +79,8 @@ class HostStats:
     """Comments accepted since start."""
     rejected: int
     """Messages refused since start."""
+    duplicates: int
+    """Duplicate tap copies absorbed since start (each tap is recorded once)."""
     events_dropped: int
     """Events dropped because ``events()`` was not drained."""
     uptime_s: float
@@ -119,7 +123,7 @@ class Host:
         self._runner: web.AppRunner | None = None
         self._port = config.port
         self._started = 0.0
-        self._totals = {"taps": 0, "comments": 0, "rejected": 0}
+        self._totals = {"taps": 0, "comments": 0, "rejected": 0, "duplicates": 0}
         self._closed = False
 
     async def __aenter__(self) -> Host:
@@ -283,6 +287,7 @@ class Host:
         self._totals["taps"] += core.received["tap"]
         self._totals["comments"] += core.received["comment"]
         self._totals["rejected"] += sum(core.errors.values())
+        self._totals["duplicates"] += core.duplicates
         if session.track is not None:
             session.track.stop()
         if session.joined:
@@ -299,6 +304,7 @@ class Host:
             taps=self._totals["taps"] + sum(v.taps for v in viewers),
             comments=self._totals["comments"] + sum(v.comments for v in viewers),
             rejected=self._totals["rejected"] + sum(v.rejected for v in viewers),
+            duplicates=self._totals["duplicates"] + sum(v.duplicates for v in viewers),
             events_dropped=self._events.dropped,
             uptime_s=time.monotonic() - self._started,
         )
@@ -314,6 +320,7 @@ class Host:
             viewer_id=core.viewer_id, identity=core.identity, connected_s=now - session.started,
             taps=core.received["tap"], comments=core.received["comment"],
             rejected=sum(core.errors.values()), rate_limited=core.errors[ErrorCode.RATE_LIMITED],
+            duplicates=core.duplicates,
             bytes_sent=sent, kbps=(sent - before) * 8 / 1000 / max(now - then, 1e-3),
         )
 

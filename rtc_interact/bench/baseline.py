@@ -87,7 +87,8 @@ class BaselineHost:
 
         try:
             await pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
-            pc.addTrack(self._relay.subscribe(self._source))
+            if any(t.kind == "video" for t in pc.getTransceivers()):
+                pc.addTrack(self._relay.subscribe(self._source))
             with ice_host_addresses(LOOPBACK):
                 await pc.setLocalDescription(await pc.createAnswer())
         except Exception as exc:
@@ -111,8 +112,8 @@ class BaselineHost:
 class BaselineViewer:
     """A plain aiortc viewer: in-band data channel, JSON taps, stock receiver."""
 
-    def __init__(self, url: str, token: str) -> None:
-        self.url = url
+    def __init__(self, url: str, token: str, video: bool = True) -> None:
+        self.url, self.video = url, video
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self._http = WhepClient(url, token)
         self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
@@ -138,7 +139,8 @@ class BaselineViewer:
         pc.on("connectionstatechange",
               lambda: self._mark("dtls") if pc.connectionState == "connected" else None)
         pc.on("track", self._on_track)
-        pc.addTransceiver("video", direction="recvonly")
+        if self.video:
+            pc.addTransceiver("video", direction="recvonly")
         async with asyncio.timeout(timeout_s):
             with ice_host_addresses(LOOPBACK):
                 await pc.setLocalDescription(await pc.createOffer())

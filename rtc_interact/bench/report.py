@@ -9,6 +9,7 @@ from typing import Any
 from ..errors import ConfigurationError
 from ..stats import Percentiles
 from .harness import STAGES
+from .storm import StormRun
 from .suites import ConnectRun, InteractionRun, VideoRun
 
 PCTS = ("p50", "p95", "p99")
@@ -50,6 +51,15 @@ def interaction_entry(run: InteractionRun, rtt_ms: float) -> dict[str, Any]:
             "sent": run.sent}
 
 
+def storm_entry(run: StormRun, rtt_ms: float) -> dict[str, Any]:
+    """One implementation's tap-storm results."""
+    p = _pcts(run.acks_ms)
+    return {"viewers": run.viewers, "taps_sent": run.viewers, "recorded": run.recorded,
+            "recorded_twice": max(0, run.recorded - run.viewers), "lost": run.lost,
+            "duplicate_copies_absorbed": run.duplicates_absorbed,
+            "ack_ms": p, "ack_rtts": _in_rtts(p, rtt_ms)}
+
+
 def video_entry(run: VideoRun) -> dict[str, Any]:
     """One implementation's video results."""
     s = run.summary
@@ -88,6 +98,7 @@ RATIOS = {
                 ("first_ack_ms", "p95")],
     "interaction": [("tap_rtt_ms", "p50"), ("tap_rtt_ms", "p99")],
     "video": [("g2g_ms", "p95"), ("fps", "mean"), ("kbps", "mean")],
+    "storm": [("ack_ms", "p50"), ("ack_ms", "p99")],
 }
 
 
@@ -121,6 +132,9 @@ def table(results: list[dict[str, Any]]) -> str:
         ("video", "g2g p95 ms", ("g2g_ms", "p95")),
         ("video", "kbps mean", ("kbps", "mean")),
         ("video", "corrupt frames", ("corrupt_frames",)),
+        ("storm", "storm taps recorded", ("recorded",)),
+        ("storm", "storm ack p99 ms", ("ack_ms", "p99")),
+        ("storm", "storm taps lost", ("lost",)),
     ]
     for result in results:
         rows.append(f"{result['profile']} (RTT {result['rtt_ms']:.0f} ms)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import subprocess
@@ -12,11 +13,14 @@ from typing import Any
 from tqdm import tqdm
 
 from ..linkemu import LinkProfile, get_profile
+from ..transport.aiortc_compat import stock_behaviour
 from . import report
 from .harness import IMPLEMENTATIONS
+from .storm import run_storm
 from .suites import run_connect, run_interaction, run_video
 
 SUITES = ("connect", "interaction", "video")
+ALL_SUITES = (*SUITES, "storm")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +41,10 @@ class BenchPlan:
     """Taps sent at once after the paced ones."""
     video_s: int = 60
     """Seconds of video per profile and implementation."""
+    storm_viewers: int = 50
+    """Viewers in the tap storm."""
+    storm_window_s: float = 2.0
+    """Window within which every storm viewer taps once."""
     seed: int = 1
     """Seed of the first run's link; run i uses seed + i."""
     implementations: tuple[str, ...] = IMPLEMENTATIONS
@@ -45,7 +53,7 @@ class BenchPlan:
     def work(self, suite: str) -> int:
         """Progress units of one suite for one implementation and profile."""
         return {"connect": self.runs, "interaction": self.taps + self.burst,
-                "video": self.video_s}[suite]
+                "video": self.video_s, "storm": 1}[suite]
 
 
 def machine() -> dict[str, Any]:
@@ -66,6 +74,13 @@ def commit() -> str | None:
 
 async def _suite(suite: str, impl: str, profile: LinkProfile, plan: BenchPlan,
                  bar: tqdm[Any]) -> dict[str, Any]:
+    """One suite; the baseline runs with aiortc's stock timers and consent check."""
+    with stock_behaviour() if impl == "aiortc" else contextlib.nullcontext():
+        return await _run_suite(suite, impl, profile, plan, bar)
+
+
+async def _run_suite(suite: str, impl: str, profile: LinkProfile, plan: BenchPlan,
+                     bar: tqdm[Any]) -> dict[str, Any]:
     rtt = profile.rtt_ms
     if suite == "connect":
         runs = await run_connect(impl, profile, plan.runs, plan.seed, bar.update)
@@ -74,6 +89,11 @@ async def _suite(suite: str, impl: str, profile: LinkProfile, plan: BenchPlan,
         run = await run_interaction(impl, profile, plan.taps, plan.tap_rate, plan.burst,
                                     plan.seed, bar.update)
         return report.interaction_entry(run, rtt)
+    if suite == "storm":
+        storm = await run_storm(impl, profile, plan.storm_viewers, plan.storm_window_s,
+                                plan.seed)
+        bar.update(1)
+        return report.storm_entry(storm, rtt)
     video = await run_video(impl, profile, plan.video_s, plan.seed, bar.update)
     return report.video_entry(video)
 
@@ -102,5 +122,6 @@ def plan_dict(plan: BenchPlan) -> dict[str, Any]:
     """The plan as plain JSON."""
     return {"profiles": list(plan.profiles), "suites": list(plan.suites), "runs": plan.runs,
             "taps": plan.taps, "tap_rate": plan.tap_rate, "burst": plan.burst,
-            "video_s": plan.video_s, "seed": plan.seed,
+            "video_s": plan.video_s, "storm_viewers": plan.storm_viewers,
+            "storm_window_s": plan.storm_window_s, "seed": plan.seed,
             "implementations": list(plan.implementations)}

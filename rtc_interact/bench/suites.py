@@ -31,11 +31,9 @@ async def run_connect(impl: str, profile: LinkProfile, runs: int, seed: int,
     wait_frame_s = max(5.0, profile.rtt_ms * 40 / 1000)
     for run in range(runs):
         async with linked_host(impl, profile, seed + run) as link:
-            started = time.perf_counter()
             session = await connect(impl, link)
             try:
-                await session.tap()
-                first_ack = (time.perf_counter() - started) * 1000
+                first_ack = await session.first_ack()
                 for _ in range(int(wait_frame_s * 100)):  # bounded poll of the mark
                     if session.marks()["first_frame"] is not None:
                         break

@@ -12,6 +12,19 @@ What is changed, and why:
   addresses; outside it, aioice's own choice stands. The choice travels in a ``ContextVar``,
   so concurrent peers with different settings do not interfere (aiortc gathers inside
   ``setLocalDescription``, in the caller's task).
+* **Timers.** aiortc keeps them in module constants, read when used. ``install()`` sets:
+  ``SCTP_RTO_INITIAL`` 3 s -> 0.5 s and ``SCTP_RTO_MIN`` 1 s -> 0.4 s (libwebrtc's dcsctp
+  defaults; RFC 9260 itself lowered RTO.Initial to 1 s), so a lost INIT or DATA chunk costs half
+  a second instead of three, or one; and aioice's STUN ``RETRY_RTO`` 0.5 s -> 0.25 s, so a lost
+  connectivity check is retried sooner (a spurious retry on a long path costs one small packet).
+  DTLS retransmission is OpenSSL's own timer (1 s) and is not reachable from pyOpenSSL.
+* **ICE consent (RFC 7675).** aioice sends one consent request every ~5 s, waits 0.5 s for the
+  answer with no retransmission, and closes after six failures in a row, so any stretch of RTT
+  above 0.5 s ends the session after ~30 s. ``Connection.query_consent`` is replaced: each check
+  is retransmitted (up to ``CONSENT_RETRANSMISSIONS``) and consent expires only after
+  ``CONSENT_TIMEOUT_S`` (RFC 7675's 30 s) without any answer.
+* ``stock_behaviour()`` puts all of this back for a block, so the benchmarks' stock-aiortc
+  baseline runs as shipped in the same process.
 * **Keyframe counting (benchmarks only).** aiortc decodes VP8 with libvpx, whose decoded frames
   carry no keyframe flag. ``count_vp8_keyframes()`` wraps ``aiortc.codecs.vpx.Vp8Decoder.decode``
   while it is active and counts depayloaded frames whose VP8 header says "key frame" (the P bit,
@@ -20,12 +33,18 @@ What is changed, and why:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 import ipaddress
+import random
 from collections.abc import Callable, Iterator
+from types import ModuleType
+from typing import Any
 
 import aioice.ice
+import aioice.stun
+import aiortc.rtcsctptransport
 from aiortc.codecs import vpx
 from aiortc.jitterbuffer import JitterFrame
 from av.frame import Frame
@@ -48,10 +67,60 @@ def _host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
     return [a for a in chosen if (use_ipv6 if ":" in a else use_ipv4)]
 
 
+CONSENT_RETRANSMISSIONS = 4
+CONSENT_TIMEOUT_S = 30.0
+
+_TIMERS: dict[tuple[ModuleType, str], float] = {
+    (aiortc.rtcsctptransport, "SCTP_RTO_INITIAL"): 0.5,
+    (aiortc.rtcsctptransport, "SCTP_RTO_MIN"): 0.4,
+    (aioice.stun, "RETRY_RTO"): 0.25,
+}
+_STOCK_TIMERS = {key: getattr(*key) for key in _TIMERS}
+_stock_consent = aioice.ice.Connection.query_consent
+
+
+async def _query_consent(self: aioice.ice.Connection) -> None:
+    """RFC 7675 consent freshness that tolerates long round trips (see the module docstring)."""
+    assert self.remote_password is not None
+    loop = asyncio.get_running_loop()
+    last_answer = loop.time()
+    while True:
+        await asyncio.sleep(aioice.ice.CONSENT_INTERVAL * (0.8 + 0.4 * random.random()))
+        for pair in list(self._nominated.values()):
+            with contextlib.suppress(aioice.stun.TransactionError):
+                await pair.protocol.request(
+                    self.build_request(pair, nominate=False), pair.remote_addr,
+                    integrity_key=self.remote_password.encode("utf8"),
+                    retransmissions=CONSENT_RETRANSMISSIONS,
+                )
+                last_answer = loop.time()
+        if loop.time() - last_answer > CONSENT_TIMEOUT_S:
+            self._query_consent_task = None
+            await self.close()
+            return
+
+
+def _set(timers: dict[tuple[ModuleType, str], float], consent: Any) -> None:
+    for (module, name), value in timers.items():
+        setattr(module, name, value)
+    aioice.ice.Connection.query_consent = consent  # type: ignore[method-assign]
+
+
 def install() -> None:
-    """Install the wrapper (idempotent). Called when ``rtc_interact.transport.peer`` is imported."""
+    """Apply everything above (idempotent). Called when ``transport.peer`` is imported."""
     if aioice.ice.get_host_addresses is not _host_addresses:
         aioice.ice.get_host_addresses = _host_addresses
+    _set(_TIMERS, _query_consent)
+
+
+@contextlib.contextmanager
+def stock_behaviour() -> Iterator[None]:
+    """aiortc's own timers and consent check within this block (loopback gathering stays)."""
+    _set(_STOCK_TIMERS, _stock_consent)
+    try:
+        yield
+    finally:
+        _set(_TIMERS, _query_consent)
 
 
 @contextlib.contextmanager

@@ -34,3 +34,15 @@ async def test_bench_smoke_follows_the_json_contract(tmp_path: Path) -> None:
     assert set(result["interaction"]["ratio"]) == {"tap_rtt_ms_p50", "tap_rtt_ms_p99"}
     assert "rtt150" in report.table(doc["results"])
     assert report.plot(result, tmp_path) == tmp_path / "video-rtt150.png"
+
+
+async def test_tap_storm_smoke_records_every_tap_once() -> None:
+    plan = BenchPlan(profiles=("rtt150-loss2",), suites=("storm",), storm_viewers=6,
+                     storm_window_s=1.0)
+    doc = await run(plan, progress=False)
+    storm = doc["results"][0]["storm"]
+    for impl in ("ours", "aiortc"):
+        entry = storm[impl]
+        assert (entry["viewers"], entry["lost"], entry["recorded_twice"]) == (6, 0, 0), impl
+        assert entry["recorded"] == 6 and entry["ack_ms"]["p50"] >= 150
+    assert storm["ours"]["duplicate_copies_absorbed"] >= 1  # redundant copies arrived and merged

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 
 import aioice
 import aioice.ice
 import aiortc
+import pytest
 
 from rtc_interact.transport import aiortc_compat
 from rtc_interact.transport.peer import LOOPBACK
@@ -70,3 +72,75 @@ def test_keyframe_counter_counts_vp8_key_frames_only() -> None:
             decoder.decode(JitterFrame(data=bytes(packet), timestamp=0))
     assert counter.count == sum(p.is_keyframe for p in packets) == 2
     assert vpx.Vp8Decoder.decode.__name__ == "decode"
+
+
+def test_timer_constants_still_exist_with_their_stock_values() -> None:
+    import aioice.stun
+    import aiortc.rtcsctptransport as sctp
+
+    with aiortc_compat.stock_behaviour():
+        assert (sctp.SCTP_RTO_INITIAL, sctp.SCTP_RTO_MIN) == (3.0, 1)
+        assert aioice.stun.RETRY_RTO == 0.5
+        assert aioice.ice.CONSENT_INTERVAL == 5
+    assert (sctp.SCTP_RTO_INITIAL, sctp.SCTP_RTO_MIN, aioice.stun.RETRY_RTO) == (0.5, 0.4, 0.25)
+
+
+def test_the_constants_are_read_where_we_rely_on_them() -> None:
+    import aioice.stun
+    import aiortc.rtcsctptransport as sctp
+
+    assert "SCTP_RTO_INITIAL" in inspect.getsource(sctp.RTCSctpTransport.__init__)
+    assert "SCTP_RTO_MIN" in inspect.getsource(sctp.RTCSctpTransport._update_rto)
+    assert "RETRY_RTO" in inspect.getsource(aioice.stun.Transaction.__init__)
+    connect = inspect.getsource(aioice.ice.Connection.connect)
+    assert "self.query_consent()" in connect
+    for name in ("_nominated", "build_request", "remote_password", "_query_consent_task"):
+        assert name in inspect.getsource(aiortc_compat._stock_consent), name
+
+
+class _SlowPeerProtocol:
+    """A consent peer that answers nothing until ``answers_after`` seconds."""
+
+    def __init__(self, answers_after: float) -> None:
+        self.answers_after = answers_after
+        self.requests = 0
+        self.started = 0.0
+
+    async def request(self, *args: object, **kwargs: object) -> None:
+        import aioice.stun
+
+        loop = asyncio.get_running_loop()
+        self.started = self.started or loop.time()
+        self.requests += 1
+        await asyncio.sleep(0.001)
+        if loop.time() - self.started < self.answers_after:
+            raise aioice.stun.TransactionTimeout()
+
+
+class _FakeConnection:
+    def __init__(self, protocol: _SlowPeerProtocol) -> None:
+        pair = type("Pair", (), {"protocol": protocol, "remote_addr": ("127.0.0.1", 9)})()
+        self._nominated = {1: pair}
+        self.remote_password = "pw"
+        self._query_consent_task: object = "running"
+        self.closed = False
+
+    def build_request(self, pair: object, nominate: bool) -> object:
+        return object()
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+@pytest.mark.parametrize(("silence_s", "survives"), [(0.15, True), (10.0, False)])
+async def test_consent_survives_silence_shorter_than_the_timeout(
+    monkeypatch: pytest.MonkeyPatch, silence_s: float, survives: bool
+) -> None:
+    monkeypatch.setattr(aioice.ice, "CONSENT_INTERVAL", 0.01)
+    monkeypatch.setattr(aiortc_compat, "CONSENT_TIMEOUT_S", 0.3)
+    connection = _FakeConnection(_SlowPeerProtocol(answers_after=silence_s))
+    task = asyncio.ensure_future(aiortc_compat._query_consent(connection))  # type: ignore[arg-type]
+    await asyncio.sleep(0.6)
+    assert connection.closed is not survives
+    assert task.done() is not survives
+    task.cancel()
