@@ -185,8 +185,10 @@ class Host:
 
     # ------------------------------------------------------------ SessionHandler (signaling)
 
-    async def open_session(self, offer_sdp: str, claims: Claims) -> tuple[str, str]:
-        """Accept a viewer's offer: build its peer connection and return the answer."""
+    async def open_session(self, offer_sdp: str, claims: Claims,
+                           early: tuple[bytes, ...] = ()) -> tuple[str, str, tuple[bytes, ...]]:
+        """Accept a viewer's offer: build its peer connection, handle the events that came with
+        it (taps made while connecting), and return the answer and their replies."""
         if self._closed:
             raise SessionRefused(503, "host is shutting down")
         if len(self._sessions) >= self.config.max_viewers:
@@ -207,7 +209,8 @@ class Host:
             raise SessionRefused(400, f"cannot use this offer: {exc}") from None
         self._sessions[viewer_id] = session
         self._wire(session)
-        return viewer_id, answer
+        replies = tuple(encode(r) for data in early for r in self._handle(session, data))
+        return viewer_id, answer, replies
 
     async def add_candidates(self, session_id: str, candidates: list[TrickleCandidate]) -> bool:
         """Apply trickled remote candidates (already-known ones are harmless)."""
@@ -262,13 +265,17 @@ class Host:
         session.pc.on("connectionstatechange", on_state)
 
     def _on_message(self, session: _Session, data: bytes | str, channel: RTCDataChannel) -> None:
-        outcome = session.core.receive(data, time.monotonic(), _wall_ms())
-        for reply in outcome.replies:
+        for reply in self._handle(session, data):
             self._reply(session, encode(reply), channel)
+
+    def _handle(self, session: _Session, data: bytes | str) -> list[Downstream]:
+        """Run one message through the session core; returns the replies to send."""
+        outcome = session.core.receive(data, time.monotonic(), _wall_ms())
         for message in outcome.broadcasts:
             self._fan_out(message)
         for event in outcome.events:
             self._events.put(event)
+        return outcome.replies
 
     def _reply(self, session: _Session, data: bytes, channel: RTCDataChannel) -> None:
         """Answer on the channel the request came on; on the fast one, with redundant copies."""

@@ -146,6 +146,10 @@ class Viewer:
         self._timer: asyncio.TimerHandle | None = None
         self._clock = ClockSync()
         self._open_event = asyncio.Event()
+        self._early: list[Upstream] | None = []
+        """Requests made before the offer is POSTed; they ride on it (see signaling)."""
+        self._unanswered: list[Upstream] = []
+        """Early requests the host did not answer in signaling; sent once the channel opens."""
         self._ids = itertools.count(1)
         self._pending: dict[int, tuple[float, asyncio.Future[Downstream]]] = {}
         self._frames: DropOldestQueue[ReceivedFrame] = DropOldestQueue(self.config.frame_buffer)
@@ -196,9 +200,13 @@ class Viewer:
         try:
             async with asyncio.timeout(self.config.connect_timeout_s):
                 offer = await set_local(self._pc, await self._pc.createOffer(), ice)
-                answer = await self._http.offer(offer)
+                early, self._early = self._early, None
+                answer = await self._http.offer(offer, [encode(m) for m in early or ()])
                 self._location = answer.location
                 self._mark("signaling")
+                for reply in answer.replies:
+                    self._on_message(reply)
+                self._unanswered = [m for m in early or () if m.id in self._pending]
                 await self._pc.setRemoteDescription(RTCSessionDescription(answer.sdp, "answer"))
                 await self._open_event.wait()
                 await self._welcomed
@@ -224,6 +232,10 @@ class Viewer:
         def on_open() -> None:
             self._mark("channel_open")
             self._open_event.set()
+            for message in self._unanswered:
+                if message.id in self._pending:
+                    self._transmit(message)
+            self._unanswered = []
             if self.config.advanced.clock_interval_s > 0:
                 self._tasks.append(asyncio.ensure_future(self._clock_loop()))
 
@@ -324,11 +336,20 @@ class Viewer:
         self._arm()
 
     async def _request(self, message: Upstream) -> tuple[Downstream, float]:
-        await self._wait_open()
+        if self._closed:
+            raise ClosedError("viewer is closed")
         future: asyncio.Future[Downstream] = asyncio.get_running_loop().create_future()
         sent = time.perf_counter()
         self._pending[message.id] = (sent, future)
-        self._transmit(message)
+        if self._early is not None:  # the offer has not left yet: ride on it
+            self._early.append(message)
+        else:
+            try:
+                await self._wait_open()
+            except BaseException:
+                self._pending.pop(message.id, None)
+                raise
+            self._transmit(message)
         try:
             async with asyncio.timeout(self.config.request_timeout_s):
                 reply = await future

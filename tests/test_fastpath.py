@@ -40,3 +40,18 @@ async def test_taps_through_a_lossy_link_are_recorded_exactly_once() -> None:
         assert max(r.rtt_ms for r in receipts) < 1000  # no 1 s SCTP retransmission floor
         stats = link.emulator.stats()
         assert stats.b_to_a.counters.dropped_loss > 0  # the link really lost packets
+
+
+async def test_tap_made_while_connecting_is_answered_by_signaling() -> None:
+    async with linked_host("ours", get_profile("rtt150"), seed=1) as link:
+        viewer = Viewer(link.url, link.token)
+        try:
+            opening = asyncio.ensure_future(viewer.open())
+            receipt = await viewer.tap("early")
+            # answered with the SDP answer: ~2 RTT, long before the channel could open
+            assert viewer.connect_timings().channel_open is None
+            assert 300 <= receipt.rtt_ms < 600
+            await opening
+            assert (await viewer.tap("later")).n == 2
+        finally:
+            await viewer.aclose()

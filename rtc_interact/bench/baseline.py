@@ -70,8 +70,9 @@ class BaselineHost:
         """A viewer token for this host."""
         return mint(self.config.secret, identity, Role.VIEWER)
 
-    async def open_session(self, offer_sdp: str, claims: Claims) -> tuple[str, str]:
-        """The textbook aiortc answerer."""
+    async def open_session(self, offer_sdp: str, claims: Claims,
+                           early: tuple[bytes, ...]) -> tuple[str, str, tuple[bytes, ...]]:
+        """The textbook aiortc answerer (a stock viewer sends no early events)."""
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         session_id = f"s{len(self._pcs) + 1}"
         self._pcs[session_id] = pc
@@ -94,7 +95,7 @@ class BaselineHost:
         except Exception as exc:
             await pc.close()
             raise SessionRefused(400, f"bad offer: {exc}") from None
-        return session_id, pc.localDescription.sdp
+        return session_id, pc.localDescription.sdp, ()
 
     async def add_candidates(self, session_id: str, candidates: list[TrickleCandidate]) -> bool:
         """Trickle is not used by the baseline viewer."""

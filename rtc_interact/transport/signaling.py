@@ -8,21 +8,32 @@
 
 Errors are plain text with the right status: 400 bad SDP, 401 bad token (with
 ``WWW-Authenticate: Bearer``), 404 unknown session, 415 wrong content type, 503 host full.
+
+Events may ride on the offer: header ``Rtc-Interact-Events`` holds base64url (no padding) of a
+msgpack array of ``bin`` items, each one event-channel message. The host handles them as if
+they had arrived on the channel and returns the replies the same way in ``Rtc-Interact-Replies``
+on the 201. So a tap made while connecting is answered after one HTTP round trip.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import base64
+import binascii
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urljoin
 
 import aiohttp
+import msgpack
 from aiohttp import web
 
 from ..errors import AuthenticationError, SignalingError, TokenError
 from ..tokens import Claims, Role, verify
 
+EVENTS_HEADER = "Rtc-Interact-Events"
+REPLIES_HEADER = "Rtc-Interact-Replies"
+MAX_EARLY_EVENTS = 16
 SDP = "application/sdp"
 SDPFRAG = "application/trickle-ice-sdpfrag"
 MAX_SDP_BYTES = 64 * 1024
@@ -63,8 +74,9 @@ class SdpHook(Protocol):
 class SessionHandler(Protocol):
     """What the signaling routes need from the host."""
 
-    async def open_session(self, offer_sdp: str, claims: Claims) -> tuple[str, str]:
-        """Accept an offer; return (session id, answer SDP) or raise SessionRefused."""
+    async def open_session(self, offer_sdp: str, claims: Claims,
+                           early: tuple[bytes, ...]) -> tuple[str, str, tuple[bytes, ...]]:
+        """Accept an offer and handle ``early`` messages; (session id, answer, replies)."""
 
     async def add_candidates(self, session_id: str, candidates: list[TrickleCandidate]) -> bool:
         """Apply trickled candidates; False if the session is unknown."""
@@ -86,6 +98,25 @@ def parse_sdpfrag(body: str) -> list[TrickleCandidate]:
         elif line == "a=end-of-candidates":
             found.append(TrickleCandidate(mid, None))
     return found
+
+
+def pack_messages(messages: Sequence[bytes]) -> str:
+    """Messages as a header value: base64url, no padding, of a msgpack array of bin."""
+    packed: bytes = msgpack.packb(list(messages), use_bin_type=True)
+    return base64.urlsafe_b64encode(packed).rstrip(b"=").decode()
+
+
+def unpack_messages(value: str) -> tuple[bytes, ...]:
+    """The inverse of pack_messages; ValueError on anything malformed or too long."""
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+        items = msgpack.unpackb(raw, raw=True, max_array_len=MAX_EARLY_EVENTS,
+                                max_bin_len=8192, max_str_len=0, max_map_len=0)
+    except (binascii.Error, ValueError, msgpack.UnpackException) as exc:
+        raise ValueError(f"bad {EVENTS_HEADER} header: {exc}") from None
+    if not isinstance(items, list) or not all(isinstance(i, bytes) for i in items):
+        raise ValueError(f"{EVENTS_HEADER} must be a msgpack array of bin")
+    return tuple(items)
 
 
 def _text(status: int, message: str, **headers: str) -> web.Response:
@@ -124,17 +155,23 @@ def add_whep_routes(app: web.Application, handler: SessionHandler, secret: str,
         offer = await request.text()
         if not offer.startswith("v=0"):
             return _text(400, "body is not an SDP offer (must start with 'v=0')")
+        try:
+            early = unpack_messages(request.headers.get(EVENTS_HEADER, "kA"))
+        except ValueError as exc:
+            return _text(400, str(exc))
         if sdp_hook is not None:
             offer = await sdp_hook.on_offer(offer)
         try:
-            session_id, answer = await handler.open_session(offer, claims)
+            session_id, answer, replies = await handler.open_session(offer, claims, early)
         except SessionRefused as exc:
             return _text(exc.status, exc.message)
         if sdp_hook is not None:
             answer = await sdp_hook.on_answer(answer)
         location = f"{path}/sessions/{session_id}"
-        return web.Response(status=201, text=answer, content_type=SDP,
-                            headers={"Location": location, "ETag": f'"{session_id}"'})
+        headers = {"Location": location, "ETag": f'"{session_id}"'}
+        if replies:
+            headers[REPLIES_HEADER] = pack_messages(replies)
+        return web.Response(status=201, text=answer, content_type=SDP, headers=headers)
 
     async def patch(request: web.Request, claims: Claims) -> web.StreamResponse:
         if request.content_type != SDPFRAG:
@@ -162,6 +199,8 @@ class WhepAnswer:
     """The SDP answer."""
     location: str
     """Absolute URL of the session resource (for PATCH and DELETE)."""
+    replies: tuple[bytes, ...] = ()
+    """The host's replies to events sent with the offer."""
 
 
 class WhepClient:
@@ -172,9 +211,11 @@ class WhepClient:
         self._auth = {"Authorization": f"Bearer {token}"}
         self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s))
 
-    async def offer(self, sdp: str) -> WhepAnswer:
-        """POST the offer; raise AuthenticationError on 401 and SignalingError otherwise."""
+    async def offer(self, sdp: str, early: Sequence[bytes] = ()) -> WhepAnswer:
+        """POST the offer (with ``early`` event messages); AuthenticationError on 401."""
         headers = {**self._auth, "Content-Type": SDP}
+        if early:
+            headers[EVENTS_HEADER] = pack_messages(early)
         async with self._request("POST", self.url, sdp, headers) as response:
             body = await response.text()
             if response.status != 201:
@@ -182,7 +223,11 @@ class WhepClient:
             location = response.headers.get("Location")
             if not location:
                 raise SignalingError("201 answer without a Location header", 201)
-            return WhepAnswer(body, urljoin(self.url, location))
+            try:
+                replies = unpack_messages(response.headers.get(REPLIES_HEADER, "kA"))
+            except ValueError as exc:
+                raise SignalingError(f"bad replies from the host: {exc}", 201) from None
+            return WhepAnswer(body, urljoin(self.url, location), replies)
 
     async def trickle(self, location: str, fragment: str) -> None:
         """PATCH trickled candidates to the session."""

@@ -75,3 +75,21 @@ async def test_unknown_session_is_404_and_patch_is_accepted(host: Host) -> None:
                 assert r.status == 204
             assert (await viewer.tap()).n == 1
 
+
+
+def test_early_events_header_round_trips_and_rejects_garbage() -> None:
+    from rtc_interact.transport.signaling import pack_messages, unpack_messages
+
+    messages = (b"\x81\xa1v\x01", b"")
+    assert unpack_messages(pack_messages(messages)) == messages
+    assert unpack_messages("kA") == ()
+    for bad in ("!!!", pack_messages([b"x"] * 17), "kaFh"):
+        with pytest.raises(ValueError):
+            unpack_messages(bad)
+
+
+async def test_bad_events_header_is_400(host: Host) -> None:
+    headers = {"Authorization": f"Bearer {host.mint_token('v')}", "Content-Type": SDP,
+               "Rtc-Interact-Events": "%%%"}
+    status, text, _ = await _post(host.url, "v=0\r\n", headers)
+    assert status == 400 and "Rtc-Interact-Events" in text
