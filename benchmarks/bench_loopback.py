@@ -13,14 +13,12 @@ import argparse
 import asyncio
 import dataclasses
 import json
-import os
-import platform
 import statistics
-import subprocess
 import sys
 from typing import Any
 
 from rtc_interact import Host, HostConfig, Limits, RateLimit, VideoConfig, Viewer, new_secret
+from rtc_interact.bench.runner import commit, machine
 from rtc_interact.stats import Percentiles
 
 
@@ -54,19 +52,9 @@ async def bench(runs: int, taps: int) -> dict[str, Any]:
         "connect_ms_median": {k: round(statistics.median(v), 2) for k, v in stages.items()},
         "connect_ms": {k: p.as_dict() for k, v in stages.items() if (p := Percentiles.of(v))},
         "tap_rtt_ms": taps_summary.as_dict() if taps_summary else None,
-        "machine": {"cpu_count": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},
-        "commit": _commit(),
+        "machine": machine(),
+        "commit": commit(),
     }
-
-
-def _commit() -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                             text=True, check=True, timeout=5)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip()
 
 
 def table(result: dict[str, Any]) -> str:

@@ -42,7 +42,7 @@ from .errors import (
     RequestRejected,
     RequestTimeout,
 )
-from .media.stamp import FrameStamp, Plane, read_stamp
+from .media.stamp import FrameStamp, Plane, luma_of, read_stamp
 from .stats import Percentiles
 from .transport.peer import (
     choose_ice_addresses,
@@ -124,13 +124,6 @@ class ViewerStats:
     """Tap-to-acknowledgement round trips."""
     bad_messages: int
     """Messages from the host that failed validation (dropped)."""
-
-
-def _luma(frame: av.VideoFrame) -> Plane:
-    plane = frame.planes[0]
-    rows = np.frombuffer(memoryview(plane), dtype=np.uint8).reshape(frame.height, plane.line_size)
-    luma: Plane = rows[:, : frame.width]
-    return luma
 
 
 class Viewer:
@@ -262,7 +255,7 @@ class Viewer:
                 continue
             self._mark("first_frame")
             now_ms = time.time_ns() // 1_000_000
-            stamp = read_stamp(_luma(frame)) if frame.format.name == "yuv420p" else None
+            stamp = read_stamp(luma_of(frame)) if frame.format.name == "yuv420p" else None
             if stamp is not None:
                 self._g2g.append(now_ms - stamp.capture_ms)
             self._frame_times.append(time.perf_counter())

@@ -19,17 +19,17 @@ SWING = parse_profiles({"profiles": {"rtt-swing": {
 
 
 async def test_session_survives_a_ten_second_rtt_swing_above_one_second() -> None:
-    async with linked_host("ours", SWING, seed=1) as link:
-        async with Viewer.connect(link.url, token=link.token) as viewer:
-            taps = []
-            for _ in range(16):  # one tap a second across the swing
-                taps.append(asyncio.ensure_future(viewer.tap()))
-                await asyncio.sleep(1.0)
-            receipts = await asyncio.gather(*taps)
-            slow = [r.rtt_ms for r in receipts if r.rtt_ms > 1000]
-            assert slow, "the swing must have been felt"
-            frames_before = viewer.stats().frames
-            await asyncio.sleep(2.0)
-            assert viewer.connection_state == "connected"
-            assert viewer.stats().frames > frames_before  # video still flowing after the swing
-            assert (await viewer.tap()).rtt_ms < 400
+    async with (linked_host("ours", SWING, seed=1) as link,
+                Viewer.connect(link.url, token=link.token) as viewer):
+        taps = []
+        for _ in range(16):  # one tap a second across the swing
+            taps.append(asyncio.ensure_future(viewer.tap()))
+            await asyncio.sleep(1.0)
+        receipts = await asyncio.gather(*taps)
+        slow = [r.rtt_ms for r in receipts if r.rtt_ms > 1000]
+        assert slow, "the swing must have been felt"
+        frames_before = viewer.stats().frames
+        await asyncio.sleep(2.0)
+        assert viewer.connection_state == "connected"
+        assert viewer.stats().frames > frames_before  # video still flowing after the swing
+        assert (await viewer.tap()).rtt_ms < 400

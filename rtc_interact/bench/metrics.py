@@ -8,9 +8,8 @@ from collections import deque
 from dataclasses import dataclass, field
 
 import av
-import numpy as np
 
-from ..media.stamp import FrameStamp, Plane, read_stamp
+from ..media.stamp import FrameStamp, luma_of, read_stamp
 from ..stats import Percentiles
 
 
@@ -24,14 +23,6 @@ class FrameRecord:
     """Burned-in stamp, None if unreadable (a damaged frame when the source is the pattern)."""
     g2g_ms: float | None
     """Glass-to-glass latency from the stamp (host and viewer share a wall clock here)."""
-
-
-def luma_of(frame: av.VideoFrame) -> Plane:
-    """The luma plane of a yuv420p frame, without copying."""
-    plane = frame.planes[0]
-    rows = np.frombuffer(memoryview(plane), dtype=np.uint8).reshape(frame.height, plane.line_size)
-    luma: Plane = rows[:, : frame.width]
-    return luma
 
 
 @dataclass(slots=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import av
 import numpy as np
 import numpy.typing as npt
 
@@ -82,3 +83,11 @@ def read_stamp(luma: Plane) -> FrameStamp | None:
     if _crc8(raw[:10]) != raw[10]:
         return None
     return FrameStamp(int.from_bytes(raw[:4], "big"), int.from_bytes(raw[4:10], "big"))
+
+
+def luma_of(frame: av.VideoFrame) -> Plane:
+    """The luma plane of a yuv420p frame as a (height x width) view, without copying."""
+    plane = frame.planes[0]
+    rows = np.frombuffer(memoryview(plane), dtype=np.uint8).reshape(frame.height, plane.line_size)
+    luma: Plane = rows[:, : frame.width]
+    return luma
