@@ -7,6 +7,7 @@ import contextlib
 import itertools
 import logging
 import time
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from types import TracebackType
@@ -54,6 +55,9 @@ from .transport.peer import (
 from .transport.signaling import WhepClient
 
 log = logging.getLogger(__name__)
+
+STATS_WINDOW = 10_000
+"""Latency samples kept for percentiles (the most recent ones)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,13 +119,13 @@ class ViewerStats:
     frames_dropped: int
     """Frames dropped from the ``frames()`` buffer because the app read too slowly."""
     g2g_ms: Percentiles | None
-    """Glass-to-glass latency from burned-in stamps (host and viewer clocks must agree)."""
+    """Glass-to-glass latency from burned-in stamps, last 10,000 frames (clocks must agree)."""
     taps_sent: int
     """Taps sent."""
     taps_acked: int
     """Taps acknowledged."""
     tap_rtt_ms: Percentiles | None
-    """Tap-to-acknowledgement round trips."""
+    """Tap-to-acknowledgement round trips, last 10,000 taps."""
     bad_messages: int
     """Messages from the host that failed validation (dropped)."""
 
@@ -152,10 +156,11 @@ class Viewer:
         self._welcomed: asyncio.Future[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._location: str | None = None
-        self._frame_times: list[float] = []
-        self._g2g: list[float] = []
-        self._tap_rtts: list[float] = []
-        self._taps_sent = 0
+        self._frame_count = 0
+        self._frame_span: tuple[float, float] = (0.0, 0.0)
+        self._g2g: deque[float] = deque(maxlen=STATS_WINDOW)
+        self._tap_rtts: deque[float] = deque(maxlen=STATS_WINDOW)
+        self._taps_sent = self._taps_acked = 0
         self._bad = 0
         self._closed = False
         self.welcome: Welcome | None = None
@@ -258,7 +263,9 @@ class Viewer:
             stamp = read_stamp(luma_of(frame)) if frame.format.name == "yuv420p" else None
             if stamp is not None:
                 self._g2g.append(now_ms - stamp.capture_ms)
-            self._frame_times.append(time.perf_counter())
+            now = time.perf_counter()
+            self._frame_count += 1
+            self._frame_span = (self._frame_span[0] if self._frame_count > 1 else now, now)
             self._frames.put(ReceivedFrame(frame, now_ms, stamp))
 
     def _on_message(self, data: bytes | str) -> None:
@@ -363,6 +370,7 @@ class Viewer:
         reply, rtt = await self._request(Tap(id=next(self._ids), target=target))
         assert isinstance(reply, Ack)
         self._tap_rtts.append(rtt)
+        self._taps_acked += 1
         return Receipt(reply.id, reply.n, reply.hts, rtt)
 
     async def comment(self, text: str) -> Receipt:
@@ -414,12 +422,12 @@ class Viewer:
 
     def stats(self) -> ViewerStats:
         """Frames, latency and tap statistics so far."""
-        times = self._frame_times
-        span = times[-1] - times[0] if len(times) > 1 else 0.0
+        first, last = self._frame_span
+        frames = self._frame_count
         return ViewerStats(
-            frames=len(times), fps=(len(times) - 1) / span if span > 0 else 0.0,
+            frames=frames, fps=(frames - 1) / (last - first) if last > first else 0.0,
             frames_dropped=self._frames.dropped, g2g_ms=Percentiles.of(self._g2g),
-            taps_sent=self._taps_sent, taps_acked=len(self._tap_rtts),
+            taps_sent=self._taps_sent, taps_acked=self._taps_acked,
             tap_rtt_ms=Percentiles.of(self._tap_rtts), bad_messages=self._bad,
         )
 
