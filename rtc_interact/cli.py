@@ -202,6 +202,8 @@ async def _demo_main(plan: SessionPlan) -> dict[str, Any]:
               help="Implementation (repeatable; default: both, side by side).")
 @click.option("--seed", default=1, show_default=True, help="Seed of the first run's link.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write JSON here.")
+@click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False),
+              help="Write the results as Markdown tables here.")
 @click.option("--plot", "plot_dir", type=click.Path(file_okay=False),
               help="Write PNG plots (video suite) into this folder.")
 @click.option("--progress/--no-progress", default=True, help="Progress bar on stderr.")
@@ -209,7 +211,8 @@ async def _demo_main(plan: SessionPlan) -> dict[str, Any]:
 def bench(profiles: tuple[str, ...], suites: tuple[str, ...], runs: int, taps: int,
           tap_rate: float, burst: int, video_seconds: int, storm_viewers: int,
           storm_window: float, impls: tuple[str, ...], seed: int,
-          json_path: str | None, plot_dir: str | None, progress: bool, loop: str) -> None:
+          json_path: str | None, markdown_path: str | None, plot_dir: str | None,
+          progress: bool, loop: str) -> None:
     """Measure connect time, tap latency and video on emulated links, ours beside stock aiortc.
 
     \b
@@ -236,6 +239,9 @@ def bench(profiles: tuple[str, ...], suites: tuple[str, ...], runs: int, taps: i
         with open(json_path, "w") as fh:
             json.dump(doc, fh, indent=1)
         click.echo(f"JSON written to {json_path}")
+    if markdown_path:
+        Path(markdown_path).write_text(report.markdown(doc["results"]))
+        click.echo(f"Markdown written to {markdown_path}")
     if plot_dir:
         for result in doc["results"]:
             path = report.plot(result, Path(plot_dir))

@@ -190,3 +190,54 @@ def plot(result: dict[str, Any], directory: Path) -> Path | None:
     fig.savefig(path, dpi=80)
     plt.close(fig)
     return path
+
+
+def _cell(entry: dict[str, Any] | None, path: tuple[str, ...], rtt_ms: float) -> str:
+    value = _get(entry, *path)
+    if value is None:
+        return "-"
+    text = f"{value:.1f}" if isinstance(value, float) else str(value)
+    if path[0].endswith("_ms") and rtt_ms > 0 and len(path) == 2:
+        text += f" ({value / rtt_ms:.1f} RTT)"
+    return text
+
+
+MD_ROWS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
+    "connect": [(f"{stage} {p}", (f"{stage}_ms", p))
+                for stage in (*STAGES, "first_ack") for p in ("p50", "p95")],
+    "interaction": [("tap rtt p50", ("tap_rtt_ms", "p50")), ("tap rtt p95", ("tap_rtt_ms", "p95")),
+                    ("tap rtt p99", ("tap_rtt_ms", "p99")), ("tap rtt max", ("tap_rtt_ms", "max")),
+                    ("taps lost", ("lost",)), ("taps sent", ("sent",))],
+    "video": [("fps mean", ("fps", "mean")), ("% of 1 s windows >= 20 fps",
+              ("fps", "windows_ge_20_pct")), ("% of 1 s windows >= 15 fps",
+              ("fps", "windows_ge_15_pct")), ("freezes", ("freezes",)),
+              ("frozen s", ("freeze_s",)), ("glass-to-glass p50 ms", ("g2g_ms", "p50")),
+              ("glass-to-glass p95 ms", ("g2g_ms", "p95")), ("delivered kbps mean",
+              ("kbps", "mean")), ("keyframes", ("keyframes",)),
+              ("corrupt frames", ("corrupt_frames",)), ("survived", ("survived",))],
+    "storm": [("viewers", ("viewers",)), ("taps recorded", ("recorded",)),
+              ("taps recorded twice", ("recorded_twice",)), ("taps lost", ("lost",)),
+              ("ack p50 ms", ("ack_ms", "p50")), ("ack p99 ms", ("ack_ms", "p99"))],
+}
+
+
+def markdown(results: list[dict[str, Any]]) -> str:
+    """Markdown tables, one per profile and suite, ours beside aiortc."""
+    out: list[str] = []
+    for result in results:
+        rtt = float(result["rtt_ms"])
+        out.append(f"### {result['profile']} (RTT {rtt:.0f} ms)\n")
+        for suite, rows in MD_ROWS.items():
+            block = result.get(suite)
+            if not block:
+                continue
+            out.append(f"| {suite} | ours | stock aiortc |\n|---|---|---|")
+            for label, path in rows:
+                ours, theirs = block["ours"], block["aiortc"]
+                if path == ("survived",):
+                    cells = [str(e.get("survived")) if e else "-" for e in (ours, theirs)]
+                else:
+                    cells = [_cell(ours, path, rtt), _cell(theirs, path, rtt)]
+                out.append(f"| {label} | {cells[0]} | {cells[1]} |")
+            out.append("")
+    return "\n".join(out)

@@ -46,3 +46,14 @@ async def test_tap_storm_smoke_records_every_tap_once() -> None:
         assert (entry["viewers"], entry["lost"], entry["recorded_twice"]) == (6, 0, 0), impl
         assert entry["recorded"] == 6 and entry["ack_ms"]["p50"] >= 150
     assert storm["ours"]["duplicate_copies_absorbed"] >= 1  # redundant copies arrived and merged
+
+
+def test_markdown_tables_show_both_implementations_and_rtts() -> None:
+    result = {"profile": "p", "rtt_ms": 100.0, "interaction": {
+        "ours": {"tap_rtt_ms": {"p50": 101.0, "p95": 120.0, "p99": 130.0, "max": 140.0},
+                 "lost": 0, "sent": 10},
+        "aiortc": {"tap_rtt_ms": {"p50": 102.0, "p95": 400.0, "p99": 500.0, "max": 600.0},
+                   "lost": 1, "sent": 10}}}
+    text = report.markdown([result])
+    assert "| tap rtt p99 | 130.0 (1.3 RTT) | 500.0 (5.0 RTT) |" in text
+    assert "| taps lost | 0 | 1 |" in text
