@@ -185,6 +185,11 @@ class Viewer:
     def _mark(self, stage: str) -> None:
         self._marks.setdefault(stage, (time.perf_counter() - self._t0) * 1000)
 
+    async def prepare(self) -> None:
+        """Optional, before ``open()``: warm the HTTP connection to the host (e.g. when the page
+        loads, before the user presses play), so signaling costs one round trip, not two."""
+        await self._http.warm()
+
     async def open(self) -> None:
         """Signal, connect, and wait until the event channel is open and the host said welcome."""
         self._t0 = time.perf_counter()

@@ -55,3 +55,19 @@ async def test_tap_made_while_connecting_is_answered_by_signaling() -> None:
             assert (await viewer.tap("later")).n == 2
         finally:
             await viewer.aclose()
+
+
+async def test_prepare_saves_the_http_handshake_round_trip() -> None:
+    async with linked_host("ours", get_profile("rtt150"), seed=2) as link:
+        cold = Viewer(link.url, link.token)
+        warm = Viewer(link.url, link.token)
+        try:
+            await cold.open()
+            await warm.prepare()
+            await warm.open()
+            cold_ms, warm_ms = cold.connect_timings().signaling, warm.connect_timings().signaling
+            assert cold_ms is not None and warm_ms is not None
+            assert cold_ms >= 300 and 150 <= warm_ms < 250  # 2 RTT cold, 1 RTT warm
+        finally:
+            await cold.aclose()
+            await warm.aclose()

@@ -229,6 +229,12 @@ class WhepClient:
                 raise SignalingError(f"bad replies from the host: {exc}", 201) from None
             return WhepAnswer(body, urljoin(self.url, location), replies)
 
+    async def warm(self) -> None:
+        """Open the HTTP connection ahead of time (GET /health) so the offer skips the handshake."""
+        async with self._request("GET", urljoin(self.url, "/health"), None, {}) as response:
+            if response.status != 200:
+                raise _http_error(response.status, await response.text(), self.url)
+
     async def trickle(self, location: str, fragment: str) -> None:
         """PATCH trickled candidates to the session."""
         headers = {**self._auth, "Content-Type": SDPFRAG}
