@@ -32,6 +32,9 @@ class Limits:
 
 REMEMBERED_TAPS = 65536
 """Acknowledged tap ids kept per viewer to answer duplicates (at 30 taps/s: 36 minutes)."""
+DUPLICATE_QUIET_S = 0.02
+"""A duplicate arriving this soon after the last answer to its id is a redundant copy from the
+same burst, already covered by that answer: it gets no reply (a retransmission comes later)."""
 
 
 class Sequencer:
@@ -82,7 +85,7 @@ class HostSessionCore:
         """Refused messages by error code."""
         self.duplicates = 0
         """Taps received again (redundant copies, retransmissions) and answered from memory."""
-        self._answered: OrderedDict[int, Ack] = OrderedDict()
+        self._answered: OrderedDict[int, tuple[Ack, float]] = OrderedDict()
 
     def receive(self, data: bytes | str, now: float, wall_ms: int) -> Outcome:
         """Handle one message; ``now`` is monotonic seconds, ``wall_ms`` Unix milliseconds."""
@@ -93,7 +96,10 @@ class HostSessionCore:
             return self._refuse(out, exc.code, exc.reason, exc.ref_id)
         if isinstance(message, Tap) and message.id in self._answered:
             self.duplicates += 1
-            out.replies.append(self._answered[message.id])
+            ack, answered_at = self._answered[message.id]
+            if now - answered_at >= DUPLICATE_QUIET_S:
+                self._answered[message.id] = (ack, now)
+                out.replies.append(ack)
             return out
         if not self._buckets[type(message)].allow(now):
             reason = f"too many {message.TYPE} messages; slow down"
@@ -102,7 +108,7 @@ class HostSessionCore:
         if isinstance(message, Tap):
             n = self._seq.next_tap()
             ack = Ack(id=message.id, n=n, hts=wall_ms)
-            self._remember(ack)
+            self._remember(ack, now)
             out.replies.append(ack)
             out.events.append(TapReceived(self.viewer_id, self.identity, message.id,
                                           message.target, n, wall_ms))
@@ -117,8 +123,8 @@ class HostSessionCore:
             out.replies.append(Pong(id=message.id, ts=message.ts, hts=wall_ms))
         return out
 
-    def _remember(self, ack: Ack) -> None:
-        self._answered[ack.id] = ack
+    def _remember(self, ack: Ack, now: float) -> None:
+        self._answered[ack.id] = (ack, now)
         if len(self._answered) > REMEMBERED_TAPS:
             self._answered.popitem(last=False)
 

@@ -24,10 +24,10 @@ from ..errors import ConfigurationError
 class RetransmitPolicy:
     """How hard to try."""
 
-    copies: int = 2
+    copies: int = 4
     """Transmissions of each message before any acknowledgement could arrive (1 = no redundancy)."""
-    copy_gap_s: float = 0.004
-    """Spacing of those copies."""
+    copy_gap_s: float = 0.002
+    """Spacing of those copies (non-zero, so SCTP does not bundle them into one packet)."""
     initial_rto_s: float = 0.6
     """Retransmission timeout before the first round-trip sample."""
     min_rto_s: float = 0.04

@@ -91,10 +91,12 @@ def test_token_bucket_refills_at_rate() -> None:
 def test_duplicate_tap_is_answered_with_the_same_ack_and_recorded_once() -> None:
     core = _core()
     first = core.receive(encode(m.Tap(id=7, target="g")), 0.0, 100)
+    copy = core.receive(encode(m.Tap(id=7, target="g")), 0.005, 105)
     again = core.receive(encode(m.Tap(id=7, target="g")), 0.5, 900)
+    assert copy.replies == []  # a redundant copy right behind the original: already answered
     assert again.replies == first.replies == [m.Ack(id=7, n=1, hts=100)]
-    assert again.events == [] and len(first.events) == 1
-    assert core.duplicates == 1 and core.received["tap"] == 1
+    assert again.events == copy.events == [] and len(first.events) == 1
+    assert core.duplicates == 2 and core.received["tap"] == 1
 
 
 def test_duplicates_do_not_use_up_the_rate_limit() -> None:
