@@ -232,8 +232,9 @@ class WhepClient:
     async def warm(self) -> None:
         """Open the HTTP connection ahead of time (GET /health) so the offer skips the handshake."""
         async with self._request("GET", urljoin(self.url, "/health"), None, {}) as response:
+            body = await response.text()  # read it all, or the connection is not kept alive
             if response.status != 200:
-                raise _http_error(response.status, await response.text(), self.url)
+                raise _http_error(response.status, body, self.url)
 
     async def trickle(self, location: str, fragment: str) -> None:
         """PATCH trickled candidates to the session."""
