@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urljoin
@@ -130,24 +130,27 @@ def _claims(request: web.Request, secret: str) -> Claims:
     return verify(secret, header[7:].strip(), require=Role.VIEWER)
 
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+class _WhepRoutes:
+    """The request handlers, bound to one host's session handler, secret and hook."""
 
+    def __init__(self, handler: SessionHandler, secret: str, path: str,
+                 sdp_hook: SdpHook | None) -> None:
+        self.handler, self.secret, self.path, self.hook = handler, secret, path, sdp_hook
 
-def add_whep_routes(app: web.Application, handler: SessionHandler, secret: str,
-                    path: str = "/whep", sdp_hook: SdpHook | None = None) -> None:
-    """Register POST {path}, PATCH and DELETE {path}/sessions/{id} on ``app``."""
+    async def authed(self, request: web.Request) -> web.StreamResponse:
+        """Check the bearer token, then dispatch on the method."""
+        try:
+            claims = _claims(request, self.secret)
+        except TokenError as exc:
+            return _text(401, f"unauthorized: {exc}", **{"WWW-Authenticate": "Bearer"})
+        if request.method == "POST":
+            return await self.post(request, claims)
+        if request.method == "PATCH":
+            return await self.patch(request)
+        return await self.delete(request)
 
-    def authed(inner: Callable[[web.Request, Claims], Awaitable[web.StreamResponse]]) -> Handler:
-        async def wrapper(request: web.Request) -> web.StreamResponse:
-            try:
-                claims = _claims(request, secret)
-            except TokenError as exc:
-                return _text(401, f"unauthorized: {exc}", **{"WWW-Authenticate": "Bearer"})
-            return await inner(request, claims)
-
-        return wrapper
-
-    async def post(request: web.Request, claims: Claims) -> web.StreamResponse:
+    async def post(self, request: web.Request, claims: Claims) -> web.StreamResponse:
+        """An offer (with optional early events) becomes a session and an answer."""
         if request.content_type != SDP:
             return _text(415, f"expected Content-Type {SDP}, got {request.content_type!r}")
         if (request.content_length or 0) > MAX_SDP_BYTES:
@@ -159,36 +162,42 @@ def add_whep_routes(app: web.Application, handler: SessionHandler, secret: str,
             early = unpack_messages(request.headers.get(EVENTS_HEADER, "kA"))
         except ValueError as exc:
             return _text(400, str(exc))
-        if sdp_hook is not None:
-            offer = await sdp_hook.on_offer(offer)
+        if self.hook is not None:
+            offer = await self.hook.on_offer(offer)
         try:
-            session_id, answer, replies = await handler.open_session(offer, claims, early)
+            session_id, answer, replies = await self.handler.open_session(offer, claims, early)
         except SessionRefused as exc:
             return _text(exc.status, exc.message)
-        if sdp_hook is not None:
-            answer = await sdp_hook.on_answer(answer)
-        location = f"{path}/sessions/{session_id}"
-        headers = {"Location": location, "ETag": f'"{session_id}"'}
+        if self.hook is not None:
+            answer = await self.hook.on_answer(answer)
+        headers = {"Location": f"{self.path}/sessions/{session_id}", "ETag": f'"{session_id}"'}
         if replies:
             headers[REPLIES_HEADER] = pack_messages(replies)
         return web.Response(status=201, text=answer, content_type=SDP, headers=headers)
 
-    async def patch(request: web.Request, claims: Claims) -> web.StreamResponse:
+    async def patch(self, request: web.Request) -> web.StreamResponse:
+        """Trickled candidates."""
         if request.content_type != SDPFRAG:
             return _text(415, f"expected Content-Type {SDPFRAG}, got {request.content_type!r}")
         candidates = parse_sdpfrag(await request.text())
-        if not await handler.add_candidates(request.match_info["sid"], candidates):
+        if not await self.handler.add_candidates(request.match_info["sid"], candidates):
             return _text(404, "no such session")
         return web.Response(status=204)
 
-    async def delete(request: web.Request, claims: Claims) -> web.StreamResponse:
-        if not await handler.close_session(request.match_info["sid"]):
+    async def delete(self, request: web.Request) -> web.StreamResponse:
+        """Leave."""
+        if not await self.handler.close_session(request.match_info["sid"]):
             return _text(404, "no such session")
         return _text(200, "session closed")
 
-    app.router.add_post(path, authed(post))
-    app.router.add_patch(path + "/sessions/{sid}", authed(patch))
-    app.router.add_delete(path + "/sessions/{sid}", authed(delete))
+
+def add_whep_routes(app: web.Application, handler: SessionHandler, secret: str,
+                    path: str = "/whep", sdp_hook: SdpHook | None = None) -> None:
+    """Register POST {path}, PATCH and DELETE {path}/sessions/{id} on ``app``."""
+    routes = _WhepRoutes(handler, secret, path, sdp_hook)
+    app.router.add_post(path, routes.authed)
+    app.router.add_patch(path + "/sessions/{sid}", routes.authed)
+    app.router.add_delete(path + "/sessions/{sid}", routes.authed)
 
 
 @dataclass(frozen=True, slots=True)
