@@ -101,6 +101,7 @@ async def _run_suite(suite: str, impl: str, profile: LinkProfile, plan: BenchPla
 async def run(plan: BenchPlan, progress: bool = True) -> dict[str, Any]:
     """Run ``plan``; returns ``{"machine", "commit", "results": [...]}``."""
     profiles = [get_profile(name) for name in plan.profiles]
+    started_at = commit()  # the code that runs is the code at the start
     total = sum(plan.work(s) for s in plan.suites) * len(profiles) * len(plan.implementations)
     results = []
     with tqdm(total=total, disable=not progress, unit="step", leave=False,
@@ -115,7 +116,8 @@ async def run(plan: BenchPlan, progress: bool = True) -> dict[str, Any]:
                     entries[impl] = await _suite(suite, impl, profile, plan, bar)
                 result[suite] = report.side_by_side(suite, entries["ours"], entries["aiortc"])
             results.append(result)
-    return {"machine": machine(), "commit": commit(), "plan": plan_dict(plan), "results": results}
+    return {"machine": machine(), "commit": started_at, "plan": plan_dict(plan),
+            "results": results}
 
 
 def plan_dict(plan: BenchPlan) -> dict[str, Any]:
