@@ -43,7 +43,7 @@ from .errors import (
     RequestRejected,
     RequestTimeout,
 )
-from .media.stamp import FrameStamp, Plane, luma_of, read_stamp
+from .media.stamp import FrameStamp, Plane, latency_ms, luma_of, read_stamp
 from .stats import Percentiles
 from .transport.peer import (
     choose_ice_addresses,
@@ -266,8 +266,11 @@ class Viewer:
             self._mark("first_frame")
             now_ms = time.time_ns() // 1_000_000
             stamp = read_stamp(luma_of(frame)) if frame.format.name == "yuv420p" else None
-            if stamp is not None:
-                self._g2g.append(now_ms - stamp.capture_ms)
+            latency = latency_ms(stamp, now_ms)
+            if latency is None:
+                stamp = None  # damaged beyond the CRC's power to tell
+            else:
+                self._g2g.append(latency)
             now = time.perf_counter()
             self._frame_count += 1
             self._frame_span = (self._frame_span[0] if self._frame_count > 1 else now, now)

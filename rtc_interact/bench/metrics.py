@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import av
 
-from ..media.stamp import FrameStamp, luma_of, read_stamp
+from ..media.stamp import FrameStamp, latency_ms, luma_of, read_stamp
 from ..stats import Percentiles
 
 
@@ -37,8 +37,8 @@ class FrameLog:
         """Record ``frame``; reads its stamp unless the caller already did."""
         if stamp is None and frame.format.name == "yuv420p":
             stamp = read_stamp(luma_of(frame))
-        g2g = float(wall_ms - stamp.capture_ms) if stamp is not None else None
-        self.records.append(FrameRecord(at_s, stamp, g2g))
+        g2g = latency_ms(stamp, wall_ms)
+        self.records.append(FrameRecord(at_s, stamp if g2g is not None else None, g2g))
 
 
 def count_freezes(times_s: list[float]) -> tuple[int, float]:

@@ -91,3 +91,16 @@ def luma_of(frame: av.VideoFrame) -> Plane:
     rows = np.frombuffer(memoryview(plane), dtype=np.uint8).reshape(frame.height, plane.line_size)
     luma: Plane = rows[:, : frame.width]
     return luma
+
+
+PLAUSIBLE_LATENCY_MS = (-5_000, 120_000)
+"""Latencies outside this range mean a damaged stamp that passed the 8-bit CRC by chance."""
+
+
+def latency_ms(stamp: FrameStamp | None, now_ms: int) -> float | None:
+    """Glass-to-glass latency of a stamped frame seen at ``now_ms``; None if implausible."""
+    if stamp is None:
+        return None
+    latency = now_ms - stamp.capture_ms
+    low, high = PLAUSIBLE_LATENCY_MS
+    return float(latency) if low <= latency <= high else None

@@ -62,3 +62,11 @@ async def test_numpy_track_sends_pushed_frames() -> None:
 @pytest.mark.parametrize("level", [0, 16, 235, 255])
 def test_uniform_frames_carry_no_stamp(level: int) -> None:
     assert read_stamp(np.full((180, 320), level, dtype=np.uint8)) is None
+
+
+def test_implausible_latency_marks_a_stamp_that_passed_the_crc_by_chance() -> None:
+    from rtc_interact.media.stamp import latency_ms
+
+    assert latency_ms(FrameStamp(1, 1_000), 1_040) == 40.0
+    assert latency_ms(FrameStamp(1, 5), 1_795_000_000_000) is None
+    assert latency_ms(None, 5) is None
