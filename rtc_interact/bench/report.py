@@ -34,7 +34,8 @@ def _ratio(ours: float | None, theirs: float | None) -> float | None:
 
 def connect_entry(runs: list[ConnectRun], rtt_ms: float) -> dict[str, Any]:
     """One implementation's connect results."""
-    out: dict[str, Any] = {"runs": len(runs)}
+    out: dict[str, Any] = {"runs": len(runs), "failed": sum(r.error is not None for r in runs),
+                           "errors": [r.error for r in runs if r.error is not None]}
     for stage in (*STAGES, "first_ack"):
         values = [r.stages[stage] for r in runs if r.stages.get(stage) is not None]
         p = _pcts([v for v in values if v is not None])
@@ -123,6 +124,7 @@ def table(results: list[dict[str, Any]]) -> str:
         ("connect", "first frame p50 ms", ("first_frame_ms", "p50")),
         ("connect", "first ack p50 ms", ("first_ack_ms", "p50")),
         ("connect", "first ack p95 ms", ("first_ack_ms", "p95")),
+        ("connect", "connects failed", ("failed",)),
         ("interaction", "tap rtt p50 ms", ("tap_rtt_ms", "p50")),
         ("interaction", "tap rtt p99 ms", ("tap_rtt_ms", "p99")),
         ("interaction", "taps lost", ("lost",)),
@@ -203,8 +205,9 @@ def _cell(entry: dict[str, Any] | None, path: tuple[str, ...], rtt_ms: float) ->
 
 
 MD_ROWS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
-    "connect": [(f"{stage} {p}", (f"{stage}_ms", p))
-                for stage in (*STAGES, "first_ack") for p in ("p50", "p95")],
+    "connect": [*((f"{stage} {p}", (f"{stage}_ms", p))
+                  for stage in (*STAGES, "first_ack") for p in ("p50", "p95")),
+                ("connects failed", ("failed",))],
     "interaction": [("tap rtt p50", ("tap_rtt_ms", "p50")), ("tap rtt p95", ("tap_rtt_ms", "p95")),
                     ("tap rtt p99", ("tap_rtt_ms", "p99")), ("tap rtt max", ("tap_rtt_ms", "max")),
                     ("taps lost", ("lost",)), ("taps sent", ("sent",))],

@@ -76,7 +76,10 @@ async def _suite(suite: str, impl: str, profile: LinkProfile, plan: BenchPlan,
                  bar: tqdm[Any]) -> dict[str, Any]:
     """One suite; the baseline runs with aiortc's stock timers and consent check."""
     with stock_behaviour() if impl == "aiortc" else contextlib.nullcontext():
-        return await _run_suite(suite, impl, profile, plan, bar)
+        try:
+            return await _run_suite(suite, impl, profile, plan, bar)
+        except Exception as exc:  # keep the rest of a long run; the JSON says what failed
+            return {"error": repr(exc)}
 
 
 async def _run_suite(suite: str, impl: str, profile: LinkProfile, plan: BenchPlan,

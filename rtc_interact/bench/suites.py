@@ -22,6 +22,8 @@ class ConnectRun:
 
     stages: dict[str, float | None]
     """STAGES plus first_ack."""
+    error: str | None = None
+    """Why the connect failed (None: it did not)."""
 
 
 async def run_connect(impl: str, profile: LinkProfile, runs: int, seed: int,
@@ -31,7 +33,12 @@ async def run_connect(impl: str, profile: LinkProfile, runs: int, seed: int,
     wait_frame_s = max(5.0, profile.rtt_ms * 40 / 1000)
     for run in range(runs):
         async with linked_host(impl, profile, seed + run) as link:
-            session = await connect(impl, link)
+            try:
+                session = await connect(impl, link)
+            except Exception as exc:  # a failed connect is a result, not the end of the run
+                results.append(ConnectRun(dict.fromkeys((*STAGES, "first_ack")), repr(exc)))
+                progress(1)
+                continue
             try:
                 first_ack = await session.first_ack()
                 for _ in range(int(wait_frame_s * 100)):  # bounded poll of the mark
