@@ -397,8 +397,12 @@ class Viewer:
 
     async def _clock_loop(self) -> None:
         while not self._closed:
-            with contextlib.suppress(RequestTimeout, RequestRejected):
+            try:
                 await self.ping()
+            except (RequestTimeout, RequestRejected):
+                pass
+            except (ClosedError, ConnectTimeout):
+                return  # the session is over; nothing to sync with
             await asyncio.sleep(self.config.advanced.clock_interval_s)
 
     def clock(self) -> ClockEstimate | None:

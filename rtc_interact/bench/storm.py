@@ -40,10 +40,18 @@ async def _viewer(impl: str, url: str, token: str) -> Viewer | BaselineViewer:
     if impl == "ours":
         viewer = Viewer(url, token, ViewerConfig(receive_video=False, request_timeout_s=20,
                                                  connect_timeout_s=30))
-        await viewer.open()
+        try:
+            await viewer.open()
+        except BaseException:
+            await viewer.aclose()
+            raise
         return viewer
     baseline = BaselineViewer(url, token, video=False)
-    await baseline.connect()
+    try:
+        await baseline.connect()
+    except BaseException:
+        await baseline.aclose()
+        raise
     return baseline
 
 
