@@ -56,6 +56,8 @@ from .transport.signaling import WhepClient
 
 log = logging.getLogger(__name__)
 
+CONGESTED_BYTES = 512
+"""Send-buffer level of the fast channel above which taps go without redundant copies."""
 STATS_WINDOW = 10_000
 """Latency samples kept for percentiles (the most recent ones)."""
 
@@ -321,7 +323,9 @@ class Viewer:
     def _transmit(self, message: Upstream) -> None:
         data = encode(message)
         if isinstance(message, Tap | Ping) and self._fast.readyState == "open":
-            for copy in self._sender.send(message.id, data, asyncio.get_running_loop().time()):
+            now = asyncio.get_running_loop().time()
+            congested = self._fast.bufferedAmount > CONGESTED_BYTES
+            for copy in self._sender.send(message.id, data, now, congested):
                 self._fast.send(copy)
             self._arm()
         else:

@@ -36,6 +36,10 @@ class RetransmitPolicy:
     """Ceiling of the retransmission timeout after back-off."""
     give_up_s: float = 20.0
     """Stop retrying a message this long after it was first sent."""
+    redundant_below: int = 8
+    """Send copies only while fewer messages than this are unacknowledged: in a burst, copies
+    would fill SCTP's congestion window (shared by the whole association) and delay everything
+    behind them, so a burst relies on retransmission alone."""
 
     def __post_init__(self) -> None:
         if self.copies < 1 or self.copy_gap_s < 0:
@@ -104,10 +108,17 @@ class ReliableSender:
     def __len__(self) -> int:
         return len(self._pending)
 
-    def send(self, message_id: int, data: bytes, now: float) -> list[bytes]:
-        """Start sending ``data``; returns what to transmit right now."""
+    def send(
+        self, message_id: int, data: bytes, now: float, congested: bool = False
+    ) -> list[bytes]:
+        """Start sending ``data``; returns what to transmit right now.
+
+        ``congested`` (the channel's send buffer is backing up) turns redundancy off.
+        """
         policy = self.policy
-        pending = _Pending(data, now, now, policy.copies - 1, self.rtt.rto(policy))
+        quiet = not congested and len(self._pending) < policy.redundant_below
+        copies = policy.copies if quiet else 1
+        pending = _Pending(data, now, now, copies - 1, self.rtt.rto(policy))
         self._pending[message_id] = pending
         out = [data]
         while pending.copies_left and policy.copy_gap_s == 0:

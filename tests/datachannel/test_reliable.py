@@ -189,3 +189,11 @@ def test_policy_validation() -> None:
         RetransmitPolicy(copies=0)
     with pytest.raises(ConfigurationError):
         RetransmitPolicy(min_rto_s=1.0, initial_rto_s=0.5)
+
+
+def test_a_burst_goes_without_redundant_copies() -> None:
+    sender = ReliableSender(RetransmitPolicy(copies=3, copy_gap_s=0.0, redundant_below=2))
+    assert len(sender.send(1, b"a", 0.0)) == 3
+    assert len(sender.send(2, b"b", 0.0)) == 3
+    assert len(sender.send(3, b"c", 0.0)) == 1  # two already unacknowledged
+    assert len(sender.send(4, b"d", 0.0, congested=True)) == 1
