@@ -27,13 +27,13 @@ from .media.sources import TestPatternTrack
 from .tokens import Claims, Role, mint
 from .transport.peer import (
     choose_ice_addresses,
+    congested,
     new_peer_connection,
     open_event_channel,
     open_fast_channel,
     set_local,
 )
 from .transport.signaling import SessionRefused, TrickleCandidate, add_whep_routes
-from .viewer import CONGESTED_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -281,7 +281,7 @@ class Host:
     def _reply(self, session: _Session, data: bytes, channel: RTCDataChannel) -> None:
         """Answer on the channel the request came on; on the fast one, with redundant copies."""
         session.send(data, channel)
-        if channel is session.fast and channel.bufferedAmount <= CONGESTED_BYTES:
+        if channel is session.fast and not congested(channel):
             policy = self.config.advanced.retransmit
             loop = asyncio.get_running_loop()
             for i in range(1, policy.copies):

@@ -47,6 +47,7 @@ from .media.stamp import FrameStamp, Plane, latency_ms, luma_of, read_stamp
 from .stats import Percentiles
 from .transport.peer import (
     choose_ice_addresses,
+    congested,
     new_peer_connection,
     open_event_channel,
     open_fast_channel,
@@ -56,8 +57,6 @@ from .transport.signaling import WhepClient
 
 log = logging.getLogger(__name__)
 
-CONGESTED_BYTES = 512
-"""Send-buffer level of the fast channel above which taps go without redundant copies."""
 STATS_WINDOW = 10_000
 """Latency samples kept for percentiles (the most recent ones)."""
 
@@ -150,7 +149,7 @@ class Viewer:
         self._unanswered: list[Upstream] = []
         """Early requests the host did not answer in signaling; sent once the channel opens."""
         self._ids = itertools.count(1)
-        self._pending: dict[int, tuple[float, asyncio.Future[Downstream]]] = {}
+        self._pending: dict[int, asyncio.Future[Downstream]] = {}
         self._frames: DropOldestQueue[ReceivedFrame] = DropOldestQueue(self.config.frame_buffer)
         self._events: DropOldestQueue[Downstream] = DropOldestQueue(self.config.events_buffer)
         self._marks: dict[str, float] = {}
@@ -295,13 +294,13 @@ class Viewer:
         if ref is not None:
             self._sender.acknowledge(ref, asyncio.get_running_loop().time())
         waiting = self._pending.pop(ref, None) if ref is not None else None
-        if waiting is not None and not waiting[1].done():
-            waiting[1].set_result(message)
+        if waiting is not None and not waiting.done():
+            waiting.set_result(message)
         else:
             self._events.put(message)
 
     def _fail_all(self, error: Exception) -> None:
-        for _, future in self._pending.values():
+        for future in self._pending.values():
             if not future.done():
                 future.set_exception(error)
         self._pending.clear()
@@ -324,8 +323,7 @@ class Viewer:
         data = encode(message)
         if isinstance(message, Tap | Ping) and self._fast.readyState == "open":
             now = asyncio.get_running_loop().time()
-            congested = self._fast.bufferedAmount > CONGESTED_BYTES
-            for copy in self._sender.send(message.id, data, now, congested):
+            for copy in self._sender.send(message.id, data, now, congested(self._fast)):
                 self._fast.send(copy)
             self._arm()
         else:
@@ -352,7 +350,7 @@ class Viewer:
             raise ClosedError("viewer is closed")
         future: asyncio.Future[Downstream] = asyncio.get_running_loop().create_future()
         sent = time.perf_counter()
-        self._pending[message.id] = (sent, future)
+        self._pending[message.id] = future
         if self._early is not None:  # the offer has not left yet: ride on it
             self._early.append(message)
         else:

@@ -37,6 +37,15 @@ def open_fast_channel(pc: RTCPeerConnection) -> RTCDataChannel:
     )
 
 
+CONGESTED_BYTES = 512
+"""Send-buffer level of the fast channel above which messages go without redundant copies."""
+
+
+def congested(channel: RTCDataChannel) -> bool:
+    """Whether the channel's send buffer is backing up (SCTP's congestion window is full)."""
+    return bool(channel.bufferedAmount > CONGESTED_BYTES)
+
+
 def choose_ice_addresses(
     configured: tuple[str, ...] | None, peer_host: str
 ) -> tuple[str, ...] | None:
