@@ -21,16 +21,17 @@ from aiortc.mediastreams import MediaStreamError
 from ._queue import DropOldestQueue
 from .config import ViewerConfig
 from .datachannel.clock import ClockEstimate, ClockSync
-from .datachannel.codec import decode_downstream, encode
+from .datachannel.codec import decode_downstream, encode, pack
 from .datachannel.messages import (
     Ack,
+    Acks,
     Comment,
     Downstream,
     ErrorReply,
     Ping,
     Pong,
+    Request,
     Tap,
-    Upstream,
     Welcome,
 )
 from .datachannel.reliable import ReliableSender
@@ -140,13 +141,15 @@ class Viewer:
         self._pc = new_peer_connection()
         self._channel = open_event_channel(self._pc)
         self._fast = open_fast_channel(self._pc)
-        self._sender = ReliableSender(self.config.advanced.retransmit)
+        self._sender: ReliableSender[Tap | Ping] = ReliableSender(self.config.advanced.retransmit)
+        self._outbox: list[Tap | Ping] = []
+        """Fast-path sends of this loop iteration, packed together by ``_flush``."""
         self._timer: asyncio.TimerHandle | None = None
         self._clock = ClockSync()
         self._open_event = asyncio.Event()
-        self._early: list[Upstream] | None = []
+        self._early: list[Request] | None = []
         """Requests made before the offer is POSTed; they ride on it (see signaling)."""
-        self._unanswered: list[Upstream] = []
+        self._unanswered: list[Request] = []
         """Early requests the host did not answer in signaling; sent once the channel opens."""
         self._ids = itertools.count(1)
         self._pending: dict[int, asyncio.Future[Downstream]] = {}
@@ -289,8 +292,19 @@ class Viewer:
             if self._welcomed is not None and not self._welcomed.done():
                 self._welcomed.set_result(None)
             return
-        ref = message.ref if isinstance(message, ErrorReply) else (
-            message.id if isinstance(message, Ack | Pong) else None)
+        if isinstance(message, Acks):
+            for ack in message.split():
+                self._settle(ack.id, ack)
+        elif isinstance(message, ErrorReply) and message.refs:
+            for ref in message.refs:
+                self._settle(ref, message)
+        elif isinstance(message, ErrorReply | Ack | Pong):
+            self._settle(message.ref if isinstance(message, ErrorReply) else message.id, message)
+        else:
+            self._events.put(message)
+
+    def _settle(self, ref: int | None, message: Downstream) -> None:
+        """Hand the answer to request ``ref`` to its waiter (an unclaimed one becomes an event)."""
         if ref is not None:
             self._sender.acknowledge(ref, asyncio.get_running_loop().time())
         waiting = self._pending.pop(ref, None) if ref is not None else None
@@ -319,15 +333,22 @@ class Viewer:
         if self._channel.readyState != "open":
             raise ClosedError("viewer is not connected")
 
-    def _transmit(self, message: Upstream) -> None:
-        data = encode(message)
+    def _transmit(self, message: Request) -> None:
         if isinstance(message, Tap | Ping) and self._fast.readyState == "open":
             now = asyncio.get_running_loop().time()
-            for copy in self._sender.send(message.id, data, now, congested(self._fast)):
-                self._fast.send(copy)
+            if not self._outbox:
+                asyncio.get_running_loop().call_soon(self._flush)
+            self._outbox += self._sender.send(message.id, message, now, congested(self._fast))
             self._arm()
         else:
-            self._channel.send(data)
+            self._channel.send(encode(message))
+
+    def _flush(self) -> None:
+        """Send what this iteration queued on the fast path: a burst of taps packs into bundles."""
+        outbox, self._outbox = self._outbox, []
+        if self._fast.readyState == "open":
+            for data in pack(outbox):
+                self._fast.send(data)
 
     def _arm(self) -> None:
         wake = self._sender.next_wakeup()
@@ -341,11 +362,11 @@ class Viewer:
         if self._fast.readyState != "open":
             return
         poll = self._sender.poll(asyncio.get_running_loop().time())
-        for data in poll.send:
-            self._fast.send(data)
+        self._outbox += poll.send
+        self._flush()
         self._arm()
 
-    async def _request(self, message: Upstream) -> tuple[Downstream, float]:
+    async def _request(self, message: Request) -> tuple[Downstream, float]:
         if self._closed:
             raise ClosedError("viewer is closed")
         future: asyncio.Future[Downstream] = asyncio.get_running_loop().create_future()

@@ -42,6 +42,18 @@ async def test_taps_through_a_lossy_link_are_recorded_exactly_once() -> None:
         assert stats.b_to_a.counters.dropped_loss > 0  # the link really lost packets
 
 
+async def test_a_burst_of_taps_travels_bundled_and_is_recorded_exactly_once() -> None:
+    profile = get_profile("rtt150-loss2")
+    async with linked_host("ours", profile, seed=11) as link:
+        async with Viewer.connect(link.url, token=link.token) as viewer:
+            await viewer.tap("warm-up")
+            before = link.emulator.stats().b_to_a.counters.submitted
+            receipts = await asyncio.gather(*(viewer.tap("burst") for _ in range(200)))
+            upstream_packets = link.emulator.stats().b_to_a.counters.submitted - before
+        assert sorted(r.n for r in receipts) == list(range(2, 202))  # each recorded once
+        assert upstream_packets < 100  # 200 taps as separate messages would take 200 or more
+
+
 async def test_tap_made_while_connecting_is_answered_by_signaling() -> None:
     async with linked_host("ours", get_profile("rtt150"), seed=1) as link:
         viewer = Viewer(link.url, link.token)

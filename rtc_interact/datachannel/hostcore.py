@@ -14,7 +14,18 @@ from dataclasses import dataclass, field
 from ..errors import ErrorCode, RemoteProtocolError
 from ..events import CommentReceived, HostEvent, MessageRejected, TapReceived
 from .codec import decode_upstream
-from .messages import Ack, Comment, CommentPosted, Downstream, ErrorReply, Ping, Pong, Tap
+from .messages import (
+    Ack,
+    Acks,
+    Comment,
+    CommentPosted,
+    Downstream,
+    ErrorReply,
+    Ping,
+    Pong,
+    Tap,
+    Taps,
+)
 from .ratelimit import RateLimit, TokenBucket
 
 
@@ -94,25 +105,18 @@ class HostSessionCore:
             message = decode_upstream(data)
         except RemoteProtocolError as exc:
             return self._refuse(out, exc.code, exc.reason, exc.ref_id)
-        if isinstance(message, Tap) and message.id in self._answered:
-            self.duplicates += 1
-            ack, answered_at = self._answered[message.id]
-            if now - answered_at >= DUPLICATE_QUIET_S:
-                self._answered[message.id] = (ack, now)
-                out.replies.append(ack)
+        if isinstance(message, Tap):
+            answer = self._tap(out, message.id, message.target, now, wall_ms)
+            if answer is not None:
+                out.replies.append(answer)
             return out
+        if isinstance(message, Taps):
+            return self._taps(out, message, now, wall_ms)
         if not self._buckets[type(message)].allow(now):
             reason = f"too many {message.TYPE} messages; slow down"
             return self._refuse(out, ErrorCode.RATE_LIMITED, reason, message.id)
         self.received[message.TYPE] += 1
-        if isinstance(message, Tap):
-            n = self._seq.next_tap()
-            ack = Ack(id=message.id, n=n, hts=wall_ms)
-            self._remember(ack, now)
-            out.replies.append(ack)
-            out.events.append(TapReceived(self.viewer_id, self.identity, message.id,
-                                          message.target, n, wall_ms))
-        elif isinstance(message, Comment):
+        if isinstance(message, Comment):
             n = self._seq.next_comment()
             out.replies.append(Ack(id=message.id, n=n, hts=wall_ms))
             out.broadcasts.append(CommentPosted(n=n, author=self.identity, text=message.text,
@@ -123,13 +127,53 @@ class HostSessionCore:
             out.replies.append(Pong(id=message.id, ts=message.ts, hts=wall_ms))
         return out
 
+    def _tap(self, out: Outcome, tap_id: int, target: str, now: float,
+             wall_ms: int) -> Ack | ErrorReply | None:
+        """One tap, alone or from a ``taps`` message: its answer, or None to stay quiet."""
+        if tap_id in self._answered:
+            self.duplicates += 1
+            ack, answered_at = self._answered[tap_id]
+            if now - answered_at < DUPLICATE_QUIET_S:
+                return None
+            self._answered[tap_id] = (ack, now)
+            return ack
+        if not self._buckets[Tap].allow(now):
+            return self._reject(out, ErrorCode.RATE_LIMITED, "too many taps; slow down", tap_id)
+        self.received[Tap.TYPE] += 1
+        n = self._seq.next_tap()
+        ack = Ack(id=tap_id, n=n, hts=wall_ms)
+        self._remember(ack, now)
+        out.events.append(TapReceived(self.viewer_id, self.identity, tap_id, target, n, wall_ms))
+        return ack
+
+    def _taps(self, out: Outcome, message: Taps, now: float, wall_ms: int) -> Outcome:
+        """A bundle: one ``acks`` for the accepted and repeated ids, one error per reason."""
+        acks: list[Ack] = []
+        refused: dict[tuple[int, str], list[int]] = {}
+        for tap_id in dict.fromkeys(message.ids):
+            answer = self._tap(out, tap_id, message.target, now, wall_ms)
+            if isinstance(answer, Ack):
+                acks.append(answer)
+            elif answer is not None:
+                refused.setdefault((answer.code, answer.reason), []).append(tap_id)
+        if acks:
+            out.replies.append(Acks(ids=tuple(a.id for a in acks), ns=tuple(a.n for a in acks),
+                                    hts=wall_ms))
+        for (code, reason), ids in refused.items():
+            out.replies.append(ErrorReply(code=code, reason=reason, ref=ids[0], refs=tuple(ids)))
+        return out
+
     def _remember(self, ack: Ack, now: float) -> None:
         self._answered[ack.id] = (ack, now)
         if len(self._answered) > REMEMBERED_TAPS:
             self._answered.popitem(last=False)
 
     def _refuse(self, out: Outcome, code: ErrorCode, reason: str, ref: int | None) -> Outcome:
-        self.errors[code] += 1
-        out.replies.append(ErrorReply(code=int(code), reason=reason, ref=ref))
-        out.events.append(MessageRejected(self.viewer_id, int(code), reason))
+        out.replies.append(self._reject(out, code, reason, ref))
         return out
+
+    def _reject(self, out: Outcome, code: ErrorCode, reason: str, ref: int | None) -> ErrorReply:
+        """Count a refusal and tell the application; returns the reply to send."""
+        self.errors[code] += 1
+        out.events.append(MessageRejected(self.viewer_id, int(code), reason))
+        return ErrorReply(code=int(code), reason=reason, ref=ref)

@@ -10,11 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from ..errors import ErrorCode, LocalProtocolError
+
 PROTOCOL_VERSION = 1
 MAX_MESSAGE_BYTES = 8192
 MAX_ID = 2**32 - 1
 MAX_TEXT = 500
 MAX_TOKEN = 64
+MAX_BUNDLE = 128
+"""Most ids one ``taps`` or ``acks`` message may carry (about 400 bytes: one SCTP chunk)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,13 +28,15 @@ class FieldSpec:
     key: str
     """The msgpack map key."""
     kind: type
-    """``int`` (never bool), ``str`` or ``float`` (ints accepted)."""
+    """``int`` (never bool), ``str``, or ``tuple`` (a msgpack array of ints, 1 to ``items``)."""
     required: bool = True
     """Whether the key must be present; absent optional keys take the dataclass default."""
     low: int = 0
     """Smallest int value, or shortest string length."""
     high: int = MAX_ID
-    """Largest int value, or longest string length."""
+    """Largest int value (of each element, for arrays), or longest string length."""
+    items: int = 0
+    """Longest array, for ``tuple`` fields."""
 
 
 def _id(key: str = "id") -> FieldSpec:
@@ -43,6 +49,13 @@ def _text(key: str, high: int, low: int = 0, required: bool = True) -> FieldSpec
 
 def _millis(key: str, required: bool = True) -> FieldSpec:
     return FieldSpec(key, int, required, 0, 2**63 - 1)
+
+
+def _ints(key: str, high: int, required: bool = True) -> FieldSpec:
+    return FieldSpec(key, tuple, required, 0, high, MAX_BUNDLE)
+
+
+SEQ_MAX = 2**63 - 1
 
 
 # ---------------------------------------------------------------- viewer -> host
@@ -58,6 +71,21 @@ class Tap:
     """Viewer-chosen message id, unique within the session; the ack echoes it."""
     target: str = ""
     """What was tapped (a giveaway id, a poll option); empty for a plain tap."""
+
+
+@dataclass(frozen=True, slots=True)
+class Taps:
+    """Several taps with the same target in one message: what a viewer sends for a burst.
+
+    The host treats it exactly as that many ``tap`` messages and answers with one ``acks``."""
+
+    TYPE: ClassVar[str] = "taps"
+    FIELDS: ClassVar[tuple[FieldSpec, ...]] = (_ints("ids", MAX_ID),
+                                               _text("target", MAX_TOKEN, required=False))
+    ids: tuple[int, ...]
+    """Message ids, as in ``tap.id``; 1 to 128 of them."""
+    target: str = ""
+    """What was tapped, as in ``tap.target``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +138,7 @@ class Ack:
     """The host accepted a tap or comment."""
 
     TYPE: ClassVar[str] = "ack"
-    FIELDS: ClassVar[tuple[FieldSpec, ...]] = (_id(), FieldSpec("n", int, True, 1, 2**63 - 1),
+    FIELDS: ClassVar[tuple[FieldSpec, ...]] = (_id(), FieldSpec("n", int, True, 1, SEQ_MAX),
                                                _millis("hts"))
     id: int
     """The id of the acknowledged message."""
@@ -118,6 +146,30 @@ class Ack:
     """Host-wide sequence number of this tap (or comment), starting at 1."""
     hts: int
     """Host clock in Unix milliseconds when it was accepted."""
+
+
+@dataclass(frozen=True, slots=True)
+class Acks:
+    """The host accepted several taps of one ``taps`` message (``ids[i]`` got number ``ns[i]``)."""
+
+    TYPE: ClassVar[str] = "acks"
+    FIELDS: ClassVar[tuple[FieldSpec, ...]] = (_ints("ids", MAX_ID), _ints("ns", SEQ_MAX),
+                                               _millis("hts"))
+    ids: tuple[int, ...]
+    """The acknowledged message ids."""
+    ns: tuple[int, ...]
+    """Their host-wide sequence numbers, in the same order (same length as ``ids``)."""
+    hts: int
+    """Host clock in Unix milliseconds when this answer was made."""
+
+    def __post_init__(self) -> None:
+        if len(self.ids) != len(self.ns):
+            reason = "acks.ids and acks.ns differ in length"
+            raise LocalProtocolError(ErrorCode.INVALID_FIELD, reason)
+
+    def split(self) -> tuple[Ack, ...]:
+        """The same answer as one ``Ack`` per id."""
+        return tuple(Ack(i, n, self.hts) for i, n in zip(self.ids, self.ns, strict=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +192,7 @@ class CommentPosted:
 
     TYPE: ClassVar[str] = "commented"
     FIELDS: ClassVar[tuple[FieldSpec, ...]] = (
-        FieldSpec("n", int, True, 1, 2**63 - 1),
+        FieldSpec("n", int, True, 1, SEQ_MAX),
         _text("author", MAX_TOKEN * 2, low=1),
         _text("text", MAX_TEXT, low=1),
         _millis("hts"),
@@ -182,6 +234,7 @@ class ErrorReply:
         FieldSpec("code", int, True, 1, 255),
         _text("reason", MAX_TEXT),
         FieldSpec("ref", int, False, 0, MAX_ID),
+        _ints("refs", MAX_ID, required=False),
     )
     code: int
     """An :class:`~rtc_interact.errors.ErrorCode` value."""
@@ -189,13 +242,17 @@ class ErrorReply:
     """Human-readable reason."""
     ref: int | None = None
     """The id of the offending message when it could be read, else absent."""
+    refs: tuple[int, ...] | None = None
+    """For a refused ``taps`` message: the ids refused for this reason (``ref`` is the first)."""
 
 
-Upstream = Tap | Comment | Ping
-Downstream = Welcome | Ack | Pong | CommentPosted | Announcement | ErrorReply
+Upstream = Tap | Taps | Comment | Ping
+Request = Tap | Comment | Ping
+"""Upstream messages that expect one answer each (a ``taps`` bundle is how several travel)."""
+Downstream = Welcome | Ack | Acks | Pong | CommentPosted | Announcement | ErrorReply
 Message = Upstream | Downstream
 
-UPSTREAM_TYPES: dict[str, type[Upstream]] = {c.TYPE: c for c in (Tap, Comment, Ping)}
+UPSTREAM_TYPES: dict[str, type[Upstream]] = {c.TYPE: c for c in (Tap, Taps, Comment, Ping)}
 DOWNSTREAM_TYPES: dict[str, type[Downstream]] = {
-    c.TYPE: c for c in (Welcome, Ack, Pong, CommentPosted, Announcement, ErrorReply)
+    c.TYPE: c for c in (Welcome, Ack, Acks, Pong, CommentPosted, Announcement, ErrorReply)
 }

@@ -9,13 +9,15 @@ up another (no head-of-line blocking) and no 1 s ``SCTP_RTO_MIN`` applies. Inste
 * the receiver **deduplicates by message id** and answers a duplicate with the same reply
   (see ``HostSessionCore``), so the host records each tap exactly once however many copies land.
 
-``ReliableSender`` takes ``now`` (seconds, any monotonic clock) and returns datagrams to send and
-the time it next needs to be woken; the asyncio adapter (``Viewer``) owns the channel and timer.
+``ReliableSender`` takes ``now`` (seconds, any monotonic clock) and returns what to send and the
+time it next needs to be woken; the asyncio adapter (``Viewer``) owns the channel and timer. What
+it keeps is opaque to it (bytes, or messages the adapter packs into bundles such as ``taps``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from ..errors import ConfigurationError
 
@@ -74,9 +76,12 @@ class RttEstimator:
         return min(policy.max_rto_s, max(policy.min_rto_s, self.srtt + 4 * self.rttvar))
 
 
+T = TypeVar("T")
+
+
 @dataclass(slots=True)
-class _Pending:
-    data: bytes
+class _Pending(Generic[T]):
+    data: T
     first_sent: float
     next_at: float
     copies_left: int
@@ -86,31 +91,29 @@ class _Pending:
 
 
 @dataclass(slots=True)
-class Poll:
+class Poll(Generic[T]):
     """What the adapter must do now."""
 
-    send: list[bytes] = field(default_factory=list)
-    """Datagrams to transmit."""
+    send: list[T] = field(default_factory=list)
+    """What to transmit (one entry per copy)."""
     expired: list[int] = field(default_factory=list)
     """Message ids given up on."""
 
 
-class ReliableSender:
+class ReliableSender(Generic[T]):
     """Keeps unacknowledged messages and says when to send them again."""
 
     def __init__(self, policy: RetransmitPolicy, rtt: RttEstimator | None = None) -> None:
         self.policy = policy
         self.rtt = rtt or RttEstimator()
-        self._pending: dict[int, _Pending] = {}
+        self._pending: dict[int, _Pending[T]] = {}
         self.transmissions = 0
         """Datagrams handed out so far (copies and retransmissions included)."""
 
     def __len__(self) -> int:
         return len(self._pending)
 
-    def send(
-        self, message_id: int, data: bytes, now: float, congested: bool = False
-    ) -> list[bytes]:
+    def send(self, message_id: int, data: T, now: float, congested: bool = False) -> list[T]:
         """Start sending ``data``; returns what to transmit right now.
 
         ``congested`` (the channel's send buffer is backing up) turns redundancy off.
@@ -139,9 +142,9 @@ class ReliableSender:
             self.rtt.update(sample)
         return sample
 
-    def poll(self, now: float) -> Poll:
+    def poll(self, now: float) -> Poll[T]:
         """Copies and retransmissions due at ``now``, and messages given up on."""
-        out = Poll()
+        out: Poll[T] = Poll()
         for message_id, pending in list(self._pending.items()):
             if pending.next_at > now:
                 continue

@@ -14,17 +14,21 @@ from rtc_interact.errors import ErrorCode, LocalProtocolError, RemoteProtocolErr
 ALL_TYPES = [*m.UPSTREAM_TYPES.values(), *m.DOWNSTREAM_TYPES.values()]
 
 
-def _value(spec: m.FieldSpec) -> st.SearchStrategy[object]:
+def _value(spec: m.FieldSpec, length: int) -> st.SearchStrategy[object]:
     if spec.kind is int:
         return st.integers(spec.low, spec.high)
+    if spec.kind is tuple:  # every array of one message gets the same length (see Acks)
+        item = st.integers(spec.low, spec.high)
+        return st.lists(item, min_size=length, max_size=length).map(tuple)
     return st.text(min_size=spec.low, max_size=min(spec.high, 40))
 
 
 @st.composite
 def messages(draw: st.DrawFn) -> m.Message:
     cls = draw(st.sampled_from(ALL_TYPES))
+    length = draw(st.integers(1, m.MAX_BUNDLE))
     fields = zip(cls.FIELDS, dataclasses.fields(cls), strict=True)
-    values = {f.name: draw(_value(spec)) for spec, f in fields}
+    values = {f.name: draw(_value(spec, length)) for spec, f in fields}
     return cls(**values)
 
 
@@ -107,3 +111,29 @@ def test_encode_refuses_invalid_fields() -> None:
 def test_wire_layout_is_a_flat_map_with_envelope_keys() -> None:
     body = msgpack.unpackb(encode(m.Ack(id=5, n=9, hts=1700000000000)))
     assert body == {"v": 1, "t": "ack", "id": 5, "n": 9, "hts": 1700000000000}
+
+
+def test_bundle_limits_and_cross_field_rule_are_enforced() -> None:
+    too_many = _raw(v=1, t="taps", ids=list(range(m.MAX_BUNDLE + 1)))
+    with pytest.raises(RemoteProtocolError) as caught:
+        decode_upstream(too_many)
+    assert caught.value.code in (ErrorCode.MALFORMED, ErrorCode.INVALID_FIELD)
+    for ids in ([], [1, "2"], [1, -1], 7):
+        with pytest.raises(RemoteProtocolError) as caught:
+            decode_upstream(_raw(v=1, t="taps", ids=ids))
+        assert caught.value.code == ErrorCode.INVALID_FIELD
+    with pytest.raises(RemoteProtocolError) as caught:
+        decode_downstream(_raw(v=1, t="acks", ids=[1, 2], ns=[5], hts=1))
+    assert caught.value.code == ErrorCode.INVALID_FIELD
+    assert decode_upstream(_raw(v=1, t="taps", ids=[3, 4])) == m.Taps(ids=(3, 4))
+
+
+def test_pack_bundles_taps_by_target_and_keeps_copies_apart() -> None:
+    from rtc_interact.datachannel.codec import pack
+
+    taps = [m.Tap(id=i) for i in range(1, 4)] + [m.Tap(id=9, target="g"), m.Tap(id=1)]
+    ping = m.Ping(id=50, ts=1)
+    sent = [decode_upstream(d) for d in pack([*taps, ping])]
+    assert sent == [ping, m.Taps(ids=(1, 2, 3)), m.Tap(id=1), m.Tap(id=9, target="g")]
+    many = [decode_upstream(d) for d in pack([m.Tap(id=i) for i in range(300)])]
+    assert [len(b.ids) for b in many if isinstance(b, m.Taps)] == [128, 128, 44]

@@ -106,3 +106,26 @@ def test_duplicates_do_not_use_up_the_rate_limit() -> None:
         core.receive(encode(m.Tap(id=1)), 0.0, 0)
     replies = [core.receive(encode(m.Tap(id=i)), 0.0, 0).replies[0] for i in (2, 3)]
     assert all(isinstance(r, m.Ack) for r in replies)
+
+
+def test_taps_bundle_is_answered_with_one_acks_and_grouped_refusals() -> None:
+    core = _core()
+    core.receive(encode(m.Tap(id=1)), 0.0, 0)  # tap 1 already recorded: repeated in the bundle
+    out = core.receive(encode(m.Taps(ids=(1, 2, 3, 3, 4, 5), target="g")), 0.05, 7)
+    acks, refused = out.replies
+    assert acks == m.Acks(ids=(1, 2, 3), ns=(1, 2, 3), hts=7)
+    assert isinstance(acks, m.Acks)
+    assert acks.split()[0] == m.Ack(id=1, n=1, hts=7)
+    assert isinstance(refused, m.ErrorReply) and refused.code == ErrorCode.RATE_LIMITED
+    assert refused.refs == (4, 5) and refused.ref == 4
+    assert [e.tap_id for e in out.events if isinstance(e, TapReceived)] == [2, 3]
+    assert core.received["tap"] == 3 and core.duplicates == 1
+
+
+def test_taps_bundle_and_single_taps_share_dedupe_and_numbering() -> None:
+    core = HostSessionCore("v", "id", Limits(taps=RateLimit(1000, 1000)), Sequencer(), 0.0)
+    core.receive(encode(m.Taps(ids=(10, 11))), 0.0, 0)
+    again = core.receive(encode(m.Tap(id=11)), 1.0, 0).replies
+    assert again == [m.Ack(id=11, n=2, hts=0)]
+    quiet = core.receive(encode(m.Taps(ids=(10, 11))), 1.001, 0).replies
+    assert quiet == [m.Acks(ids=(10,), ns=(1,), hts=0)]  # 11 was answered 1 ms ago
