@@ -16,6 +16,7 @@ import click
 from . import __version__
 from .config import HostConfig, VideoConfig
 from .errors import RtcInteractError
+from .giveaway.cli import giveaway
 from .host import Host
 from .media.sources import file_track
 from .refviewer import SessionPlan, format_summary, run_session
@@ -247,3 +248,6 @@ def bench(profiles: tuple[str, ...], suites: tuple[str, ...], runs: int, taps: i
             path = report.plot(result, Path(plot_dir))
             if path is not None:
                 click.echo(f"plot written to {path}")
+
+
+main.add_command(giveaway)
