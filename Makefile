@@ -1,14 +1,19 @@
 # Two commands do the whole set-up on a fresh machine:
 #   make demo   - host and viewer on 127.0.0.1, prints what the viewer measured
 #   make test   - lint, type check and the test suite
-# Each creates .venv and installs what the project needs into it.
+# Each creates .venv and installs what the project needs into it. `make setup` also installs the
+# viewer page's JavaScript (npm ci) and, for the browser tests, Debian's chromium (as root);
+# RTC_INTERACT_SKIP_BROWSER=1 skips Chromium and the browser tests.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+CHROMIUM    ?= /usr/bin/chromium
+WEB_BUNDLE  := rtc_interact/web/vendor/msgpack.min.js
+BROWSER_DEP := $(if $(filter 1,$(RTC_INTERACT_SKIP_BROWSER)),,$(CHROMIUM))
 
-.PHONY: demo test lint typecheck venv clean bench-smoke
+.PHONY: demo test lint typecheck venv setup clean bench-smoke
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +23,22 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-demo: $(STAMP)
+# The page's msgpack library, from the npm registry at set-up time only (the host serves this copy).
+$(WEB_BUNDLE): package.json package-lock.json
+	command -v npm >/dev/null || $(APT_INSTALL) npm
+	npm ci --no-audit --no-fund
+	mkdir -p $(dir $@)
+	cp node_modules/@msgpack/msgpack/dist.umd/msgpack.min.js $@
+
+$(CHROMIUM):
+	$(APT_INSTALL) chromium
+
+APT_INSTALL = { [ "$$(id -u)" = 0 ] || { echo "run as root, or apt-get install it yourself" >&2; exit 1; }; } && \
+	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q
+
+setup: $(STAMP) $(WEB_BUNDLE) $(BROWSER_DEP)
+
+demo: setup
 	$(BIN)/rtc-interact demo --seconds 10
 
 lint: $(STAMP)
@@ -27,8 +47,8 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck
+test: setup lint typecheck
 	$(BIN)/pytest -q
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache node_modules $(WEB_BUNDLE) test-artifacts

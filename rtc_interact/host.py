@@ -34,6 +34,7 @@ from .transport.peer import (
     set_local,
 )
 from .transport.signaling import SessionRefused, TrickleCandidate, add_whep_routes
+from .web.routes import add_web_routes
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +142,7 @@ class Host:
         add_whep_routes(app, self, self.config.secret, self.config.path,
                         self.config.advanced.sdp_hook)
         app.router.add_get("/health", self._health)
+        add_web_routes(app, self.config.path)  # the browser viewer page at /
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.bind, self.config.port)

@@ -70,6 +70,9 @@ class SdpHook(Protocol):
     async def on_answer(self, sdp: str) -> str:
         """The answer as the viewer should see it."""
 
+    async def on_trickle(self, fragment: str) -> str:
+        """A trickled candidate fragment (PATCH body) as the host should see it."""
+
 
 class SessionHandler(Protocol):
     """What the signaling routes need from the host."""
@@ -179,7 +182,10 @@ class _WhepRoutes:
         """Trickled candidates."""
         if request.content_type != SDPFRAG:
             return _text(415, f"expected Content-Type {SDPFRAG}, got {request.content_type!r}")
-        candidates = parse_sdpfrag(await request.text())
+        fragment = await request.text()
+        if self.hook is not None:
+            fragment = await self.hook.on_trickle(fragment)
+        candidates = parse_sdpfrag(fragment)
         if not await self.handler.add_candidates(request.match_info["sid"], candidates):
             return _text(404, "no such session")
         return web.Response(status=204)

@@ -1,0 +1,1 @@
+"""The browser viewer page the host serves (see routes.py)."""

@@ -1,0 +1,75 @@
+"""Static routes of the browser viewer page: ``/`` (the page) and ``/viewer/*`` (its files).
+
+The page needs one third-party file, the msgpack library's browser bundle. ``make setup`` installs
+it with npm (``package.json`` at the repository root) and copies it to ``web/vendor/`` so that it
+ships in the wheel; the host serves it from there and never from a CDN, so the page works with no
+internet access.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from ..errors import ConfigurationError
+
+WEB_DIR = Path(__file__).resolve().parent
+MSGPACK_BUNDLE = WEB_DIR / "vendor" / "msgpack.min.js"
+_NODE_BUNDLE = Path("node_modules/@msgpack/msgpack/dist.umd/msgpack.min.js")
+_FILES = {
+    "viewer.js": "text/javascript",
+    "viewer.css": "text/css",
+}
+_NO_CACHE = {"Cache-Control": "no-cache"}
+
+
+def find_msgpack_bundle(web_dir: Path = WEB_DIR) -> Path:
+    """The msgpack bundle the page loads; ConfigurationError saying how to install it if absent."""
+    candidates = [web_dir / "vendor" / "msgpack.min.js",
+                  web_dir.parent.parent / _NODE_BUNDLE]  # a source checkout after `npm ci`
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise ConfigurationError(
+        "the browser viewer page needs the msgpack bundle, which is not installed "
+        f"(looked for {candidates[0]}); run `make setup` in the repository "
+        "(it runs `npm ci` and copies @msgpack/msgpack's dist.umd/msgpack.min.js there)"
+    )
+
+
+class _Page:
+    """Handlers serving the page and its files from ``web_dir``."""
+
+    def __init__(self, web_dir: Path, bundle: Path, whep_path: str) -> None:
+        self.web_dir, self.bundle, self.whep_path = web_dir, bundle, whep_path
+
+    async def index(self, request: web.Request) -> web.StreamResponse:
+        html = (self.web_dir / "index.html").read_text(encoding="utf-8")
+        html = html.replace("{{WHEP_PATH}}", self.whep_path)
+        return web.Response(text=html, content_type="text/html", headers=_NO_CACHE)
+
+    async def static(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        if name == "msgpack.min.js":
+            path = self.bundle
+        elif name in _FILES:
+            path = self.web_dir / name
+        else:
+            raise web.HTTPNotFound(text="no such file\n")
+        return web.Response(body=path.read_bytes(),
+                            content_type=_FILES.get(name, "text/javascript"),
+                            charset="utf-8", headers=_NO_CACHE)
+
+
+def add_web_routes(app: web.Application, whep_path: str, web_dir: Path = WEB_DIR) -> None:
+    """Register ``GET /`` and ``GET /viewer/{name}``; ConfigurationError if msgpack is missing."""
+    page = _Page(web_dir, find_msgpack_bundle(web_dir), whep_path)
+    app.router.add_get("/", page.index)
+    app.router.add_get("/viewer/{name}", page.static)
+
+
+def page_url(whep_url: str, token: str) -> str:
+    """The address that opens the viewer page for ``token`` on the host at ``whep_url``."""
+    origin = whep_url.split("/", 3)
+    return f"{origin[0]}//{origin[2]}/#token={token}"

@@ -1,0 +1,429 @@
+// rtc-interact browser viewer: WHEP-style signaling with trickle ICE, the msgpack event channels
+// of docs/PROTOCOL.md, and a reader for the frame stamp the host's test pattern burns in.
+// Times called "marks" are ms since the page started loading (performance.now()).
+"use strict";
+
+(() => {
+  const { encode, decode } = window.MessagePack;
+  const $ = (id) => document.getElementById(id);
+  const wallMs = () => performance.timeOrigin + performance.now();
+
+  const params = new URLSearchParams(location.hash.slice(1));
+  const token = params.get("token") || "";
+  const whepUrl = new URL(params.get("whep") || document.body.dataset.whep, location.href);
+  const loopback = /^(127\.|localhost$|\[::1\]$)/.test(whepUrl.hostname);
+
+  const state = {
+    marks: {}, identity: null, viewer: null, rtt: null, srtt: null, rttvar: null,
+    clockOffset: null, g2g: [], frames: 0, framesDecoded: 0, taps: [], comments: [],
+    announcements: [], rules: null, winners: null, log: [], error: null,
+  };
+
+  const mark = (name) => {
+    if (state.marks[name] === undefined) state.marks[name] = performance.now();
+  };
+
+  function log(text) {
+    state.log.push(text);
+    appendItem($("log"), `${(performance.now() / 1000).toFixed(2)}s ${text}`);
+  }
+
+  function appendItem(list, text, keep = 100) {
+    const item = document.createElement("li");
+    item.textContent = text;
+    list.append(item);
+    while (list.children.length > keep) list.firstElementChild.remove();
+    list.scrollTop = list.scrollHeight;
+    return item;
+  }
+
+  // ---------------------------------------------------------------- signaling (WHEP + trickle)
+
+  const keepCandidate = (line) =>
+    !loopback || / udp \d+ 127\.\d+\.\d+\.\d+ \d+ typ /i.test(line);
+
+  function filterSdp(sdp) {
+    return sdp.split("\r\n").filter((l) => !l.startsWith("a=candidate:") || keepCandidate(l))
+      .join("\r\n");
+  }
+
+  class Trickle {
+    // Queues candidates until the session exists, then PATCHes them in small batches.
+    constructor() { this.location = null; this.queue = []; this.timer = null; }
+
+    add(candidate) {
+      if (candidate && (!candidate.candidate || !keepCandidate(" " + candidate.candidate))) return;
+      this.queue.push(candidate
+        ? `a=mid:${candidate.sdpMid}\r\na=candidate:${candidate.candidate.replace(/^candidate:/, "")}`
+        : "a=end-of-candidates");
+      this.schedule();
+    }
+
+    start(location) { this.location = location; this.schedule(); }
+
+    schedule() {
+      if (this.location && this.queue.length && this.timer === null) {
+        this.timer = setTimeout(() => this.flush(), 0);
+      }
+    }
+
+    flush() {
+      this.timer = null;
+      const body = this.queue.splice(0).join("\r\n") + "\r\n";
+      fetch(this.location, {
+        method: "PATCH", body,
+        headers: { Authorization: `Bearer ${token}`,
+                   "Content-Type": "application/trickle-ice-sdpfrag" },
+      }).then((r) => { if (r.status !== 204) log(`PATCH answered ${r.status}`); },
+              (e) => log(`PATCH failed: ${e}`));
+    }
+  }
+
+  async function connect() {
+    mark("connect_start");
+    const pc = new RTCPeerConnection({ iceServers: [] });
+    const events = pc.createDataChannel("rtc-interact/events", { negotiated: true, id: 0 });
+    const fast = pc.createDataChannel("rtc-interact/fast",
+      { negotiated: true, id: 1, ordered: false, maxRetransmits: 0 });
+    pc.addTransceiver("video", { direction: "recvonly" });
+    const trickle = new Trickle();
+    pc.onicecandidate = (e) => trickle.add(e.candidate);
+    pc.oniceconnectionstatechange = () => {
+      if (["connected", "completed"].includes(pc.iceConnectionState)) mark("ice");
+      log(`ice ${pc.iceConnectionState}`);
+    };
+    pc.onconnectionstatechange = () => {
+      if (pc.connectionState === "connected") mark("dtls");
+      log(`connection ${pc.connectionState}`);
+    };
+    pc.ontrack = (e) => {
+      const video = $("video");
+      video.srcObject = e.streams[0] || new MediaStream([e.track]);
+      watchFrames(video);
+    };
+    for (const channel of [events, fast]) {
+      channel.binaryType = "arraybuffer";
+      channel.onmessage = (e) => receive(new Uint8Array(e.data), channel);
+    }
+    events.onopen = () => { mark("channel_open"); onChannelOpen(); };
+    state.pc = pc; state.events = events; state.fast = fast;
+
+    await pc.setLocalDescription(await pc.createOffer());
+    mark("offer");
+    const response = await fetch(whepUrl, {
+      method: "POST", body: filterSdp(pc.localDescription.sdp),
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/sdp" },
+    });
+    const body = await response.text();
+    if (response.status !== 201) throw new Error(`${whepUrl} answered ${response.status}: ${body}`);
+    trickle.start(new URL(response.headers.get("Location"), whepUrl));
+    await pc.setRemoteDescription({ type: "answer", sdp: body });
+    mark("signaling");
+  }
+
+  // ---------------------------------------------------------------- event channel
+
+  let nextId = 1;
+  const pending = new Map();  // id -> {resolve, reject, sent, retries, timer, kind}
+
+  function send(message, channel) {
+    const data = encode({ v: 1, ...message });
+    if (channel.readyState === "open") channel.send(data);
+  }
+
+  function request(message, channel, kind, copies) {
+    const id = nextId++;
+    const entry = { kind, sent: performance.now(), retries: 0, timer: null };
+    const done = new Promise((resolve, reject) => { entry.resolve = resolve; entry.reject = reject; });
+    pending.set(id, entry);
+    const transmit = () => {
+      for (let i = 0; i < copies; i++) setTimeout(() => send({ ...message, id }, channel), i * 2);
+    };
+    const retransmit = () => {
+      if (!pending.has(id)) return;
+      if (performance.now() - entry.sent > 20000) {
+        pending.delete(id);
+        entry.reject(new Error(`${kind} ${id}: no answer in 20 s`));
+        return;
+      }
+      entry.retries++;
+      transmit();
+      entry.timer = setTimeout(retransmit, Math.min(2000, rto() * 2 ** entry.retries));
+    };
+    transmit();
+    if (copies > 1) entry.timer = setTimeout(retransmit, rto());  // reliable channel needs none
+    return done;
+  }
+
+  const rto = () => (state.srtt === null ? 200 : Math.max(40, state.srtt + 4 * state.rttvar));
+
+  function rttSample(ms) {  // RFC 6298
+    state.rtt = ms;
+    if (state.srtt === null) {
+      state.srtt = ms; state.rttvar = ms / 2;
+    } else {
+      state.rttvar = 0.75 * state.rttvar + 0.25 * Math.abs(state.srtt - ms);
+      state.srtt = 0.875 * state.srtt + 0.125 * ms;
+    }
+  }
+
+  function settle(id, ok, value) {
+    const entry = pending.get(id);
+    if (!entry) return null;  // a redundant copy, or an answer we stopped waiting for
+    pending.delete(id);
+    clearTimeout(entry.timer);
+    const rtt = performance.now() - entry.sent;
+    if (entry.retries === 0 && entry.kind !== "comment") rttSample(rtt);
+    if (ok) entry.resolve({ ...value, rtt }); else entry.reject(value);
+    return entry;
+  }
+
+  const handlers = {
+    welcome(m) {
+      state.identity = m.identity; state.viewer = m.viewer;
+      log(`welcome: ${m.identity} (session ${m.viewer})`);
+    },
+    ack(m) { settle(m.id, true, { n: m.n, hts: m.hts }); },
+    acks(m) { (m.ids || []).forEach((id, i) => settle(id, true, { n: m.ns[i], hts: m.hts })); },
+    pong(m) { onPong(m); },
+    error(m) {
+      const text = `error ${m.code}: ${m.reason}`;
+      if (m.ref === undefined || !settle(m.ref, false, new Error(text))) log(text);
+    },
+    commented(m) {
+      state.comments.push(m);
+      appendItem($("comments"), `${m.author}: ${m.text}`);
+    },
+    announce(m) {
+      state.announcements.push(m);
+      appendItem($("announcements"), m.topic ? `[${m.topic}] ${m.text}` : m.text);
+    },
+    rules(m) { showRules(m.rules && typeof m.rules === "object" ? m.rules : m); },
+    winners(m) { showWinners(Array.isArray(m.winners) ? m.winners : []); },
+  };
+
+  function receive(bytes, channel) {
+    let message;
+    try {
+      message = decode(bytes);
+    } catch (e) {
+      log(`undecodable message (${bytes.length} bytes): ${e.message}`);
+      return;
+    }
+    if (message === null || typeof message !== "object" || Array.isArray(message)) {
+      log("message is not a map");
+      return;
+    }
+    const handler = Object.hasOwn(handlers, message.t) ? handlers[message.t] : null;
+    if (!handler) {
+      log(`unknown message type ${JSON.stringify(message.t)}: ${summarise(message)}`);
+      return;
+    }
+    try {
+      handler(message, channel);
+    } catch (e) {
+      log(`could not show ${message.t}: ${e.message}`);
+    }
+  }
+
+  const summarise = (m) =>
+    JSON.stringify(m, (k, v) => (typeof v === "bigint" ? v.toString() : v)).slice(0, 200);
+
+  function onChannelOpen() {
+    $("tap").disabled = false;
+    $("comment-send").disabled = false;
+    $("tap-status").textContent = "ready";
+    ping();
+    setInterval(ping, 2000);
+  }
+
+  // ---------------------------------------------------------------- ping, clock, taps, comments
+
+  const pings = new Map();
+  const clockSamples = [];
+
+  function ping() {
+    const id = nextId++;
+    pings.set(id, performance.now());
+    send({ t: "ping", id, ts: Math.round(wallMs()) }, state.fast);
+  }
+
+  function onPong(m) {
+    const sent = pings.get(m.id);
+    if (sent === undefined) return;
+    pings.delete(m.id);
+    const rtt = performance.now() - sent;
+    rttSample(rtt);
+    clockSamples.push({ rtt, offset: m.hts - (m.ts + wallMs()) / 2 });
+    if (clockSamples.length > 16) clockSamples.shift();
+    state.clockOffset = clockSamples.reduce((a, b) => (b.rtt < a.rtt ? b : a)).offset;
+  }
+
+  async function tap(target = "") {
+    const status = $("tap-status");
+    status.className = "status";
+    status.textContent = "tapping...";
+    try {
+      const ack = await request({ t: "tap", target }, state.fast, "tap", 4);
+      state.taps.push(ack);
+      status.className = "status acked";
+      status.textContent = `tap #${ack.n} acknowledged in ${ack.rtt.toFixed(1)} ms`;
+      return ack;
+    } catch (e) {
+      status.textContent = `tap failed: ${e.message}`;
+      throw e;
+    }
+  }
+
+  async function comment(text) {
+    return request({ t: "comment", text }, state.events, "comment", 1);
+  }
+
+  // ---------------------------------------------------------------- giveaway panel
+
+  function showRules(rules) {
+    state.rules = rules;
+    $("rules").textContent = typeof rules.text === "string" ? rules.text : summarise(rules);
+    $("winners").replaceChildren();
+    tickCountdown();
+  }
+
+  function showWinners(winners) {
+    state.winners = winners;
+    const list = $("winners");
+    list.replaceChildren();
+    for (const w of winners) {
+      const tier = w && w.tier !== undefined ? `${w.tier}: ` : "";
+      appendItem(list, `${tier}${w && w.identity !== undefined ? w.identity : summarise(w)}`, 1000);
+    }
+    $("countdown").textContent = winners.length ? "Winners drawn" : "No winners";
+  }
+
+  function tickCountdown() {
+    const rules = state.rules;
+    const out = $("countdown");
+    if (!rules || state.winners) return;
+    const now = wallMs() + (state.clockOffset || 0);  // host clock
+    const secs = (ms) => `${Math.max(0, ms / 1000).toFixed(1)} s`;
+    if (Number.isFinite(rules.open_ms) && now < rules.open_ms) {
+      out.textContent = `Opens in ${secs(rules.open_ms - now)}`;
+    } else if (Number.isFinite(rules.close_ms) && now < rules.close_ms) {
+      out.textContent = `Open: closes in ${secs(rules.close_ms - now)}`;
+    } else {
+      out.textContent = Number.isFinite(rules.close_ms) ? "Closed: waiting for the draw" : "";
+    }
+  }
+
+  // ---------------------------------------------------------------- video, stamp, debug overlay
+
+  const canvas = document.createElement("canvas");
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+
+  function crc8(bytes) {  // poly 0x07, init 0xFF (docs/PROTOCOL.md section 8)
+    let crc = 0xff;
+    for (const byte of bytes) {
+      crc ^= byte;
+      for (let i = 0; i < 8; i++) crc = crc & 0x80 ? ((crc << 1) ^ 0x07) & 0xff : (crc << 1) & 0xff;
+    }
+    return crc;
+  }
+
+  function readStamp(video) {
+    // Two rows of 44 blocks; read each block's centre half, threshold luma at 125.5 (of 16..235,
+    // which the browser's YUV to RGB conversion maps to 0..255, so 127.5 in RGB terms).
+    const width = video.videoWidth;
+    const size = Math.floor(Math.floor(width / 44) / 2) * 2;
+    if (size < 4 || video.videoHeight < 2 * size) return null;
+    canvas.width = 44 * size; canvas.height = 2 * size;
+    ctx.drawImage(video, 0, 0, canvas.width, canvas.height, 0, 0, canvas.width, canvas.height);
+    const pixels = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+    const bytes = new Uint8Array(11);
+    const lo = Math.floor(size / 4), hi = size - Math.floor(size / 4);
+    for (let bit = 0; bit < 88; bit++) {
+      const x0 = (bit % 44) * size, y0 = Math.floor(bit / 44) * size;
+      let sum = 0, count = 0;
+      for (let y = y0 + lo; y < y0 + hi; y++) {
+        for (let x = x0 + lo; x < x0 + hi; x++) {
+          const p = (y * canvas.width + x) * 4;
+          sum += 0.299 * pixels[p] + 0.587 * pixels[p + 1] + 0.114 * pixels[p + 2];
+          count++;
+        }
+      }
+      if (sum / count > 127.5) bytes[bit >> 3] |= 0x80 >> (bit & 7);
+    }
+    if (crc8(bytes.subarray(0, 10)) !== bytes[10]) return null;
+    let ms = 0;
+    for (let i = 4; i < 10; i++) ms = ms * 256 + bytes[i];
+    const frame = ((bytes[0] << 24) >>> 0) + (bytes[1] << 16) + (bytes[2] << 8) + bytes[3];
+    return { frame, captureMs: ms };
+  }
+
+  function watchFrames(video) {
+    if (!("requestVideoFrameCallback" in video)) {
+      log("this browser has no requestVideoFrameCallback: no frame stamps");
+      return;
+    }
+    const onFrame = () => {
+      mark("first_frame");
+      state.frames++;
+      const stamp = readStamp(video);
+      if (stamp) {
+        const g2g = (wallMs() % 2 ** 48) - stamp.captureMs;
+        if (g2g > -5000 && g2g < 120000) {
+          state.g2g.push(g2g);
+          if (state.g2g.length > 300) state.g2g.shift();
+        }
+      }
+      video.requestVideoFrameCallback(onFrame);
+    };
+    video.requestVideoFrameCallback(onFrame);
+  }
+
+  const median = (xs) => {
+    if (!xs.length) return null;
+    const s = [...xs].sort((a, b) => a - b);
+    return s[Math.floor(s.length / 2)];
+  };
+
+  async function refreshStats() {
+    if (!state.pc) return;
+    const report = await state.pc.getStats();
+    report.forEach((s) => {
+      if (s.type === "inbound-rtp" && s.kind === "video") state.framesDecoded = s.framesDecoded || 0;
+    });
+  }
+
+  function drawDebug() {
+    const fmt = (v, unit = " ms") => (v === null || v === undefined ? "-" : `${v.toFixed(1)}${unit}`);
+    const m = state.marks;
+    const lines = ["stage (ms from page start)"];
+    for (const name of ["offer", "signaling", "ice", "dtls", "channel_open", "first_frame"]) {
+      lines.push(`${name.padEnd(13)}${fmt(m[name], "")}`);
+    }
+    lines.push(`rtt          ${fmt(state.rtt)}`);
+    lines.push(`g2g p50      ${fmt(median(state.g2g.slice(-30)))}`);
+    lines.push(`frames       ${state.framesDecoded} decoded`);
+    $("debug").textContent = lines.join("\n");
+  }
+
+  // ---------------------------------------------------------------- start
+
+  $("tap").addEventListener("click", () => tap().catch(() => {}));
+  $("comment-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const input = $("comment-text");
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    comment(text).catch((err) => log(`comment refused: ${err.message}`));
+  });
+  setInterval(() => { tickCountdown(); drawDebug(); refreshStats().catch(() => {}); }, 250);
+
+  window.rtcInteract = { state, tap, comment, receive: (bytes) => receive(bytes, null), encode };
+  if (!token) {
+    state.error = "no token: open this page as /#token=<viewer token>";
+    log(state.error);
+  } else {
+    connect().catch((e) => { state.error = String(e.message || e); log(`connect failed: ${state.error}`); });
+  }
+})();

@@ -1,0 +1,136 @@
+"""The host's viewer page in real Chromium: video, taps, comments, host messages."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+if os.environ.get("RTC_INTERACT_SKIP_BROWSER") == "1":
+    pytest.skip("RTC_INTERACT_SKIP_BROWSER=1", allow_module_level=True)
+
+from playwright.async_api import Browser, Page, expect
+
+from rtc_interact import Announcement, Host, TapReceived
+from rtc_interact.bench.browser import READY, new_viewer_context, viewer_page_url, wait_for
+
+pytestmark = pytest.mark.timeout(90)
+
+VIDEO_STATS = """async () => {
+  const report = await window.rtcInteract.state.pc.getStats();
+  const out = {decoded: 0, local: null, remote: null};
+  let pair = null;
+  report.forEach(s => {
+    if (s.type === "inbound-rtp" && s.kind === "video") out.decoded = s.framesDecoded || 0;
+    if (s.type === "transport") pair = report.get(s.selectedCandidatePairId);
+  });
+  if (pair) {
+    out.local = report.get(pair.localCandidateId).address;
+    out.remote = report.get(pair.remoteCandidateId).address;
+  }
+  return out;
+}"""
+
+
+async def open_page(browser: Browser, host: Host, identity: str) -> Page:
+    """A fresh context with the page open and its event channel up."""
+    url = viewer_page_url(host.url, host.mint_token(identity))
+    page = await (await new_viewer_context(browser, url)).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await page.goto(url)
+    await wait_for(page, READY, 20)
+    assert await page.evaluate("window.rtcInteract.state.error") is None
+    assert errors == []
+    return page
+
+
+async def video_stats(page: Page, min_frames: int) -> dict[str, Any]:
+    """getStats() once at least ``min_frames`` frames were decoded (bounded wait)."""
+    for _ in range(200):
+        stats: dict[str, Any] = await page.evaluate(VIDEO_STATS)
+        if stats["decoded"] >= min_frames:
+            return stats
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"fewer than {min_frames} frames decoded in 10 s: {stats}")
+
+
+async def test_page_plays_video_over_loopback_and_reads_the_stamp(
+        browser: Browser, web_host: Host, artifacts: Path) -> None:
+    page = await open_page(browser, web_host, "alice")
+    stats = await video_stats(page, 10)
+    # The host is reached at 127.0.0.1 only. (Chromium may answer from a socket bound to another
+    # local address of this machine; that traffic stays on the loopback device too.)
+    assert stats["remote"] == "127.0.0.1"
+    g2g = await wait_for(page, "window.rtcInteract.state.g2g.length >= 5 && "
+                               "window.rtcInteract.state.g2g", 10)
+    assert all(0 <= ms < 2000 for ms in g2g)  # stamps decoded (a bad read fails the CRC)
+    marks = await page.evaluate("window.rtcInteract.state.marks")
+    assert marks["offer"] < marks["signaling"] <= marks["channel_open"] <= marks["first_frame"]
+    await expect(page.locator("#debug")).to_contain_text("decoded")
+    await page.screenshot(path=artifacts / "video.png")
+
+
+async def test_tap_is_acknowledged_and_recorded_by_the_host(
+        browser: Browser, web_host: Host, artifacts: Path) -> None:
+    page = await open_page(browser, web_host, "bob")
+    await page.click("#tap")
+    await expect(page.locator("#tap-status")).to_contain_text("tap #1 acknowledged")
+    async with asyncio.timeout(5):
+        async for event in web_host.events():
+            if isinstance(event, TapReceived):
+                break
+    assert event.identity == "bob" and event.n == 1
+    await page.screenshot(path=artifacts / "tap.png")
+
+
+async def test_comment_from_one_page_shows_up_in_another(
+        browser: Browser, web_host: Host, artifacts: Path) -> None:
+    alice = await open_page(browser, web_host, "alice")
+    bob = await open_page(browser, web_host, "bob")
+    await alice.fill("#comment-text", "hello from alice")
+    await alice.click("#comment-send")
+    await expect(bob.locator("#comments")).to_contain_text("alice: hello from alice")
+    await expect(alice.locator("#comments")).to_contain_text("alice: hello from alice")
+    await bob.screenshot(path=artifacts / "comment.png")
+
+
+async def test_draw_result_from_the_host_appears(
+        browser: Browser, web_host: Host, artifacts: Path) -> None:
+    page = await open_page(browser, web_host, "carol")
+    await wait_for(page, "window.rtcInteract.state.identity", 5)  # welcome arrived
+    reached = await web_host.broadcast(Announcement("draw", "winner: carol (tier 1)"))
+    assert reached == 1
+    await expect(page.locator("#announcements")).to_contain_text("[draw] winner: carol (tier 1)")
+    await page.screenshot(path=artifacts / "draw.png")
+
+
+async def receive(page: Page, message: dict[str, Any]) -> None:
+    """Feed ``message`` through the page's msgpack decoder and dispatcher."""
+    await page.evaluate("m => window.rtcInteract.receive(window.rtcInteract.encode(m))", message)
+
+
+async def test_rules_countdown_winners_and_unknown_messages_render(
+        browser: Browser, web_host: Host, artifacts: Path) -> None:
+    page = await open_page(browser, web_host, "dave")
+    now = await page.evaluate("Date.now()")
+    rules = {"text": "One entry per viewer.\n<b>not markup</b>",
+             "open_ms": now - 1000, "close_ms": now + 60_000}
+    await receive(page, {"v": 1, "t": "rules", "rules": rules})
+    await expect(page.locator("#rules")).to_have_text(rules["text"])  # plain text, not HTML
+    await expect(page.locator("#countdown")).to_contain_text("closes in")
+    await page.click("#tap")
+    await expect(page.locator("#tap-status")).to_contain_text("acknowledged")
+    await page.screenshot(path=artifacts / "viewer.png")
+    winners = [{"tier": 1, "identity": "dave"}, {"tier": 2, "identity": "x"}]
+    await receive(page, {"v": 1, "t": "winners", "winners": winners})
+    await expect(page.locator("#winners li")).to_have_text(["1: dave", "2: x"])
+    await receive(page, {"v": 1, "t": "poll", "question": "?"})
+    await page.evaluate("window.rtcInteract.receive(new Uint8Array([0xc1]))")  # never-used byte
+    await expect(page.locator("#log")).to_contain_text('unknown message type "poll"')
+    await expect(page.locator("#log")).to_contain_text("undecodable message")
+    await page.click("#tap")  # still working after all that
+    await expect(page.locator("#tap-status")).to_contain_text("tap #2 acknowledged")
