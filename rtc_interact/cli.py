@@ -21,6 +21,7 @@ from .host import Host
 from .media.sources import file_track
 from .refviewer import SessionPlan, format_summary, run_session
 from .tokens import Role, mint, new_secret
+from .web.routes import page_url
 
 T = TypeVar("T")
 SECRET_ENV = "RTC_INTERACT_SECRET"
@@ -103,6 +104,7 @@ async def _host_main(config: HostConfig, track: Any, seconds: float | None) -> N
         click.echo(f"viewer URL:   {host.url}")
         click.echo(f"viewer token: {host.mint_token('viewer', ttl_s=24 * 3600)}")
         click.echo(f"watch with:   rtc-interact view {host.url} --token <viewer token>")
+        click.echo(f"or open:      {page_url(host.url, host.mint_token('browser', 24 * 3600))}")
         deadline = None if seconds is None else time.monotonic() + seconds
         taps_before = 0
         while deadline is None or time.monotonic() < deadline:
@@ -199,8 +201,10 @@ async def _demo_main(plan: SessionPlan) -> dict[str, Any]:
               help="Viewers in the tap storm, each on its own emulated link.")
 @click.option("--storm-window", default=2.0, show_default=True, type=click.FloatRange(0.1),
               help="Seconds within which every storm viewer taps once.")
-@click.option("--impl", "impls", multiple=True, type=click.Choice(["ours", "aiortc"]),
-              help="Implementation (repeatable; default: both, side by side).")
+@click.option("--impl", "impls", multiple=True, type=click.Choice(["ours", "aiortc", "chromium"]),
+              help="Implementation (repeatable; default: ours and aiortc, side by side). "
+                   "'chromium': our host with the browser page in headless Chromium as the "
+                   "viewer (connect and interaction suites).")
 @click.option("--seed", default=1, show_default=True, help="Seed of the first run's link.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write JSON here.")
 @click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False),

@@ -28,6 +28,8 @@ from .metrics import FrameLog
 from .tcpdelay import TcpDelayProxy
 
 IMPLEMENTATIONS = ("ours", "aiortc")
+VIEWERS = ("ours", "aiortc", "chromium")
+"""Implementations plus Chromium (our host, the page in rtc_interact/web as the viewer)."""
 STAGES = ("signaling", "ice", "dtls", "channel_open", "first_frame")
 
 
@@ -66,6 +68,10 @@ class EmulatorHook:
         """The host is side a."""
         return await self.emulator.front_sdp(sdp, "a")
 
+    async def on_trickle(self, fragment: str) -> str:
+        """Candidates the viewer trickles later (a browser) are fronted like the offer's."""
+        return await self.emulator.front_sdp(fragment, "b")
+
 
 @dataclass(frozen=True, slots=True)
 class Link:
@@ -99,6 +105,11 @@ class PerSessionLinks:
         """The host's side of the same link."""
         return await self._current.get().front_sdp(sdp, "a")
 
+    async def on_trickle(self, fragment: str) -> str:
+        """Not supported (the PATCH does not say which link): trickled candidates are dropped."""
+        return "\n".join(line for line in fragment.splitlines()
+                         if not line.startswith("a=candidate:"))
+
     async def aclose(self) -> None:
         """Close every link."""
         for emulator in self.emulators:
@@ -113,7 +124,7 @@ async def serve(impl: str, profile: LinkProfile, hook: SdpHook,
         secret=new_secret(), port=0, video=video or VideoConfig(), max_viewers=1000,
         limits=Limits(taps=RateLimit(1000, 1000)), advanced=AdvancedSettings(sdp_hook=hook),
     )
-    host: Host | BaselineHost = Host(config) if impl == "ours" else BaselineHost(config)
+    host: Host | BaselineHost = BaselineHost(config) if impl == "aiortc" else Host(config)
     async with host:
         port = int(host.url.split(":")[2].split("/")[0])
         up = profile.params_at("b_to_a", 0).delay_ms
@@ -216,6 +227,10 @@ async def _timed_tap(viewer: Viewer, started: float) -> float:
 async def connect(impl: str, link: Link, timeout_s: float = 30.0) -> Session:
     """Connect a viewer of ``impl`` through ``link``."""
     started = time.perf_counter()
+    if impl == "chromium":  # our host, the browser page as the viewer
+        from .browser import connect_chromium
+
+        return await connect_chromium(link, timeout_s)
     if impl == "ours":
         config = ViewerConfig(connect_timeout_s=timeout_s, request_timeout_s=timeout_s,
                               frame_buffer=512)

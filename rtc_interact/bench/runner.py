@@ -48,7 +48,7 @@ class BenchPlan:
     seed: int = 1
     """Seed of the first run's link; run i uses seed + i."""
     implementations: tuple[str, ...] = IMPLEMENTATIONS
-    """'ours' and/or 'aiortc'."""
+    """'ours', 'aiortc' and/or 'chromium' (our host, the browser page as the viewer)."""
 
     def work(self, suite: str) -> int:
         """Progress units of one suite for one implementation and profile."""
@@ -85,6 +85,8 @@ async def _suite(suite: str, impl: str, profile: LinkProfile, plan: BenchPlan,
 async def _run_suite(suite: str, impl: str, profile: LinkProfile, plan: BenchPlan,
                      bar: tqdm[Any]) -> dict[str, Any]:
     rtt = profile.rtt_ms
+    if impl == "chromium" and suite not in ("connect", "interaction"):
+        return {"error": f"the Chromium viewer does not run the {suite} suite"}
     if suite == "connect":
         runs = await run_connect(impl, profile, plan.runs, plan.seed, bar.update)
         return report.connect_entry(runs, rtt)
@@ -118,6 +120,8 @@ async def run(plan: BenchPlan, progress: bool = True) -> dict[str, Any]:
                     bar.set_description(f"{profile.name} {suite} {impl}")
                     entries[impl] = await _suite(suite, impl, profile, plan, bar)
                 result[suite] = report.side_by_side(suite, entries["ours"], entries["aiortc"])
+                if "chromium" in entries:  # the browser page as the viewer, beside the others
+                    result[suite]["chromium"] = entries["chromium"]
             results.append(result)
     return {"machine": machine(), "commit": started_at, "plan": plan_dict(plan),
             "results": results}

@@ -1,0 +1,167 @@
+"""Chromium as a viewer: the host's own page (rtc_interact/web) driven through Playwright.
+
+Chromium runs headless from the system package (``/usr/bin/chromium``, or
+``$RTC_INTERACT_CHROMIUM``) with everything that would contact the outside switched off, a fresh
+temporary profile per launch (Playwright makes one), and mDNS hiding of host candidates turned
+off so that its candidates are plain addresses aiortc and the link emulator understand. Granting
+the page camera and microphone permission is what makes Chromium offer its loopback candidate;
+the page itself then trickles only 127.0.0.1 candidates when the host is on loopback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
+
+from .harness import STAGES, Link
+from .metrics import FrameLog
+
+CHROMIUM_ENV = "RTC_INTERACT_CHROMIUM"
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
+
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-domain-reliability",
+    "--disable-client-side-phishing-detection",
+    "--metrics-recording-only",
+    "--autoplay-policy=no-user-gesture-required",
+    # plain host candidates instead of random .local names nobody here can resolve
+    "--disable-features=WebRtcHideLocalIpsWithMdns,MediaRouter,OptimizationHints,Translate",
+    # loopback candidates are only offered with these and a granted media permission
+    "--allow-loopback-in-peer-connection",
+    "--use-fake-ui-for-media-stream",
+    # no name is ever resolved: every host name but 127.0.0.1 and localhost fails at once
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
+    "--proxy-server=direct://",
+)
+
+
+READY = ("window.rtcInteract && (s => s.marks.channel_open || s.error)(window.rtcInteract.state)")
+"""True once the page's event channel is open or connecting failed."""
+
+
+def chromium_path() -> str:
+    """The Chromium executable; RuntimeError saying how to install it if there is none."""
+    path = os.environ.get(CHROMIUM_ENV, DEFAULT_CHROMIUM)
+    if not Path(path).is_file():
+        raise RuntimeError(f"no Chromium at {path}: run `make setup` (apt-get install chromium) "
+                           f"or set ${CHROMIUM_ENV}")
+    return path
+
+
+async def launch(playwright: Playwright) -> Browser:
+    """A headless Chromium with the flags above."""
+    return await playwright.chromium.launch(
+        executable_path=chromium_path(), headless=True, args=list(CHROMIUM_ARGS),
+        timeout=30_000,
+    )
+
+
+async def new_viewer_context(browser: Browser, page_url: str) -> BrowserContext:
+    """A fresh context (cookies, storage) allowed to use the loopback interface for WebRTC."""
+    parts = urlsplit(page_url)
+    context = await browser.new_context(viewport={"width": 1000, "height": 560})
+    await context.grant_permissions(["camera", "microphone"],
+                                    origin=f"{parts.scheme}://{parts.netloc}")
+    return context
+
+
+def viewer_page_url(whep_url: str, token: str) -> str:
+    """The page on the same origin as ``whep_url`` (through a link's relay, if any)."""
+    parts = urlsplit(whep_url)
+    return f"{parts.scheme}://{parts.netloc}/#token={token}"
+
+
+async def wait_for(page: Page, expression: str, timeout_s: float) -> Any:
+    """Poll a JavaScript expression until it is truthy; its value."""
+    handle = await page.wait_for_function(expression, timeout=timeout_s * 1000, polling=10)
+    return await handle.json_value()
+
+
+class ChromiumSession:
+    """One Chromium page watching the host: the bench's Session protocol."""
+
+    def __init__(self, playwright: Playwright, browser: Browser, page: Page) -> None:
+        self.playwright, self.browser, self.page = playwright, browser, page
+        self.frames = FrameLog()  # the browser decodes; frames are counted in the page instead
+        self._marks: dict[str, float | None] = dict.fromkeys(STAGES)
+        self._poller: asyncio.Task[None] | None = None
+
+    def start_polling(self) -> None:
+        """Start keeping ``marks()`` current."""
+        self._poller = asyncio.ensure_future(self._poll())
+
+    async def _poll(self) -> None:
+        """Keep ``marks()`` current (the harness reads it without awaiting)."""
+        while self._marks.get("first_frame") is None:
+            await asyncio.sleep(0.02)
+            await self.refresh()
+
+    async def refresh(self) -> dict[str, float | None]:
+        """Read the page's marks (ms from page start) into ``marks()``."""
+        marks: dict[str, float] = await self.page.evaluate("window.rtcInteract.state.marks")
+        self._marks = {stage: marks.get(stage) for stage in (*STAGES, "connect_start", "offer")}
+        return self._marks
+
+    def marks(self) -> dict[str, float | None]:
+        return {stage: self._marks.get(stage) for stage in STAGES}
+
+    def connected(self) -> bool:
+        return self._marks.get("dtls") is not None
+
+    async def tap(self) -> float:
+        rtt: float = await self.page.evaluate("window.rtcInteract.tap().then(a => a.rtt)")
+        return rtt
+
+    async def first_ack(self) -> float:
+        """Ms from page start until the first tap, made as soon as the channel opened, was acked."""
+        ack_at: float = await self.page.evaluate(
+            "window.rtcInteract.tap().then(() => performance.now())")
+        await self.refresh()
+        return ack_at
+
+    async def aclose(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+        await self.browser.close()
+        await self.playwright.stop()
+
+
+async def connect_chromium(link: Link, timeout_s: float = 30.0) -> ChromiumSession:
+    """Open the host's page in a fresh headless Chromium and wait until its channel is open."""
+    playwright = await async_playwright().start()
+    try:
+        browser = await launch(playwright)
+    except BaseException:
+        await playwright.stop()
+        raise
+    try:
+        url = viewer_page_url(link.url, link.token)
+        context = await new_viewer_context(browser, url)
+        page = await context.new_page()
+        await page.goto(url, wait_until="commit", timeout=timeout_s * 1000)
+        session = ChromiumSession(playwright, browser, page)
+        await wait_for(page, READY,
+                       timeout_s)
+        error = await page.evaluate("window.rtcInteract.state.error")
+        if error:
+            raise RuntimeError(f"the page could not connect: {error}")
+        await session.refresh()
+        session.start_polling()
+        return session
+    except BaseException:
+        await browser.close()
+        await playwright.stop()
+        raise
