@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
 
-from .harness import STAGES, Link
+from .harness import STAGES
 from .metrics import FrameLog
 
 CHROMIUM_ENV = "RTC_INTERACT_CHROMIUM"
@@ -139,7 +139,7 @@ class ChromiumSession:
         await self.playwright.stop()
 
 
-async def connect_chromium(link: Link, timeout_s: float = 30.0) -> ChromiumSession:
+async def connect_chromium(url: str, token: str, timeout_s: float = 30.0) -> ChromiumSession:
     """Open the host's page in a fresh headless Chromium and wait until its channel is open."""
     playwright = await async_playwright().start()
     try:
@@ -148,7 +148,7 @@ async def connect_chromium(link: Link, timeout_s: float = 30.0) -> ChromiumSessi
         await playwright.stop()
         raise
     try:
-        url = viewer_page_url(link.url, link.token)
+        url = viewer_page_url(url, token)
         context = await new_viewer_context(browser, url)
         page = await context.new_page()
         await page.goto(url, wait_until="commit", timeout=timeout_s * 1000)

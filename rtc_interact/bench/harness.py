@@ -230,7 +230,7 @@ async def connect(impl: str, link: Link, timeout_s: float = 30.0) -> Session:
     if impl == "chromium":  # our host, the browser page as the viewer
         from .browser import connect_chromium
 
-        return await connect_chromium(link, timeout_s)
+        return await connect_chromium(link.url, link.token, timeout_s)
     if impl == "ours":
         config = ViewerConfig(connect_timeout_s=timeout_s, request_timeout_s=timeout_s,
                               frame_buffer=512)

@@ -117,13 +117,15 @@ async def test_rules_countdown_winners_and_unknown_messages_render(
         browser: Browser, web_host: Host, artifacts: Path) -> None:
     page = await open_page(browser, web_host, "dave")
     now = await page.evaluate("Date.now()")
-    rules = {"text": "One entry per viewer.\n<b>not markup</b>",
+    rules = {"text": "One entry per viewer; winners drawn live at the close.\n"
+                     "Tags like <b>this</b> stay plain text.",
              "open_ms": now - 1000, "close_ms": now + 60_000}
     await receive(page, {"v": 1, "t": "rules", "rules": rules})
     await expect(page.locator("#rules")).to_have_text(rules["text"])  # plain text, not HTML
     await expect(page.locator("#countdown")).to_contain_text("closes in")
     await page.click("#tap")
     await expect(page.locator("#tap-status")).to_contain_text("acknowledged")
+    await expect(page.locator("#debug")).not_to_contain_text(" 0 decoded")
     await page.screenshot(path=artifacts / "viewer.png")
     winners = [{"tier": 1, "identity": "dave"}, {"tier": 2, "identity": "x"}]
     await receive(page, {"v": 1, "t": "winners", "winners": winners})
