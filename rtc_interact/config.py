@@ -57,6 +57,9 @@ class HostConfig:
     """Offers beyond this many open sessions get 503."""
     events_buffer: int = 10_000
     """Events kept for ``Host.events()``; older ones are dropped (and counted) when full."""
+    giveaway_store: str | None = None
+    """SQLite file that keeps giveaways and their entries (created if missing; a restarted host
+    carries on from it). None: no giveaways."""
     advanced: AdvancedSettings = field(default_factory=AdvancedSettings)
     """Expert settings."""
 

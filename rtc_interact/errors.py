@@ -20,6 +20,11 @@ class ErrorCode(enum.IntEnum):
     RATE_LIMITED = 6
     NOT_ALLOWED = 7
     INTERNAL = 8
+    NOT_ELIGIBLE = 9
+    OUTSIDE_WINDOW = 10
+    GIVEAWAY_NOT_OPEN = 11
+    CONDITION_NOT_MET = 12
+    CLAIM_REFUSED = 13
 
 
 class RtcInteractError(Exception):

@@ -20,9 +20,11 @@ from ._queue import DropOldestQueue
 from .config import HostConfig
 from .datachannel.codec import encode
 from .datachannel.hostcore import HostSessionCore, Sequencer
-from .datachannel.messages import Announcement, Downstream, Welcome
-from .errors import ClosedError, ErrorCode, RtcInteractError
-from .events import HostEvent, ViewerJoined, ViewerLeft
+from .datachannel.messages import Ack, Announcement, Claim, Downstream, ErrorReply, Tap, Welcome
+from .errors import ClosedError, ConfigurationError, ErrorCode, RtcInteractError
+from .events import HostEvent, MessageRejected, ViewerJoined, ViewerLeft
+from .giveaway.core import TapIn
+from .giveaway.service import GiveawayDesk, Refusal
 from .media.sources import TestPatternTrack
 from .tokens import Claims, Role, mint
 from .transport.peer import (
@@ -127,6 +129,9 @@ class Host:
         self._started = 0.0
         self._totals = {"taps": 0, "comments": 0, "rejected": 0, "duplicates": 0}
         self._closed = False
+        self._desk: GiveawayDesk | None = None
+        self._later: set[asyncio.Future[None]] = set()
+        """Requests being answered after I/O (kept referenced until done)."""
 
     async def __aenter__(self) -> Host:
         await self.start()
@@ -137,7 +142,10 @@ class Host:
         await self.aclose()
 
     async def start(self) -> None:
-        """Start the HTTP signaling server."""
+        """Start the HTTP signaling server (and open the giveaway store, if configured)."""
+        if self.config.giveaway_store is not None:
+            self._desk = GiveawayDesk.open_file(self.config.giveaway_store, self._fan_out,
+                                                self._send_identity)
         app = web.Application(client_max_size=128 * 1024)
         add_whep_routes(app, self, self.config.secret, self.config.path,
                         self.config.advanced.sdp_hook)
@@ -186,6 +194,19 @@ class Host:
         data = encode(message)
         return sum(session.send(data) for session in list(self._sessions.values()))
 
+    def _send_identity(self, identity: str, message: Downstream) -> int:
+        data = encode(message)
+        return sum(s.send(data) for s in list(self._sessions.values())
+                   if s.claims.identity == identity)
+
+    @property
+    def giveaways(self) -> GiveawayDesk:
+        """The giveaway desk: ``create``, ``open``, ``close``, ``finish`` (needs
+        ``HostConfig.giveaway_store``)."""
+        if self._desk is None:
+            raise ConfigurationError("giveaways need HostConfig.giveaway_store (a SQLite file)")
+        return self._desk
+
     # ------------------------------------------------------------ SessionHandler (signaling)
 
     async def open_session(self, offer_sdp: str, claims: Claims,
@@ -199,7 +220,8 @@ class Host:
         viewer_id = secrets.token_hex(8)
         pc = new_peer_connection()
         now = time.monotonic()
-        core = HostSessionCore(viewer_id, claims.identity, self.config.limits, self._sequencer, now)
+        core = HostSessionCore(viewer_id, claims.identity, self.config.limits, self._sequencer, now,
+                               deferred_targets=self._desk.giveaways if self._desk else ())
         session = _Session(core, pc, claims, now)
         try:
             await pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
@@ -212,8 +234,12 @@ class Host:
             raise SessionRefused(400, f"cannot use this offer: {exc}") from None
         self._sessions[viewer_id] = session
         self._wire(session)
-        replies = tuple(encode(r) for data in early for r in self._handle(session, data))
-        return viewer_id, answer, replies
+        replies: list[Downstream] = []
+        for data in early:
+            now_replies, deferred = self._handle(session, data)
+            replies += now_replies
+            replies += [await self._answer_later(session, r, _wall_ms()) for r in deferred]
+        return viewer_id, answer, tuple(encode(r) for r in replies)
 
     async def add_candidates(self, session_id: str, candidates: list[TrickleCandidate]) -> bool:
         """Apply trickled remote candidates (already-known ones are harmless)."""
@@ -245,6 +271,8 @@ class Host:
             session.joined = True
             claims = session.claims
             session.send(encode(Welcome(session.core.viewer_id, claims.identity, _wall_ms())))
+            for notice in self._desk.notices() if self._desk else ():
+                session.send(encode(notice))
             self._events.put(ViewerJoined(session.core.viewer_id, claims.identity))
 
         def on_message(channel: RTCDataChannel) -> Callable[[bytes | str], None]:
@@ -268,17 +296,61 @@ class Host:
         session.pc.on("connectionstatechange", on_state)
 
     def _on_message(self, session: _Session, data: bytes | str, channel: RTCDataChannel) -> None:
-        for reply in self._handle(session, data):
+        replies, deferred = self._handle(session, data)
+        for reply in replies:
             self._reply(session, encode(reply), channel)
+        for request in deferred:
+            task = asyncio.ensure_future(self._reply_later(session, request, _wall_ms(), channel))
+            self._later.add(task)
+            task.add_done_callback(self._later.discard)
 
-    def _handle(self, session: _Session, data: bytes | str) -> list[Downstream]:
-        """Run one message through the session core; returns the replies to send."""
+    def _handle(self, session: _Session, data: bytes | str
+                ) -> tuple[list[Downstream], list[Tap | Claim]]:
+        """Run one message through the session core; returns the replies to send now and the
+        requests to answer once their I/O is done (giveaway entries and claims)."""
         outcome = session.core.receive(data, time.monotonic(), _wall_ms())
         for message in outcome.broadcasts:
             self._fan_out(message)
         for event in outcome.events:
             self._events.put(event)
-        return outcome.replies
+        return outcome.replies, outcome.deferred
+
+    async def _reply_later(self, session: _Session, request: Tap | Claim, arrival_ms: int,
+                           channel: RTCDataChannel) -> None:
+        try:
+            reply = await self._answer_later(session, request, arrival_ms)
+        except Exception:  # never let one viewer's request take the host down
+            log.exception("viewer %s: deferred request failed", session.core.viewer_id)
+            reply = ErrorReply(code=int(ErrorCode.INTERNAL), reason="internal error",
+                               ref=request.id)
+        self._reply(session, encode(reply), channel)
+
+    async def _answer_later(self, session: _Session, request: Tap | Claim,
+                            arrival_ms: int) -> Downstream:
+        """A giveaway entry (acknowledged only once durable) or a prize claim."""
+        desk, core, claims = self.giveaways, session.core, session.claims
+        if isinstance(request, Claim):
+            done = await desk.claim(claims.identity, request.g, request.name, request.address,
+                                    request.contact)
+            if isinstance(done, Refusal):
+                return self._refused(session, done, request.id)
+            return Ack(id=request.id, n=done.entry_number, hts=_wall_ms())
+        watched = round((time.monotonic() - session.started) * 1000)
+        tap = TapIn(claims.identity, core.viewer_id, claims.region, arrival_ms, request.mts,
+                    watched_ms=watched)
+        entry = await desk.enter(tap, request.target)
+        if isinstance(entry, Refusal):
+            return self._refused(session, entry, request.id)
+        receipt = (entry.giveaway_id, entry.number, entry.entry_hash)
+        ack, event = core.record(request, time.monotonic(), arrival_ms, receipt)
+        self._events.put(event)
+        return ack
+
+    def _refused(self, session: _Session, refusal: Refusal, ref: int) -> ErrorReply:
+        session.core.errors[refusal.code] += 1
+        self._events.put(MessageRejected(session.core.viewer_id, int(refusal.code),
+                                         refusal.reason))
+        return ErrorReply(code=int(refusal.code), reason=refusal.reason, ref=ref)
 
     def _reply(self, session: _Session, data: bytes, channel: RTCDataChannel) -> None:
         """Answer on the channel the request came on; on the fast one, with redundant copies."""
@@ -345,6 +417,8 @@ class Host:
         for session in list(self._sessions.values()):
             await self._end(session, "host-closed")
         self._events.close()
+        if self._desk is not None:
+            await self._desk.aclose()
         if self._runner is not None:
             await self._runner.cleanup()
         self._source.stop()

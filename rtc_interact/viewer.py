@@ -25,6 +25,7 @@ from .datachannel.codec import decode_downstream, encode, pack
 from .datachannel.messages import (
     Ack,
     Acks,
+    Claim,
     Comment,
     Downstream,
     ErrorReply,
@@ -90,6 +91,12 @@ class Receipt:
     """Host clock (Unix ms) when accepted."""
     rtt_ms: float
     """Send-to-acknowledgement time measured by this viewer."""
+    giveaway: str = ""
+    """For a giveaway entry: the giveaway id."""
+    entry: int = 0
+    """For a giveaway entry: the entry number (the entry is durable on the host)."""
+    entry_hash: str = ""
+    """For a giveaway entry: hex sha256 of the entry, to find it in the published result."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +175,9 @@ class Viewer:
         self._bad = 0
         self._closed = False
         self.welcome: Welcome | None = None
+        self.shown_media_ms: int | None = None
+        """Capture time (host Unix ms, from its stamp) of the newest decoded frame: what a tap
+        made now was reacting to. None until a stamped frame arrives."""
 
     @classmethod
     def connect(cls, url: str, *, token: str, config: ViewerConfig | None = None) -> Viewer:
@@ -275,6 +285,7 @@ class Viewer:
                 stamp = None  # damaged beyond the CRC's power to tell
             else:
                 self._g2g.append(latency)
+                self.shown_media_ms = stamp.capture_ms if stamp else None
             now = time.perf_counter()
             self._frame_count += 1
             self._frame_span = (self._frame_span[0] if self._frame_count > 1 else now, now)
@@ -403,6 +414,26 @@ class Viewer:
         self._tap_rtts.append(rtt)
         self._taps_acked += 1
         return Receipt(reply.id, reply.n, reply.hts, rtt)
+
+    async def enter(self, giveaway_id: str) -> Receipt:
+        """Enter a giveaway: a tap carrying the media time of the frame on screen, judged by
+        the window as this viewer saw it; the receipt comes once the entry is durable. Raises
+        RequestRejected (NOT_ELIGIBLE, OUTSIDE_WINDOW, ...) when it does not count."""
+        self._taps_sent += 1
+        tap = Tap(id=next(self._ids), target=giveaway_id, mts=self.shown_media_ms)
+        reply, rtt = await self._request(tap)
+        assert isinstance(reply, Ack)
+        self._taps_acked += 1
+        return Receipt(reply.id, reply.n, reply.hts, rtt, reply.g or "", reply.e or 0,
+                       reply.eh or "")
+
+    async def claim(self, giveaway_id: str, *, name: str, address: str, contact: str) -> Receipt:
+        """Claim a prize won in ``giveaway_id`` (after a ``Won`` event), before the deadline."""
+        message = Claim(id=next(self._ids), g=giveaway_id, name=name, address=address,
+                        contact=contact)
+        reply, rtt = await self._request(message)
+        assert isinstance(reply, Ack)
+        return Receipt(reply.id, reply.n, reply.hts, rtt, giveaway_id)
 
     async def comment(self, text: str) -> Receipt:
         """Post a comment; every viewer (this one too) receives it as a CommentPosted event."""

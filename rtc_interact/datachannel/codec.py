@@ -59,7 +59,7 @@ def pack(messages: Iterable[Request]) -> list[bytes]:
     out: list[bytes] = []
     bundles: dict[str, list[list[int]]] = {}
     for message in messages:
-        if not isinstance(message, Tap):
+        if not isinstance(message, Tap) or message.mts is not None:
             out.append(encode(message))
             continue
         groups = bundles.setdefault(message.target, [])

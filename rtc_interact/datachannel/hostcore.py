@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter, OrderedDict
+from collections.abc import Container
 from dataclasses import dataclass, field
 
 from ..errors import ErrorCode, RemoteProtocolError
@@ -17,6 +18,7 @@ from .codec import decode_upstream
 from .messages import (
     Ack,
     Acks,
+    Claim,
     Comment,
     CommentPosted,
     Downstream,
@@ -74,21 +76,27 @@ class Outcome:
     """Messages for every viewer."""
     events: list[HostEvent] = field(default_factory=list)
     """Events for the host application."""
+    deferred: list[Tap | Claim] = field(default_factory=list)
+    """Accepted requests whose answer needs I/O first (giveaway entries, claims): the adapter
+    answers them later (a tap through :meth:`HostSessionCore.record`)."""
 
 
 class HostSessionCore:
     """Protocol state of one viewer, as the host sees it."""
 
     def __init__(
-        self, viewer_id: str, identity: str, limits: Limits, sequencer: Sequencer, now: float
+        self, viewer_id: str, identity: str, limits: Limits, sequencer: Sequencer, now: float,
+        deferred_targets: Container[str] = (),
     ) -> None:
         self.viewer_id = viewer_id
         self.identity = identity
         self._seq = sequencer
+        self._deferred_targets = deferred_targets
         self._buckets = {
             Tap: TokenBucket(limits.taps, now),
             Comment: TokenBucket(limits.comments, now),
             Ping: TokenBucket(limits.pings, now),
+            Claim: TokenBucket(limits.comments, now),
         }
         self.received: Counter[str] = Counter()
         """Accepted messages by type."""
@@ -106,7 +114,7 @@ class HostSessionCore:
         except RemoteProtocolError as exc:
             return self._refuse(out, exc.code, exc.reason, exc.ref_id)
         if isinstance(message, Tap):
-            answer = self._tap(out, message.id, message.target, now, wall_ms)
+            answer = self._tap(out, message, now, wall_ms)
             if answer is not None:
                 out.replies.append(answer)
             return out
@@ -115,6 +123,9 @@ class HostSessionCore:
         if not self._buckets[type(message)].allow(now):
             reason = f"too many {message.TYPE} messages; slow down"
             return self._refuse(out, ErrorCode.RATE_LIMITED, reason, message.id)
+        if isinstance(message, Claim):
+            out.deferred.append(message)
+            return out
         self.received[message.TYPE] += 1
         if isinstance(message, Comment):
             n = self._seq.next_comment()
@@ -127,9 +138,10 @@ class HostSessionCore:
             out.replies.append(Pong(id=message.id, ts=message.ts, hts=wall_ms))
         return out
 
-    def _tap(self, out: Outcome, tap_id: int, target: str, now: float,
-             wall_ms: int) -> Ack | ErrorReply | None:
-        """One tap, alone or from a ``taps`` message: its answer, or None to stay quiet."""
+    def _tap(self, out: Outcome, tap: Tap, now: float, wall_ms: int) -> Ack | ErrorReply | None:
+        """One tap, alone or from a ``taps`` message: its answer, or None to stay quiet (or to
+        answer later, for a deferred target)."""
+        tap_id = tap.id
         if tap_id in self._answered:
             self.duplicates += 1
             ack, answered_at = self._answered[tap_id]
@@ -139,19 +151,30 @@ class HostSessionCore:
             return ack
         if not self._buckets[Tap].allow(now):
             return self._reject(out, ErrorCode.RATE_LIMITED, "too many taps; slow down", tap_id)
+        if tap.target and tap.target in self._deferred_targets:
+            out.deferred.append(tap)
+            return None
+        ack, event = self.record(tap, now, wall_ms)
+        out.events.append(event)
+        return ack
+
+    def record(self, tap: Tap, now: float, wall_ms: int, receipt: tuple[str, int, str] | None = None
+               ) -> tuple[Ack, TapReceived]:
+        """Number and remember an accepted tap; ``receipt`` (giveaway id, entry number, entry
+        hash) goes into the ack of a giveaway entry."""
         self.received[Tap.TYPE] += 1
         n = self._seq.next_tap()
-        ack = Ack(id=tap_id, n=n, hts=wall_ms)
+        g, e, eh = receipt or (None, None, None)
+        ack = Ack(id=tap.id, n=n, hts=wall_ms, g=g, e=e, eh=eh)
         self._remember(ack, now)
-        out.events.append(TapReceived(self.viewer_id, self.identity, tap_id, target, n, wall_ms))
-        return ack
+        return ack, TapReceived(self.viewer_id, self.identity, tap.id, tap.target, n, wall_ms)
 
     def _taps(self, out: Outcome, message: Taps, now: float, wall_ms: int) -> Outcome:
         """A bundle: one ``acks`` for the accepted and repeated ids, one error per reason."""
         acks: list[Ack] = []
         refused: dict[tuple[int, str], list[int]] = {}
         for tap_id in dict.fromkeys(message.ids):
-            answer = self._tap(out, tap_id, message.target, now, wall_ms)
+            answer = self._tap(out, Tap(tap_id, message.target), now, wall_ms)
             if isinstance(answer, Ack):
                 acks.append(answer)
             elif answer is not None:

@@ -17,6 +17,8 @@ MAX_MESSAGE_BYTES = 8192
 MAX_ID = 2**32 - 1
 MAX_TEXT = 500
 MAX_TOKEN = 64
+MAX_RULES_TEXT = 2600
+"""Longest rules or winners text, in characters (a message stays under 8192 bytes)."""
 MAX_BUNDLE = 128
 """Most ids one ``taps`` or ``acks`` message may carry (about 400 bytes: one SCTP chunk)."""
 
@@ -66,11 +68,15 @@ class Tap:
     """A viewer taps (enters a giveaway, votes, likes)."""
 
     TYPE: ClassVar[str] = "tap"
-    FIELDS: ClassVar[tuple[FieldSpec, ...]] = (_id(), _text("target", MAX_TOKEN, required=False))
+    FIELDS: ClassVar[tuple[FieldSpec, ...]] = (_id(), _text("target", MAX_TOKEN, required=False),
+                                               _millis("mts", required=False))
     id: int
     """Viewer-chosen message id, unique within the session; the ack echoes it."""
     target: str = ""
     """What was tapped (a giveaway id, a poll option); empty for a plain tap."""
+    mts: int | None = None
+    """Media time of the frame on the viewer's screen at the tap: the capture time (host Unix
+    ms) read from its stamp. A giveaway judges its entry window by it (docs/GIVEAWAY.md)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +104,27 @@ class Comment:
     """Viewer-chosen message id, unique within the session; the ack echoes it."""
     text: str
     """The comment, 1 to 500 characters."""
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A giveaway winner claims the prize, with where and how to deliver it."""
+
+    TYPE: ClassVar[str] = "claim"
+    FIELDS: ClassVar[tuple[FieldSpec, ...]] = (
+        _id(), _text("g", MAX_TOKEN, low=1), _text("name", MAX_TEXT, low=1),
+        _text("address", MAX_TEXT, low=1), _text("contact", MAX_TEXT, low=1),
+    )
+    id: int
+    """Viewer-chosen message id; the ack (or error) echoes it."""
+    g: str
+    """The giveaway id."""
+    name: str
+    """Recipient name."""
+    address: str
+    """Delivery address."""
+    contact: str
+    """E-mail or phone for the courier."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,14 +165,23 @@ class Ack:
     """The host accepted a tap or comment."""
 
     TYPE: ClassVar[str] = "ack"
-    FIELDS: ClassVar[tuple[FieldSpec, ...]] = (_id(), FieldSpec("n", int, True, 1, SEQ_MAX),
-                                               _millis("hts"))
+    FIELDS: ClassVar[tuple[FieldSpec, ...]] = (
+        _id(), FieldSpec("n", int, True, 1, SEQ_MAX), _millis("hts"),
+        _text("g", MAX_TOKEN, required=False), FieldSpec("e", int, False, 1, SEQ_MAX),
+        _text("eh", MAX_TOKEN, required=False),
+    )
     id: int
     """The id of the acknowledged message."""
     n: int
     """Host-wide sequence number of this tap (or comment), starting at 1."""
     hts: int
     """Host clock in Unix milliseconds when it was accepted."""
+    g: str | None = None
+    """For a giveaway entry: the giveaway id (the entry is durable when this ack is sent)."""
+    e: int | None = None
+    """For a giveaway entry: the entry number."""
+    eh: str | None = None
+    """For a giveaway entry: hex sha256 of the entry, to check against the published list."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +262,68 @@ class Announcement:
 
 
 @dataclass(frozen=True, slots=True)
+class GiveawayRules:
+    """A giveaway's rules and state: sent on join and whenever the giveaway changes state."""
+
+    TYPE: ClassVar[str] = "rules"
+    FIELDS: ClassVar[tuple[FieldSpec, ...]] = (
+        _text("g", MAX_TOKEN, low=1), _text("state", 16, low=1), _text("text", MAX_RULES_TEXT),
+        _millis("open_ms", required=False), _millis("close_ms", required=False),
+        _text("commit", MAX_TOKEN, required=False),
+    )
+    g: str
+    """The giveaway id: tap with this target to enter."""
+    state: str
+    """``draft``, ``open``, ``closed``, ``drawn`` or ``announced``."""
+    text: str
+    """The rules as plain text, to show as they are."""
+    open_ms: int | None = None
+    """Start of the entry window (host Unix ms), once open."""
+    close_ms: int | None = None
+    """End of the entry window (host Unix ms), once open: show a countdown to it."""
+    commit: str | None = None
+    """Hex sha256 of the secret draw seed, published when the giveaway opens."""
+
+
+@dataclass(frozen=True, slots=True)
+class Winners:
+    """The draw's result, sent to every viewer when the winners are announced."""
+
+    TYPE: ClassVar[str] = "winners"
+    FIELDS: ClassVar[tuple[FieldSpec, ...]] = (
+        _text("g", MAX_TOKEN, low=1), _text("text", MAX_RULES_TEXT),
+        _text("seed", MAX_TOKEN * 2), _text("entries", MAX_TOKEN),
+    )
+    g: str
+    """The giveaway id."""
+    text: str
+    """The winners, one line per prize (tier, prize, identity), as plain text."""
+    seed: str
+    """The revealed draw seed (hex); its sha256 is the ``commit`` of the rules message."""
+    entries: str
+    """Hex hash of the frozen entry list the winners were drawn from."""
+
+
+@dataclass(frozen=True, slots=True)
+class Won:
+    """Sent to a winner's viewer: you won; claim the prize (``claim``) before the deadline."""
+
+    TYPE: ClassVar[str] = "won"
+    FIELDS: ClassVar[tuple[FieldSpec, ...]] = (
+        _text("g", MAX_TOKEN, low=1), _text("tier", MAX_TOKEN * 2, low=1),
+        _text("prize", MAX_TEXT, low=1), _millis("deadline_ms"),
+    )
+    g: str
+    """The giveaway id."""
+    tier: str
+    """The prize tier won."""
+    prize: str
+    """The prize."""
+    deadline_ms: int
+    """Claim before this host time (Unix ms)."""
+
+
+@dataclass(frozen=True, slots=True)
 class ErrorReply:
     """The host refused a message, or could not understand it."""
 
@@ -246,13 +344,15 @@ class ErrorReply:
     """For a refused ``taps`` message: the ids refused for this reason (``ref`` is the first)."""
 
 
-Upstream = Tap | Taps | Comment | Ping
-Request = Tap | Comment | Ping
+Upstream = Tap | Taps | Comment | Ping | Claim
+Request = Tap | Comment | Ping | Claim
 """Upstream messages that expect one answer each (a ``taps`` bundle is how several travel)."""
-Downstream = Welcome | Ack | Acks | Pong | CommentPosted | Announcement | ErrorReply
+Downstream = (Welcome | Ack | Acks | Pong | CommentPosted | Announcement | GiveawayRules | Winners
+              | Won | ErrorReply)
 Message = Upstream | Downstream
 
-UPSTREAM_TYPES: dict[str, type[Upstream]] = {c.TYPE: c for c in (Tap, Taps, Comment, Ping)}
+UPSTREAM_TYPES: dict[str, type[Upstream]] = {c.TYPE: c for c in (Tap, Taps, Comment, Ping, Claim)}
 DOWNSTREAM_TYPES: dict[str, type[Downstream]] = {
-    c.TYPE: c for c in (Welcome, Ack, Acks, Pong, CommentPosted, Announcement, ErrorReply)
+    c.TYPE: c for c in (Welcome, Ack, Acks, Pong, CommentPosted, Announcement, GiveawayRules,
+                        Winners, Won, ErrorReply)
 }

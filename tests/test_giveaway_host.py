@@ -1,0 +1,98 @@
+"""Giveaways through a real host and real viewers on 127.0.0.1, with a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from rtc_interact import Host, HostConfig, VideoConfig, Viewer, new_secret
+from rtc_interact.config import ViewerConfig
+from rtc_interact.datachannel.messages import GiveawayRules, Winners, Won
+from rtc_interact.errors import ErrorCode, RequestRejected
+from rtc_interact.giveaway import PrizeTier, Rules
+from rtc_interact.giveaway.draw import result_from_json, verify
+
+EVENTS_ONLY = ViewerConfig(receive_video=False)
+
+
+def _rules(window_s: float = 30.0) -> Rules:
+    return Rules(giveaway_id="spring", title="Spring giveaway",
+                 tiers=(PrizeTier("Grand prize", "Espresso machine", 1, 400.0, "EUR"),
+                        PrizeTier("Participation", "Coffee beans", 2, 10.0, "EUR")),
+                 window_s=window_s, regions=("DE", "FR"), organizer="Example Coffee GmbH")
+
+
+async def _next(viewer: Viewer, kind: type) -> object:
+    async with asyncio.timeout(5.0):
+        async for event in viewer.events():
+            if isinstance(event, kind):
+                return event
+    raise AssertionError(f"no {kind.__name__}")
+
+
+async def test_entries_are_durable_once_per_identity_and_the_draw_verifies(
+        tmp_path: Path) -> None:
+    config = HostConfig(secret=new_secret(), port=0, video=VideoConfig(320, 180, 15),
+                        giveaway_store=str(tmp_path / "giveaways.db"))
+    async with Host(config) as host:
+        await host.giveaways.create(_rules())
+        await host.giveaways.open("spring")
+        viewers = [Viewer(host.url, host.mint_token(f"fan{i}", region="DE"), EVENTS_ONLY)
+                   for i in range(3)]
+        outsider = Viewer(host.url, host.mint_token("far", region="US-NY"), EVENTS_ONLY)
+        for viewer in (*viewers, outsider):
+            await viewer.open()
+        try:
+            notice = await _next(viewers[0], GiveawayRules)
+            assert isinstance(notice, GiveawayRules) and notice.state == "open"
+            assert "Espresso machine" in notice.text and notice.commit
+            receipts = [await v.enter("spring") for v in viewers]
+            again = await viewers[0].enter("spring")  # one entry per identity
+            assert (again.entry, again.entry_hash) == (receipts[0].entry, receipts[0].entry_hash)
+            assert sorted(r.entry for r in receipts) == [1, 2, 3]
+            with pytest.raises(RequestRejected) as refused:
+                await outsider.enter("spring")
+            assert refused.value.code == ErrorCode.NOT_ELIGIBLE
+            result = await host.giveaways.finish("spring", tmp_path / "result.json")
+            winners = await _next(viewers[1], Winners)
+            assert isinstance(winners, Winners) and winners.entries == result.entries_hash
+            won = {w.identity for w in result.winners}
+            assert len(won) == 3
+            first = next(v for v in viewers if v.welcome and v.welcome.identity in won)
+            prize = await _next(first, Won)
+            assert isinstance(prize, Won) and prize.g == "spring"
+            claimed = await first.claim("spring", name="A. Fan", address="Berlin",
+                                        contact="fan@example.com")
+            assert claimed.giveaway == "spring"
+        finally:
+            for viewer in (*viewers, outsider):
+                await viewer.aclose()
+    published = result_from_json((tmp_path / "result.json").read_text())
+    assert verify(published) == []
+    assert len(published.entries) == 3
+    doc = json.loads((tmp_path / "result.json").read_text())
+    doc["entries"][0]["identity"] = "intruder"
+    assert verify(result_from_json(json.dumps(doc)))  # a changed entry is caught
+
+
+async def test_a_restarted_host_keeps_entries_and_answers_a_repeat_with_the_same_receipt(
+        tmp_path: Path) -> None:
+    config = HostConfig(secret=new_secret(), port=0, video=VideoConfig(320, 180, 15),
+                        giveaway_store=str(tmp_path / "giveaways.db"))
+    async with Host(config) as host:
+        await host.giveaways.create(_rules())
+        await host.giveaways.open("spring")
+        async with Viewer.connect(host.url, token=host.mint_token("fan", region="FR"),
+                                  config=EVENTS_ONLY) as viewer:
+            first = await viewer.enter("spring")
+    async with Host(config) as host:
+        assert [e.identity for e in host.giveaways.get("spring").entries] == ["fan"]
+        async with Viewer.connect(host.url, token=host.mint_token("fan", region="FR"),
+                                  config=EVENTS_ONLY) as viewer:
+            again = await viewer.enter("spring")
+        assert (again.entry, again.entry_hash) == (first.entry, first.entry_hash)
+        result = await host.giveaways.finish("spring")
+        assert [w.identity for w in result.winners] == ["fan"]
