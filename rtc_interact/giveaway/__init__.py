@@ -23,7 +23,6 @@ from .errors import (
     ClaimRefused,
     ComplianceBlocked,
     GiveawayError,
-    GiveawayErrorCode,
     InvalidTransition,
     NotAWinner,
     ResultFormatError,
@@ -38,7 +37,7 @@ from .store import Durability, GiveawayStore
 __all__ = [
     "Accepted", "Claim", "ClaimDeadlinePassed", "ClaimRefused", "ComplianceBlocked", "Decision",
     "Durability", "Entry", "EntryCondition", "Finding", "Fulfilment", "Giveaway",
-    "GiveawayError", "GiveawayErrorCode", "GiveawayRecord", "GiveawayStore",
+    "GiveawayError", "GiveawayRecord", "GiveawayStore",
     "InvalidTransition", "Mismatch", "NotAWinner", "Opened", "PrizeTier", "PublishedResult",
     "Receipt", "RefusalReason", "Refused", "ResultFormatError", "Rules", "RulesError",
     "Severity", "State", "StoreError", "TapIn", "Verdict", "Window", "Winner", "check",

@@ -11,12 +11,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
+from ..errors import ErrorCode
 from . import compliance, fairness
 from .draw import PublishedResult, Winner, commitment, entries_hash, new_seed, pick_winners
 from .entry import Entry, Receipt, make_entry
-from .errors import GiveawayErrorCode, InvalidTransition
-from .rules import Rules
+from .errors import InvalidTransition
+from .rules import Rules, render_text, to_dict
 
 
 class State(enum.Enum):
@@ -48,16 +50,16 @@ class RefusalReason(enum.Enum):
     CONDITION_NOT_MET = "condition_not_met"
 
     @property
-    def code(self) -> GiveawayErrorCode:
+    def code(self) -> ErrorCode:
         """Wire error code for this refusal."""
         return _CODES[self]
 
 
 _CODES = {
-    RefusalReason.NOT_OPEN: GiveawayErrorCode.GIVEAWAY_NOT_OPEN,
-    RefusalReason.NOT_ELIGIBLE: GiveawayErrorCode.NOT_ELIGIBLE,
-    RefusalReason.OUTSIDE_WINDOW: GiveawayErrorCode.OUTSIDE_WINDOW,
-    RefusalReason.CONDITION_NOT_MET: GiveawayErrorCode.CONDITION_NOT_MET,
+    RefusalReason.NOT_OPEN: ErrorCode.GIVEAWAY_NOT_OPEN,
+    RefusalReason.NOT_ELIGIBLE: ErrorCode.NOT_ELIGIBLE,
+    RefusalReason.OUTSIDE_WINDOW: ErrorCode.OUTSIDE_WINDOW,
+    RefusalReason.CONDITION_NOT_MET: ErrorCode.CONDITION_NOT_MET,
 }
 
 
@@ -216,6 +218,26 @@ class Giveaway:
         window = self.window
         assert window is not None
         return Opened(self.commitment, window, self.close_at_ms())
+
+    def public_info(self) -> dict[str, Any]:
+        """What every viewer may know now (send on join and on each transition): rules as a
+        plain dict and as text, state, commitment, window; entries hash and winners once known.
+        Never the seed before the announcement."""
+        rec, window = self._rec, self.window
+        info: dict[str, Any] = {
+            "giveaway_id": self.rules.giveaway_id, "state": rec.state.value,
+            "rules": to_dict(self.rules), "rules_text": render_text(self.rules),
+            "commitment": self.commitment if window else None,
+            "open_ms": window.open_ms if window else None,
+            "close_ms": window.close_ms if window else None,
+            "entries_hash": rec.entries_hash, "entries": len(self._entries)
+            if rec.entries_hash else None,
+            "winners": None, "seed": None,
+        }
+        if rec.state is State.ANNOUNCED:
+            info["winners"] = [[w.tier, w.place, w.entry_number, w.identity] for w in rec.winners]
+            info["seed"] = rec.seed.hex()
+        return info
 
     def close_at_ms(self) -> int:
         """When to freeze entries: no tap that could still count arrives later."""

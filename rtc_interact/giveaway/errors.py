@@ -2,28 +2,18 @@
 
 Refusals of an entry (not eligible, outside the window, ...) are *values*
 (:class:`rtc_interact.giveaway.core.Refused`), not exceptions: the host answers them on the wire.
+Their wire codes are in :class:`rtc_interact.errors.ErrorCode` (9-13).
 The exceptions here are for misuse of the API, blocked compliance findings, claims and stores.
 """
 
 from __future__ import annotations
 
-import enum
 from typing import TYPE_CHECKING
 
 from ..errors import ConfigurationError, RtcInteractError
 
 if TYPE_CHECKING:
     from .compliance import Finding
-
-
-class GiveawayErrorCode(enum.IntEnum):
-    """Codes proposed for the wire ``ErrorCode`` enum (values follow its last member, 8)."""
-
-    NOT_ELIGIBLE = 9
-    OUTSIDE_WINDOW = 10
-    GIVEAWAY_NOT_OPEN = 11
-    CONDITION_NOT_MET = 12
-    CLAIM_REFUSED = 13
 
 
 class GiveawayError(RtcInteractError):

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
+from rtc_interact.errors import ErrorCode
 from rtc_interact.giveaway import (
     Accepted,
     EntryCondition,
@@ -18,7 +19,6 @@ from rtc_interact.giveaway import (
 )
 from rtc_interact.giveaway.core import TRANSITIONS
 from rtc_interact.giveaway.draw import commitment, entries_hash
-from rtc_interact.giveaway.errors import GiveawayErrorCode
 
 from .support import T0, make_rules, tap
 
@@ -98,7 +98,7 @@ def test_refusals_are_typed_with_wire_codes() -> None:
     gw.open(T0)
     foreign = gw.enter(tap("b", T0 + 1, region="FR"))
     assert isinstance(foreign, Refused) and foreign.reason is RefusalReason.NOT_ELIGIBLE
-    assert foreign.reason.code is GiveawayErrorCode.NOT_ELIGIBLE
+    assert foreign.reason.code is ErrorCode.NOT_ELIGIBLE
     assert "DE" in foreign.message and "FR" in foreign.message
     late = gw.enter(tap("c", T0 + 60_001))
     assert isinstance(late, Refused) and late.reason is RefusalReason.OUTSIDE_WINDOW
@@ -156,3 +156,20 @@ def test_restore_continues_numbering_and_dedupe() -> None:
     assert isinstance(dup, Accepted) and not dup.new and dup.entry.number == 1
     new = again.enter(tap("c", T0 + 4))
     assert isinstance(new, Accepted) and new.entry.number == 3
+
+
+def test_public_info_never_leaks_the_seed_before_the_announcement() -> None:
+    gw = Giveaway(make_rules(), seed=SEED)
+    assert gw.public_info()["commitment"] is None
+    gw.open(T0)
+    gw.enter(tap("a", T0 + 1))
+    for step in (lambda: gw.close(T0 + 70_000), lambda: gw.draw(T0 + 70_001)):
+        info = gw.public_info()
+        assert info["seed"] is None and info["winners"] is None
+        assert SEED.hex() not in str(info)
+        step()
+    assert gw.public_info()["entries"] == 1
+    gw.announce(T0 + 70_002)
+    info = gw.public_info()
+    assert info["seed"] == SEED.hex() and info["winners"] == [[0, 1, 1, "a"]]
+    assert info["commitment"] == commitment(SEED) and "Fair timing" in info["rules_text"]
