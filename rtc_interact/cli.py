@@ -17,6 +17,7 @@ from . import __version__
 from .config import HostConfig, VideoConfig
 from .errors import RtcInteractError
 from .giveaway.cli import giveaway
+from .giveaway.demo import run_demo
 from .host import Host
 from .media.sources import file_track
 from .refviewer import SessionPlan, format_summary, run_session
@@ -167,12 +168,41 @@ def token(secret: str, identity: str, role: str, ttl: float, region: str) -> Non
 
 @main.command()
 @_viewer_options
+@click.option("--giveaway", is_flag=True,
+              help="Run a whole giveaway instead: open, entries, close, draw, winners, claims.")
+@click.option("--viewers", default=20, show_default=True, type=click.IntRange(1, 200),
+              help="Viewers taking part in the giveaway (with --giveaway).")
+@click.option("--result", "result_path", default="giveaway-result.json", show_default=True,
+              type=click.Path(dir_okay=False, writable=True),
+              help="Where the published giveaway result goes (with --giveaway); check it with "
+                   "'rtc-interact giveaway verify'.")
 @loop_option
-def demo(taps: int, tap_rate: float, seconds: float, as_json: bool, loop: str) -> None:
-    """Start a host and a viewer on 127.0.0.1, tap, comment, and print the viewer's summary."""
+def demo(taps: int, tap_rate: float, seconds: float, as_json: bool, giveaway: bool,
+         viewers: int, result_path: str, loop: str) -> None:
+    """Start a host and a viewer on 127.0.0.1, tap, comment, and print the viewer's summary.
+
+    With --giveaway: a host and --viewers viewers run a giveaway end to end; the published
+    result is written to --result.
+    """
+    if giveaway:
+        summary = _run(run_demo(viewers, Path(result_path)), loop)
+        click.echo(json.dumps(summary) if as_json else _giveaway_text(summary))
+        if not summary["verified"]:
+            raise SystemExit(1)
+        return
     plan = SessionPlan(taps=taps, tap_rate=tap_rate, seconds=seconds)
     summary = _run(_demo_main(plan), loop)
     _print_summary(summary, as_json)
+
+
+def _giveaway_text(summary: dict[str, Any]) -> str:
+    lines = [f"giveaway {summary['giveaway']}: {summary['viewers']} viewers, "
+             f"{summary['entries']} entries, refused {summary['refused'] or 'none'}",
+             f"entry acknowledged (durable) ms: {summary['entry_ack_ms']}"]
+    lines += [f"  {w['tier']}: {w['identity']} (entry {w['entry']})" for w in summary["winners"]]
+    lines.append(f"claims: {summary['claims']}; result: {summary['result']} "
+                 f"({'verified' if summary['verified'] else 'DOES NOT VERIFY'})")
+    return "\n".join(lines)
 
 
 async def _demo_main(plan: SessionPlan) -> dict[str, Any]:

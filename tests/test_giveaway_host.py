@@ -96,3 +96,25 @@ async def test_a_restarted_host_keeps_entries_and_answers_a_repeat_with_the_same
         assert (again.entry, again.entry_hash) == (first.entry, first.entry_hash)
         result = await host.giveaways.finish("spring")
         assert [w.identity for w in result.winners] == ["fan"]
+
+
+def test_demo_giveaway_result_verifies_and_a_changed_entry_is_named(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from rtc_interact.cli import main
+
+    result_file = tmp_path / "result.json"
+    runner = CliRunner()
+    ran = runner.invoke(main, ["demo", "--giveaway", "--viewers", "8", "--json",
+                               "--result", str(result_file)])
+    assert ran.exit_code == 0, ran.output
+    summary = json.loads(ran.output)
+    assert summary["verified"] and summary["entries"] + sum(summary["refused"].values()) == 8
+    assert summary["claims"] == len(summary["winners"]) > 0
+    assert runner.invoke(main, ["giveaway", "verify", str(result_file)]).exit_code == 0
+    doc = json.loads(result_file.read_text())
+    doc["entries"][1]["identity"] = "someone-else"
+    changed = tmp_path / "changed.json"
+    changed.write_text(json.dumps(doc))
+    checked = runner.invoke(main, ["giveaway", "verify", str(changed)])
+    assert checked.exit_code != 0 and "entry 2" in checked.output
