@@ -17,7 +17,7 @@ from . import __version__
 from .config import HostConfig, VideoConfig
 from .errors import RtcInteractError
 from .giveaway.cli import giveaway
-from .giveaway.demo import run_demo
+from .giveaway.demo import GiveawayPlan, host_giveaway, load_rules, run_demo
 from .host import Host
 from .media.sources import file_track
 from .refviewer import SessionPlan, format_summary, run_session
@@ -76,18 +76,35 @@ def main() -> None:
 @click.option("--fps", default=30.0, show_default=True, type=click.FloatRange(1, 120))
 @click.option("--seconds", type=click.FloatRange(min=0.1), default=None,
               help="Stop after this long (default: run until Ctrl-C).")
+@click.option("--giveaway-store", type=click.Path(dir_okay=False), default=None,
+              help="SQLite file keeping giveaways and entries; a restart carries on from it.")
+@click.option("--giveaway", "rules_path", type=click.Path(exists=True, dir_okay=False),
+              default=None, help="Rules JSON of a giveaway to open now (needs --giveaway-store; "
+                                 "resumed, not reopened, if the store has it).")
+@click.option("--acknowledge", multiple=True,
+              help="Compliance finding id to acknowledge when opening (repeatable).")
+@click.option("--finish-after", type=click.FloatRange(min=0), default=None,
+              help="Seconds after start to close, draw and announce the giveaway.")
+@click.option("--result", "result_path", type=click.Path(dir_okay=False), default=None,
+              help="Where --finish-after writes the published result.")
 @loop_option
 def host(bind: str, port: int, secret: str | None, source: str, size: str, fps: float,
-         seconds: float | None, loop: str) -> None:
+         seconds: float | None, giveaway_store: str | None, rules_path: str | None,
+         acknowledge: tuple[str, ...], finish_after: float | None, result_path: str | None,
+         loop: str) -> None:
     """Stream video and take taps and comments from viewers.
 
     Prints the viewer URL and a viewer token, then one status line a second.
     """
     width, height = _parse_size(size)
+    if rules_path and not giveaway_store:
+        raise click.UsageError("--giveaway needs --giveaway-store")
     config = HostConfig(secret=secret or new_secret(), bind=bind, port=port,
-                        video=VideoConfig(width, height, fps))
+                        video=VideoConfig(width, height, fps), giveaway_store=giveaway_store)
     track = None if source == "testpattern" else file_track(source)
-    _run(_host_main(config, track, seconds), loop)
+    plan = GiveawayPlan(load_rules(rules_path), acknowledge, finish_after,
+                        result_path) if rules_path else None
+    _run(_host_main(config, track, seconds, plan), loop)
 
 
 def _parse_size(size: str) -> tuple[int, int]:
@@ -100,8 +117,15 @@ def _parse_size(size: str) -> tuple[int, int]:
     return width, height
 
 
-async def _host_main(config: HostConfig, track: Any, seconds: float | None) -> None:
+async def _host_main(config: HostConfig, track: Any, seconds: float | None,
+                     plan: GiveawayPlan | None) -> None:
     async with Host(config, track) as host:
+        if plan is not None:
+            await host_giveaway(host, plan.rules, plan.acknowledge)
+            click.echo(f"giveaway:     {plan.rules.giveaway_id} open (tap target)")
+            if plan.finish_after is not None:
+                asyncio.get_running_loop().call_later(
+                    plan.finish_after, lambda: asyncio.ensure_future(_finish(host, plan)))
         click.echo(f"viewer URL:   {host.url}")
         click.echo(f"viewer token: {host.mint_token('viewer', ttl_s=24 * 3600)}")
         click.echo(f"watch with:   rtc-interact view {host.url} --token <viewer token>")
@@ -116,6 +140,12 @@ async def _host_main(config: HostConfig, track: Any, seconds: float | None) -> N
                        f"| kbps {kbps:7.0f} | taps {stats.taps} | comments {stats.comments}  ",
                        nl=not sys.stdout.isatty())
             taps_before = stats.taps
+
+
+async def _finish(host: Host, plan: GiveawayPlan) -> None:
+    result = await host.giveaways.finish(plan.rules.giveaway_id, plan.result_path)
+    click.echo(f"\ngiveaway finished: {len(result.entries)} entries, "
+               f"{len(result.winners)} winners, result {plan.result_path or '(not written)'}")
 
 
 def _viewer_options(fn: Callable[..., None]) -> Callable[..., None]:

@@ -12,6 +12,7 @@ import itertools
 import json
 import random
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,20 @@ from .rules import PrizeTier, Rules, rules_from_dict
 
 DEMO_REGIONS = ("DE", "FR", "BR", "US-CA", "US-NY")
 """Regions the demo viewers claim, in turn; the demo rules leave out US-NY (not eligible)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GiveawayPlan:
+    """What ``rtc-interact host --giveaway`` does with a giveaway."""
+
+    rules: Rules
+    """The rules (created and opened unless the store has them)."""
+    acknowledge: tuple[str, ...] = ()
+    """Compliance findings acknowledged by the organizer."""
+    finish_after: float | None = None
+    """Seconds after start to close, draw and announce; None: never by itself."""
+    result_path: str | None = None
+    """Where the published result goes."""
 
 
 def demo_rules(window_s: float) -> Rules:
