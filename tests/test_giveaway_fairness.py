@@ -32,7 +32,7 @@ def _now_ms() -> int:
 
 async def _until(check: Callable[[], bool]) -> None:
     async with asyncio.timeout(15):
-        while not check():
+        while not check():  # noqa: ASYNC110 - polls a clock and a frame counter
             await asyncio.sleep(0.01)
 
 
