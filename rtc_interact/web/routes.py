@@ -8,12 +8,14 @@ internet access.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from aiohttp import web
 
 from ..errors import ConfigurationError
 
+log = logging.getLogger(__name__)
 WEB_DIR = Path(__file__).resolve().parent
 MSGPACK_BUNDLE = WEB_DIR / "vendor" / "msgpack.min.js"
 _NODE_BUNDLE = Path("node_modules/@msgpack/msgpack/dist.umd/msgpack.min.js")
@@ -63,8 +65,20 @@ class _Page:
 
 
 def add_web_routes(app: web.Application, whep_path: str, web_dir: Path = WEB_DIR) -> None:
-    """Register ``GET /`` and ``GET /viewer/{name}``; ConfigurationError if msgpack is missing."""
-    page = _Page(web_dir, find_msgpack_bundle(web_dir), whep_path)
+    """Register ``GET /`` and ``GET /viewer/{name}``. Without the msgpack bundle the host still
+    runs (the page is optional): ``/`` then answers 503 saying how to install it."""
+    try:
+        bundle = find_msgpack_bundle(web_dir)
+    except ConfigurationError as exc:
+        log.warning("browser viewer page disabled: %s", exc)
+        missing = str(exc)
+
+        async def unavailable(request: web.Request) -> web.StreamResponse:
+            return web.Response(status=503, text=f"viewer page unavailable: {missing}\n")
+
+        app.router.add_get("/", unavailable)
+        return
+    page = _Page(web_dir, bundle, whep_path)
     app.router.add_get("/", page.index)
     app.router.add_get("/viewer/{name}", page.static)
 

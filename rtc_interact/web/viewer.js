@@ -16,7 +16,8 @@
   const state = {
     marks: {}, identity: null, viewer: null, rtt: null, srtt: null, rttvar: null,
     clockOffset: null, g2g: [], frames: 0, framesDecoded: 0, taps: [], comments: [],
-    announcements: [], rules: null, winners: null, log: [], error: null,
+    announcements: [], rules: null, winners: null, log: [], error: null, shownMs: null,
+    entry: null, won: null,
   };
 
   const mark = (name) => {
@@ -183,7 +184,7 @@
       state.identity = m.identity; state.viewer = m.viewer;
       log(`welcome: ${m.identity} (session ${m.viewer})`);
     },
-    ack(m) { settle(m.id, true, { n: m.n, hts: m.hts }); },
+    ack(m) { settle(m.id, true, { n: m.n, hts: m.hts, g: m.g, e: m.e, eh: m.eh }); },
     acks(m) { (m.ids || []).forEach((id, i) => settle(id, true, { n: m.ns[i], hts: m.hts })); },
     pong(m) { onPong(m); },
     error(m) {
@@ -199,7 +200,20 @@
       appendItem($("announcements"), m.topic ? `[${m.topic}] ${m.text}` : m.text);
     },
     rules(m) { showRules(m.rules && typeof m.rules === "object" ? m.rules : m); },
-    winners(m) { showWinners(Array.isArray(m.winners) ? m.winners : []); },
+    winners(m) {
+      if (typeof m.text === "string") {  // the host's form: one line per prize
+        showWinners(m.text.split("\n").filter(Boolean).map((line) => ({ line })));
+        log(`draw: seed ${m.seed}, entries ${m.entries} (check with 'rtc-interact giveaway verify')`);
+      } else {
+        showWinners(Array.isArray(m.winners) ? m.winners : []);
+      }
+    },
+    won(m) {
+      state.won = m;
+      const until = new Date(Number(m.deadline_ms)).toLocaleString();
+      $("claim-note").textContent = `You won ${m.tier}: ${m.prize}! Claim before ${until}.`;
+      $("claim-form").hidden = false;
+    },
   };
 
   function receive(bytes, channel) {
@@ -259,15 +273,23 @@
     state.clockOffset = clockSamples.reduce((a, b) => (b.rtt < a.rtt ? b : a)).offset;
   }
 
-  async function tap(target = "") {
+  const openGiveaway = () => (state.rules && state.rules.state === "open" ? state.rules.g : "");
+
+  async function tap(target = openGiveaway()) {
     const status = $("tap-status");
     status.className = "status";
     status.textContent = "tapping...";
+    const message = { t: "tap", target };
+    // a giveaway judges the tap by the frame on screen (docs/GIVEAWAY.md): send its stamp
+    if (target && state.shownMs !== null) message.mts = state.shownMs;
     try {
-      const ack = await request({ t: "tap", target }, state.fast, "tap", 4);
+      const ack = await request(message, state.fast, "tap", 4);
       state.taps.push(ack);
       status.className = "status acked";
-      status.textContent = `tap #${ack.n} acknowledged in ${ack.rtt.toFixed(1)} ms`;
+      status.textContent = ack.e !== undefined
+        ? `entered ${ack.g}: entry #${ack.e} (receipt ${String(ack.eh).slice(0, 12)}...)`
+        : `tap #${ack.n} acknowledged in ${ack.rtt.toFixed(1)} ms`;
+      if (ack.e !== undefined) state.entry = ack;
       return ack;
     } catch (e) {
       status.textContent = `tap failed: ${e.message}`;
@@ -277,6 +299,11 @@
 
   async function comment(text) {
     return request({ t: "comment", text }, state.events, "comment", 1);
+  }
+
+  async function claim(name, address, contact) {
+    const g = state.won ? state.won.g : "";
+    return request({ t: "claim", g, name, address, contact }, state.events, "claim", 1);
   }
 
   // ---------------------------------------------------------------- giveaway panel
@@ -294,7 +321,8 @@
     list.replaceChildren();
     for (const w of winners) {
       const tier = w && w.tier !== undefined ? `${w.tier}: ` : "";
-      appendItem(list, `${tier}${w && w.identity !== undefined ? w.identity : summarise(w)}`, 1000);
+      const who = w && w.identity !== undefined ? w.identity : summarise(w);
+      appendItem(list, w && w.line !== undefined ? w.line : `${tier}${who}`, 1000);
     }
     $("countdown").textContent = winners.length ? "Winners drawn" : "No winners";
   }
@@ -368,6 +396,7 @@
       state.frames++;
       const stamp = readStamp(video);
       if (stamp) {
+        state.shownMs = stamp.captureMs;
         const g2g = (wallMs() % 2 ** 48) - stamp.captureMs;
         if (g2g > -5000 && g2g < 120000) {
           state.g2g.push(g2g);
@@ -419,7 +448,17 @@
   });
   setInterval(() => { tickCountdown(); drawDebug(); refreshStats().catch(() => {}); }, 250);
 
-  window.rtcInteract = { state, tap, comment, receive: (bytes) => receive(bytes, null), encode };
+  $("claim-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const value = (id) => $(id).value.trim();
+    claim(value("claim-name"), value("claim-address"), value("claim-contact"))
+      .then(() => { $("claim-note").textContent = "Claim received."; $("claim-form").hidden = true; })
+      .catch((err) => { $("claim-note").textContent = `claim refused: ${err.message}`; });
+  });
+
+  window.rtcInteract = {
+    state, tap, comment, claim, receive: (bytes) => receive(bytes, null), encode,
+  };
   if (!token) {
     state.error = "no token: open this page as /#token=<viewer token>";
     log(state.error);

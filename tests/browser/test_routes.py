@@ -10,14 +10,27 @@ import pytest
 from aiohttp import web
 
 from rtc_interact import ConfigurationError, Host
-from rtc_interact.web.routes import WEB_DIR, add_web_routes
+from rtc_interact.web.routes import WEB_DIR, add_web_routes, find_msgpack_bundle
 
 
-def test_missing_msgpack_bundle_is_a_clear_error(tmp_path: Path) -> None:
+async def test_missing_msgpack_bundle_is_a_clear_503_not_a_broken_page(
+        tmp_path: Path) -> None:
     web_dir = tmp_path / "rtc_interact" / "web"
     shutil.copytree(WEB_DIR, web_dir, ignore=shutil.ignore_patterns("vendor", "__pycache__"))
     with pytest.raises(ConfigurationError, match="make setup"):
-        add_web_routes(web.Application(), "/whep", web_dir)
+        find_msgpack_bundle(web_dir)
+    app = web.Application()
+    add_web_routes(app, "/whep", web_dir)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/") as got:
+            assert got.status == 503 and "make setup" in await got.text()
+    finally:
+        await runner.cleanup()
 
 
 async def test_host_serves_the_page_and_its_files(web_host: Host) -> None:

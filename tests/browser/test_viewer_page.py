@@ -136,3 +136,39 @@ async def test_rules_countdown_winners_and_unknown_messages_render(
     await expect(page.locator("#log")).to_contain_text("undecodable message")
     await page.click("#tap")  # still working after all that
     await expect(page.locator("#tap-status")).to_contain_text("tap #2 acknowledged")
+
+
+async def test_a_real_giveaway_rules_entry_winners_and_claim(
+        browser: Browser, tmp_path: Path, artifacts: Path) -> None:
+    from rtc_interact import HostConfig, Limits, RateLimit, VideoConfig, new_secret
+    from rtc_interact.giveaway import PrizeTier, Rules
+
+    config = HostConfig(secret=new_secret(), port=0, video=VideoConfig(640, 360, 30),
+                        limits=Limits(taps=RateLimit(1000, 1000)),
+                        giveaway_store=str(tmp_path / "gw.db"))
+    rules = Rules(giveaway_id="launch", title="Launch-day giveaway", window_s=60.0,
+                  tiers=(PrizeTier("Grand prize", "Espresso machine", 1, 400.0, "EUR"),),
+                  regions=("DE",), organizer="Example Coffee GmbH")
+    async with Host(config) as host:
+        await host.giveaways.create(rules)
+        await host.giveaways.open("launch")
+        url = viewer_page_url(host.url, host.mint_token("erin", region="DE"))
+        page = await (await new_viewer_context(browser, url)).new_page()
+        await page.goto(url)
+        await wait_for(page, READY, 20)
+        await expect(page.locator("#rules")).to_contain_text("Espresso machine")
+        await expect(page.locator("#countdown")).to_contain_text("closes in")
+        await video_stats(page, 5)
+        await page.click("#tap")
+        await expect(page.locator("#tap-status")).to_contain_text("entered launch: entry #1")
+        entry = host.giveaways.get("launch").entries[0]
+        assert entry.identity == "erin" and entry.media_ts_ms is not None  # stamp sent
+        await page.screenshot(path=artifacts / "giveaway.png")
+        await host.giveaways.finish("launch")
+        await expect(page.locator("#winners li")).to_have_text(["Grand prize #1: erin (entry 1)"])
+        await expect(page.locator("#claim-note")).to_contain_text("You won Grand prize")
+        for field, value in (("name", "Erin"), ("address", "Berlin"), ("contact", "e@x.test")):
+            await page.fill(f"#claim-{field}", value)
+        await page.click("#claim-form button")
+        await expect(page.locator("#claim-note")).to_have_text("Claim received.")
+        await page.close()
