@@ -83,6 +83,8 @@ def main() -> None:
                                  "resumed, not reopened, if the store has it).")
 @click.option("--acknowledge", multiple=True,
               help="Compliance finding id to acknowledge when opening (repeatable).")
+@click.option("--token-region", default="", metavar="REGION",
+              help="Region claim (e.g. DE) in the tokens printed at start; giveaways check it.")
 @click.option("--finish-after", type=click.FloatRange(min=0), default=None,
               help="Seconds after start to close, draw and announce the giveaway.")
 @click.option("--result", "result_path", type=click.Path(dir_okay=False), default=None,
@@ -90,8 +92,8 @@ def main() -> None:
 @loop_option
 def host(bind: str, port: int, secret: str | None, source: str, size: str, fps: float,
          seconds: float | None, giveaway_store: str | None, rules_path: str | None,
-         acknowledge: tuple[str, ...], finish_after: float | None, result_path: str | None,
-         loop: str) -> None:
+         acknowledge: tuple[str, ...], token_region: str, finish_after: float | None,
+         result_path: str | None, loop: str) -> None:
     """Stream video and take taps and comments from viewers.
 
     Prints the viewer URL and a viewer token, then one status line a second.
@@ -104,7 +106,7 @@ def host(bind: str, port: int, secret: str | None, source: str, size: str, fps: 
     track = None if source == "testpattern" else file_track(source)
     plan = GiveawayPlan(load_rules(rules_path), acknowledge, finish_after,
                         result_path) if rules_path else None
-    _run(_host_main(config, track, seconds, plan), loop)
+    _run(_host_main(config, track, seconds, plan, token_region), loop)
 
 
 def _parse_size(size: str) -> tuple[int, int]:
@@ -118,7 +120,7 @@ def _parse_size(size: str) -> tuple[int, int]:
 
 
 async def _host_main(config: HostConfig, track: Any, seconds: float | None,
-                     plan: GiveawayPlan | None) -> None:
+                     plan: GiveawayPlan | None, region: str = "") -> None:
     async with Host(config, track) as host:
         if plan is not None:
             await host_giveaway(host, plan.rules, plan.acknowledge)
@@ -127,9 +129,10 @@ async def _host_main(config: HostConfig, track: Any, seconds: float | None,
                 asyncio.get_running_loop().call_later(
                     plan.finish_after, lambda: asyncio.ensure_future(_finish(host, plan)))
         click.echo(f"viewer URL:   {host.url}")
-        click.echo(f"viewer token: {host.mint_token('viewer', ttl_s=24 * 3600)}")
+        click.echo(f"viewer token: {host.mint_token('viewer', 24 * 3600, region)}")
         click.echo(f"watch with:   rtc-interact view {host.url} --token <viewer token>")
-        click.echo(f"or open:      {page_url(host.url, host.mint_token('browser', 24 * 3600))}")
+        browser_token = host.mint_token("browser", 24 * 3600, region)
+        click.echo(f"or open:      {page_url(host.url, browser_token)}")
         deadline = None if seconds is None else time.monotonic() + seconds
         taps_before = 0
         while deadline is None or time.monotonic() < deadline:
