@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from .datachannel.hostcore import Limits
 from .datachannel.reliable import RetransmitPolicy
 from .errors import ConfigurationError
+from .media.ladder import Ladder
 from .transport.signaling import SdpHook
 
 
@@ -35,6 +36,12 @@ class VideoConfig:
     """Frame height in pixels."""
     fps: float = 30.0
     """Frames per second."""
+    encode_once: bool = True
+    """Encode each frame once per ladder rung and send the same packets to every viewer
+    (False: aiortc's stock path, one encoder per viewer, kept for comparison)."""
+    ladder: Ladder | None = None
+    """Rungs to encode when ``encode_once``; None: ``media.ladder.default_ladder`` of the
+    source's frame size (this size for the test pattern) at ``fps``."""
 
 
 @dataclass(frozen=True, slots=True)

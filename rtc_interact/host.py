@@ -13,7 +13,6 @@ from types import TracebackType
 
 from aiohttp import web
 from aiortc import MediaStreamTrack, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
-from aiortc.contrib.media import MediaRelay
 from aiortc.sdp import candidate_from_sdp
 
 from ._queue import DropOldestQueue
@@ -25,8 +24,10 @@ from .errors import ClosedError, ConfigurationError, ErrorCode, RtcInteractError
 from .events import HostEvent, MessageRejected, ViewerJoined, ViewerLeft
 from .giveaway.core import TapIn
 from .giveaway.service import GiveawayDesk, Refusal
+from .media.ladder import RungStats, RungTrack
 from .media.sources import TestPatternTrack
 from .tokens import Claims, Role, mint
+from .transport.fanout import VideoFanout
 from .transport.peer import (
     choose_ice_addresses,
     congested,
@@ -69,6 +70,10 @@ class ViewerStats:
     """RTP bytes sent to this viewer."""
     kbps: float
     """Send rate since the previous ``stats()`` call."""
+    rung: int | None = None
+    """Ladder rung this viewer receives (0 is the top); None on the per-viewer encoder path."""
+    switches: int = 0
+    """Rung changes completed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +94,8 @@ class HostStats:
     """Events dropped because ``events()`` was not drained."""
     uptime_s: float
     """Seconds since ``start()``."""
+    rungs: tuple[RungStats, ...] = ()
+    """Per ladder rung: frames, keyframes, rate, viewers (empty without encode-once)."""
 
 
 class _Session:
@@ -119,7 +126,7 @@ class Host:
         self.config = config
         video = config.video
         self._source = source or TestPatternTrack(video.width, video.height, video.fps)
-        self._relay = MediaRelay()
+        self._video = VideoFanout(self._source, video)
         self._sessions: dict[str, _Session] = {}
         self._sequencer = Sequencer()
         self._events: DropOldestQueue[HostEvent] = DropOldestQueue(config.events_buffer)
@@ -225,11 +232,11 @@ class Host:
         session = _Session(core, pc, claims, now)
         try:
             await pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
-            if any(t.kind == "video" for t in pc.getTransceivers()):
-                session.track = self._relay.subscribe(self._source, buffered=False)
-                pc.addTrack(session.track)
+            session.track = self._video.attach(pc)
             answer = await set_local(pc, await pc.createAnswer(), self._ice)
         except Exception as exc:  # aiortc raises ValueError, InternalError, ... for bad SDP
+            if session.track is not None:
+                session.track.stop()
             await pc.close()
             raise SessionRefused(400, f"cannot use this offer: {exc}") from None
         self._sessions[viewer_id] = session
@@ -389,6 +396,7 @@ class Host:
             duplicates=self._totals["duplicates"] + sum(v.duplicates for v in viewers),
             events_dropped=self._events.dropped,
             uptime_s=time.monotonic() - self._started,
+            rungs=self._video.rung_stats(),
         )
 
     async def _viewer_stats(self, session: _Session) -> ViewerStats:
@@ -398,13 +406,22 @@ class Host:
         then, before = session.sample
         session.sample = (now, sent)
         core = session.core
+        track = session.track if isinstance(session.track, RungTrack) else None
         return ViewerStats(
             viewer_id=core.viewer_id, identity=core.identity, connected_s=now - session.started,
             taps=core.received["tap"], comments=core.received["comment"],
             rejected=sum(core.errors.values()), rate_limited=core.errors[ErrorCode.RATE_LIMITED],
             duplicates=core.duplicates,
             bytes_sent=sent, kbps=(sent - before) * 8 / 1000 / max(now - then, 1e-3),
+            rung=track.rung if track else None, switches=track.switches if track else 0,
         )
+
+    def set_rung(self, viewer_id: str, rung: int) -> None:
+        """Move a viewer to ladder rung ``rung`` (0 is the top) at that rung's next keyframe."""
+        session = self._sessions.get(viewer_id)
+        if session is None:
+            raise ClosedError(f"viewer {viewer_id!r} is not connected")
+        self._video.set_rung(session.track, rung)
 
     async def _health(self, request: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "viewers": len(self._sessions)})
@@ -421,4 +438,5 @@ class Host:
             await self._desk.aclose()
         if self._runner is not None:
             await self._runner.cleanup()
+        await self._video.aclose()
         self._source.stop()

@@ -1,0 +1,162 @@
+"""The encode-once ladder: configuration, keyframe gate, and real libvpx encoding of a source."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import av
+import pytest
+
+from rtc_interact import ConfigurationError
+from rtc_interact.media.ladder import (
+    TIME_BASE,
+    KeyframeGate,
+    Ladder,
+    LadderEncoder,
+    Rung,
+    RungTrack,
+    default_ladder,
+)
+from rtc_interact.media.sources import TestPatternTrack
+from rtc_interact.media.stamp import FrameStamp, luma_of, read_stamp
+
+
+def test_default_ladder_of_720p_has_three_rungs_topped_by_the_source_size() -> None:
+    ladder = default_ladder(1280, 720, 30)
+    assert [(r.width, r.height) for r in ladder.rungs] == [(1280, 720), (640, 360), (320, 180)]
+    assert ladder.rungs[0].kbps == 1500
+    assert ladder.rungs[0].kbps > ladder.rungs[1].kbps > ladder.rungs[2].kbps
+    assert ladder.rungs[2].fps == 15
+
+
+def test_default_ladder_never_goes_below_the_stamp_width() -> None:
+    assert [r.width for r in default_ladder(640, 360, 30).rungs] == [640, 320, 176]
+    assert [r.width for r in default_ladder(320, 180, 30).rungs] == [320, 176]
+    assert [r.width for r in default_ladder(176, 96, 30).rungs] == [176]
+
+
+@pytest.mark.parametrize("make", [
+    lambda: Ladder(()),
+    lambda: Ladder((Rung(320, 180, 30, 200), Rung(640, 360, 30, 500))),
+    lambda: Rung(641, 360, 30, 500),
+    lambda: Rung(640, 360, 0, 500),
+    lambda: Rung(640, 360, 30, 5),
+    lambda: Ladder((Rung(640, 360, 30, 500),), keyframe_gap_s=-1),
+])
+def test_bad_ladders_are_configuration_errors(make: Any) -> None:
+    with pytest.raises(ConfigurationError):
+        make()
+
+
+def test_keyframe_gate_serves_the_first_frame_and_rate_limits_requests() -> None:
+    gate = KeyframeGate(0.5)
+    assert gate.take(10.0)  # the first frame
+    assert not gate.take(10.03)  # nothing asked
+    gate.request()
+    assert not gate.take(10.2)  # inside the gap: kept, not lost
+    assert not gate.take(10.4)
+    assert gate.take(10.5)
+    assert not gate.take(10.53)
+    gate.request()
+    gate.request()  # two requests, one keyframe
+    assert gate.take(11.1)
+    assert not gate.take(11.7)
+
+
+async def _decode(track: RungTrack, decoder: Any, count: int) -> list[tuple[Any, av.VideoFrame]]:
+    out = []
+    async with asyncio.timeout(10):
+        while len(out) < count:
+            packet = await track.recv()
+            out.extend((packet, frame) for frame in decoder.decode(packet))
+    return out
+
+
+def _stamp(frame: av.VideoFrame) -> FrameStamp | None:
+    return read_stamp(luma_of(frame.reformat(format="yuv420p")))
+
+
+async def test_every_rung_decodes_with_readable_stamps_and_one_timeline() -> None:
+    source = TestPatternTrack(640, 360, 30)
+    encoder = LadderEncoder(source, default_ladder(640, 360, 30))
+    try:
+        tracks = [encoder.subscribe(i) for i in range(3)]
+        results = await asyncio.gather(*(
+            _decode(t, av.CodecContext.create("libvpx", "r"), 12) for t in tracks))
+    finally:
+        await encoder.aclose()
+        source.stop()
+    pts_by_frame: dict[int, set[int]] = {}
+    for rung, decoded in zip(default_ladder(640, 360, 30).rungs, results, strict=True):
+        assert decoded[0][0].is_keyframe
+        assert {(f.width, f.height) for _, f in decoded} == {(rung.width, rung.height)}
+        stamps = [_stamp(f) for _, f in decoded]
+        assert sum(s is not None for s in stamps) >= 10
+        for (packet, _), stamp in zip(decoded, stamps, strict=True):
+            assert packet.time_base == TIME_BASE
+            if stamp is not None:
+                pts_by_frame.setdefault(stamp.frame_no, set()).add(packet.pts)
+    assert all(len(pts) == 1 for pts in pts_by_frame.values())  # same frame, same pts
+    stats = encoder.stats()
+    assert [s.keyframes for s in stats] >= [1, 1, 1]
+    assert stats[2].frames < stats[0].frames  # the bottom rung runs at 15 fps
+
+
+async def test_switch_happens_at_a_keyframe_of_the_target_rung() -> None:
+    source = TestPatternTrack(640, 360, 30)
+    encoder = LadderEncoder(source, default_ladder(640, 360, 30))
+    decoder = av.CodecContext.create("libvpx", "r")
+    try:
+        track = encoder.subscribe(0)
+        before = await _decode(track, decoder, 5)
+        track.switch(1)
+        assert track.target == 1
+        after = await _decode(track, decoder, 25)
+    finally:
+        await encoder.aclose()
+        source.stop()
+    assert {f.width for _, f in before} == {640}
+    first_small = next(i for i, (_, f) in enumerate(after) if f.width == 320)
+    assert after[first_small][0].is_keyframe
+    assert all(f.width == 320 for _, f in after[first_small:])
+    assert (track.rung, track.target, track.switches) == (1, None, 1)
+    stamps = [s.frame_no for s in map(_stamp, (f for _, f in before + after)) if s]
+    assert stamps == sorted(set(stamps))  # no frame twice, none backwards across the switch
+    with pytest.raises(ConfigurationError):
+        track.switch(3)
+
+
+async def test_a_sender_that_falls_behind_restarts_at_a_keyframe() -> None:
+    source = TestPatternTrack(320, 180, 30)
+    ladder = Ladder((Rung(320, 180, 30, 200),), keyframe_gap_s=0.2, queue_frames=3)
+    encoder = LadderEncoder(source, ladder)
+    try:
+        track = encoder.subscribe(0)
+        async with asyncio.timeout(10):
+            for _ in range(200):  # nobody reads meanwhile, so the queue overflows
+                await asyncio.sleep(0.05)
+                if track.skips:
+                    break
+            first = await track.recv()
+    finally:
+        await encoder.aclose()
+        source.stop()
+    assert first.is_keyframe  # the queue was emptied: the decoder restarts at a keyframe
+    assert encoder.stats()[0].keyframes >= 2
+
+
+async def test_ladder_from_the_first_frame_when_none_is_given() -> None:
+    source = TestPatternTrack(320, 180, 30)
+    encoder = LadderEncoder(source, None, fps=30)
+    try:
+        with pytest.raises(ConfigurationError):
+            encoder.subscribe(1)  # unknown until the first frame
+        track = encoder.subscribe(0)
+        decoded = await _decode(track, av.CodecContext.create("libvpx", "r"), 2)
+    finally:
+        await encoder.aclose()
+        source.stop()
+    assert decoded[0][1].width == 320
+    assert encoder.ladder == default_ladder(320, 180, 30)
+    assert track.readyState == "ended"
