@@ -1,0 +1,82 @@
+"""Canaries for transport/aiortc_sender.py: fail if an aiortc upgrade moves what it relies on."""
+
+from __future__ import annotations
+
+import inspect
+
+import av
+from aiortc import RTCPeerConnection, RTCRtpSender
+
+from rtc_interact.media.ladder import TIME_BASE
+from rtc_interact.media.vp8 import Vp8Packetizer
+from rtc_interact.transport.aiortc_sender import (
+    negotiated_codec,
+    route_keyframe_requests,
+    use_packetizer,
+)
+from rtc_interact.transport.peer import new_peer_connection
+
+
+def test_pli_and_fir_still_call_send_keyframe_on_the_instance() -> None:
+    source = inspect.getsource(RTCRtpSender._handle_rtcp_packet)
+    assert "RTCP_PSFB_PLI" in source and "RTCP_PSFB_FIR" in source
+    assert "self._send_keyframe()" in source
+
+
+def test_packets_still_go_to_the_lazily_created_encoders_pack() -> None:
+    source = inspect.getsource(RTCRtpSender._next_encoded_frame)
+    assert "if self.__encoder is None" in source
+    assert "self.__encoder.pack(data)" in source
+
+
+async def _video_sender() -> tuple[RTCPeerConnection, RTCRtpSender]:
+    pc = new_peer_connection()
+    transceiver = pc.addTransceiver("video", direction="sendonly")
+    return pc, transceiver.sender
+
+
+async def test_the_encoder_attribute_exists_and_starts_empty() -> None:
+    pc, sender = await _video_sender()
+    try:
+        assert getattr(sender, "_RTCRtpSender__encoder") is None  # noqa: B009
+        packetizer = Vp8Packetizer()
+        use_packetizer(sender, packetizer)
+        assert getattr(sender, "_RTCRtpSender__encoder") is packetizer  # noqa: B009
+    finally:
+        await pc.close()
+
+
+async def test_routed_keyframe_request_reaches_the_callback_and_aiortc() -> None:
+    pc, sender = await _video_sender()
+    calls: list[int] = []
+    try:
+        route_keyframe_requests(sender, lambda: calls.append(1))
+        sender._send_keyframe()
+        assert calls == [1]
+        assert getattr(sender, "_RTCRtpSender__force_keyframe") is True  # noqa: B009  # aiortc's own flag still set
+    finally:
+        await pc.close()
+
+
+async def test_negotiated_codec_reads_the_codec_the_sender_will_use() -> None:
+    viewer, host = new_peer_connection(), new_peer_connection()
+    try:
+        viewer.addTransceiver("video", direction="recvonly")
+        await viewer.setLocalDescription(await viewer.createOffer())
+        await host.setRemoteDescription(viewer.localDescription)
+        transceiver = host.getTransceivers()[0]
+        assert negotiated_codec(transceiver) == "video/VP8"  # aiortc offers VP8 first
+    finally:
+        await viewer.close()
+        await host.close()
+
+
+def test_packetizer_gives_the_90khz_timestamp_and_advances_the_picture_id() -> None:
+    packet = av.Packet(b"\x10" * 3000)
+    packet.pts, packet.time_base = 180_000, TIME_BASE
+    packetizer = Vp8Packetizer()
+    first_id = packetizer.picture_id
+    payloads, timestamp = packetizer.pack(packet)
+    assert timestamp == 180_000
+    assert len(payloads) == 3 and all(len(p) <= 1300 for p in payloads)
+    assert packetizer.picture_id == (first_id + 1) & 0x7FFF
