@@ -21,7 +21,8 @@ from .datachannel.codec import encode
 from .datachannel.hostcore import HostSessionCore, Sequencer
 from .datachannel.messages import Ack, Announcement, Claim, Downstream, ErrorReply, Tap, Welcome
 from .errors import ClosedError, ConfigurationError, ErrorCode, RtcInteractError
-from .events import HostEvent, MessageRejected, ViewerJoined, ViewerLeft
+from .events import CommentReceived, HostEvent, MessageRejected, ViewerJoined, ViewerLeft
+from .giveaway.analytics import PresenceSpan
 from .giveaway.core import TapIn
 from .giveaway.service import GiveawayDesk, Refusal
 from .media.ladder import RungStats, RungTrack
@@ -152,7 +153,7 @@ class Host:
         """Start the HTTP signaling server (and open the giveaway store, if configured)."""
         if self.config.giveaway_store is not None:
             self._desk = GiveawayDesk.open_file(self.config.giveaway_store, self._fan_out,
-                                                self._send_identity)
+                                                self._send_identity, self._presence)
         app = web.Application(client_max_size=128 * 1024)
         add_whep_routes(app, self, self.config.secret, self.config.path,
                         self.config.advanced.sdp_hook)
@@ -205,6 +206,13 @@ class Host:
         data = encode(message)
         return sum(s.send(data) for s in list(self._sessions.values())
                    if s.claims.identity == identity)
+
+    def _presence(self, session: _Session | None = None) -> list[PresenceSpan]:
+        """Watch spans (host wall ms) of one session, or of every session still connected."""
+        now_mono, now_ms = time.monotonic(), _wall_ms()
+        sessions = [session] if session else list(self._sessions.values())
+        return [PresenceSpan(s.claims.identity, now_ms - round((now_mono - s.started) * 1000),
+                             now_ms if session else None) for s in sessions]
 
     @property
     def giveaways(self) -> GiveawayDesk:
@@ -320,6 +328,8 @@ class Host:
             self._fan_out(message)
         for event in outcome.events:
             self._events.put(event)
+            if self._desk is not None and isinstance(event, CommentReceived):
+                self._desk.note_comment(event.identity, event.text, event.host_ms)
         return outcome.replies, outcome.deferred
 
     async def _reply_later(self, session: _Session, request: Tap | Claim, arrival_ms: int,
@@ -381,6 +391,8 @@ class Host:
             session.track.stop()
         if session.joined:
             self._events.put(ViewerLeft(viewer_id, session.claims.identity, reason))
+        if self._desk is not None:
+            self._desk.viewer_left(self._presence(session)[0])
         await session.pc.close()
 
     # ------------------------------------------------------------ stats and shutdown

@@ -7,8 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from rtc_interact import Host, HostConfig, VideoConfig, Viewer, new_secret
+from rtc_interact.cli import main
 from rtc_interact.config import ViewerConfig
 from rtc_interact.datachannel.messages import GiveawayRules, Winners, Won
 from rtc_interact.errors import ErrorCode, RequestRejected
@@ -49,6 +51,7 @@ async def test_entries_are_durable_once_per_identity_and_the_draw_verifies(
             notice = await _next(viewers[0], GiveawayRules)
             assert isinstance(notice, GiveawayRules) and notice.state == "open"
             assert "Espresso machine" in notice.text and notice.commit
+            await viewers[1].comment("good luck all")
             receipts = [await v.enter("spring") for v in viewers]
             again = await viewers[0].enter("spring")  # one entry per identity
             assert (again.entry, again.entry_hash) == (receipts[0].entry, receipts[0].entry_hash)
@@ -73,6 +76,12 @@ async def test_entries_are_durable_once_per_identity_and_the_draw_verifies(
     published = result_from_json((tmp_path / "result.json").read_text())
     assert verify(published) == []
     assert len(published.entries) == 3
+    ran = CliRunner().invoke(main, ["giveaway", "report", "--store", str(tmp_path / "giveaways.db"),
+                                    "--id", "spring", "--out", str(tmp_path / "report")])
+    assert ran.exit_code == 0, ran.output
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert (report["unique_entrants"], report["viewers_present"]) == (3, 4)
+    assert report["comments_per_min_inside"] > 0 and (tmp_path / "report.png").stat().st_size
     doc = json.loads((tmp_path / "result.json").read_text())
     doc["entries"][0]["identity"] = "intruder"
     assert verify(result_from_json(json.dumps(doc)))  # a changed entry is caught
@@ -99,10 +108,6 @@ async def test_a_restarted_host_keeps_entries_and_answers_a_repeat_with_the_same
 
 
 def test_demo_giveaway_result_verifies_and_a_changed_entry_is_named(tmp_path: Path) -> None:
-    from click.testing import CliRunner
-
-    from rtc_interact.cli import main
-
     result_file = tmp_path / "result.json"
     runner = CliRunner()
     ran = runner.invoke(main, ["demo", "--giveaway", "--viewers", "8", "--json",

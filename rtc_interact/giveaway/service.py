@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..datachannel.messages import MAX_RULES_TEXT, Downstream, GiveawayRules, Winners, Won
 from ..errors import ConfigurationError, ErrorCode
+from .analytics import CommentRecord, PresenceSpan
 from .core import Accepted, Giveaway, Refused, State, TapIn
 from .draw import PublishedResult
 from .entry import Entry
@@ -48,9 +49,10 @@ class GiveawayDesk:
     """Giveaways of one host; see the module docstring."""
 
     def __init__(self, store: GiveawayStore, broadcast: Callable[[Downstream], int],
-                 send_to: Callable[[str, Downstream], int]) -> None:
+                 send_to: Callable[[str, Downstream], int],
+                 present: Callable[[], list[PresenceSpan]] = list) -> None:
         self.store = store
-        self._broadcast, self._send_to = broadcast, send_to
+        self._broadcast, self._send_to, self._present = broadcast, send_to, present
         self.giveaways: dict[str, Giveaway] = {
             gid: store.restore(gid) for gid in store.giveaway_ids()}
         """Every giveaway the store knows, by id (restored ones included)."""
@@ -62,9 +64,11 @@ class GiveawayDesk:
 
     @classmethod
     def open_file(cls, path: str | Path, broadcast: Callable[[Downstream], int],
-                  send_to: Callable[[str, Downstream], int]) -> GiveawayDesk:
-        """A desk on the store at ``path`` (created if missing)."""
-        return cls(GiveawayStore(path), broadcast, send_to)
+                  send_to: Callable[[str, Downstream], int],
+                  present: Callable[[], list[PresenceSpan]] = list) -> GiveawayDesk:
+        """A desk on the store at ``path`` (created if missing); ``present`` lists the viewers
+        watching now (for the analytics of who was there when entries closed)."""
+        return cls(GiveawayStore(path), broadcast, send_to, present)
 
     def get(self, giveaway_id: str) -> Giveaway:
         """The giveaway with this id; raises ConfigurationError for an unknown id."""
@@ -121,6 +125,8 @@ class GiveawayDesk:
         await self._settle(giveaway_id)
         digest = gw.close(_wall_ms())
         await self.store.save_giveaway(gw.record)
+        for span in self._present():  # still watching: present until the report's end
+            self.store.add_presence(giveaway_id, span)
         self._broadcast(self.notice(gw))
         return digest
 
@@ -158,6 +164,19 @@ class GiveawayDesk:
             prize = gw.rules.tiers[w.tier].prize
             self._send_to(w.identity, Won(g=gw.rules.giveaway_id, tier=w.tier_name, prize=prize,
                                           deadline_ms=deadline))
+
+    def note_comment(self, identity: str, text: str, at_ms: int) -> None:
+        """A comment: counts toward keyword conditions and the comments-per-minute analytics."""
+        for gid, gw in self.giveaways.items():
+            if gw.state in (State.DRAFT, State.OPEN, State.CLOSED):
+                gw.note_comment(identity, text)
+                self.store.add_comment(gid, CommentRecord(identity, at_ms))
+
+    def viewer_left(self, span: PresenceSpan) -> None:
+        """A viewer session ended: recorded for every giveaway open at the time."""
+        for gid, gw in self.giveaways.items():
+            if gw.state is State.OPEN:
+                self.store.add_presence(gid, span)
 
     async def enter(self, tap: TapIn, giveaway_id: str) -> Entry | Refusal:
         """Judge a tap; an entry is returned only once it is durable (a repeat waits for the
