@@ -16,7 +16,10 @@ import os
 import random
 from collections.abc import Callable
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
 
 MAX_PAYLOAD = 1300
 """Bytes per RTP payload, descriptor included (aiortc's own packet budget)."""
@@ -24,8 +27,8 @@ DESCRIPTOR_SIZE = 4
 _CLOCK = 90_000
 
 
-def packetize_py(frame: bytes, picture_id: int, max_payload: int = MAX_PAYLOAD) -> list[bytes]:
-    """Split one encoded VP8 frame into RTP payloads (pure Python)."""
+def packetize_py(frame: Buffer, picture_id: int, max_payload: int = MAX_PAYLOAD) -> list[bytes]:
+    """Split one encoded VP8 frame (bytes, an ``av.Packet``: any buffer) into RTP payloads."""
     if max_payload <= DESCRIPTOR_SIZE:
         raise ValueError("max_payload must leave room for the payload descriptor")
     pid = picture_id & 0x7FFF
@@ -34,10 +37,10 @@ def packetize_py(frame: bytes, picture_id: int, max_payload: int = MAX_PAYLOAD) 
     chunk = max_payload - DESCRIPTOR_SIZE
     view = memoryview(frame)
     return [(rest if pos else first) + view[pos:pos + chunk]
-            for pos in range(0, len(frame), chunk)]
+            for pos in range(0, view.nbytes, chunk)]
 
 
-Packetize = Callable[[bytes, int, int], list[bytes]]
+Packetize = Callable[["Buffer", int, int], list[bytes]]
 
 
 def _choose() -> tuple[Packetize, str]:
@@ -62,10 +65,13 @@ class Vp8Packetizer:
 
     def pack(self, packet: Any) -> tuple[list[bytes], int]:
         """RTP payloads of one ``av.Packet`` and its 90 kHz timestamp."""
-        payloads = self._packetize(bytes(packet), self.picture_id, MAX_PAYLOAD)
+        payloads = self._packetize(packet, self.picture_id, MAX_PAYLOAD)  # no copy: a buffer
         self.picture_id = (self.picture_id + 1) & 0x7FFF
         time_base: Fraction = packet.time_base
-        return payloads, int(packet.pts * time_base * _CLOCK)
+        pts: int = packet.pts
+        if time_base.numerator == 1 and time_base.denominator == _CLOCK:
+            return payloads, pts  # the ladder's clock: no Fraction arithmetic per viewer
+        return payloads, int(pts * time_base * _CLOCK)
 
     def encode(self, frame: Any, force_keyframe: bool = False) -> tuple[list[bytes], int]:
         """Raw frames never reach this sender; the ladder encodes them."""
