@@ -96,3 +96,11 @@ async def test_per_viewer_encoding_is_still_available() -> None:
             host.set_rung(stats.viewers[0].viewer_id, 1)
     assert frames[0].frame.width == 640
     assert stats.rungs == () and stats.viewers[0].rung is None
+
+
+async def test_fanout_benchmark_measures_a_host_that_really_sends() -> None:
+    from rtc_interact.bench.fanout import run_fanout
+
+    run = await run_fanout("ours", 2, window_s=1.0, warmup_s=0.5)
+    assert run.viewers == 2 and run.cores > 0
+    assert run.fps_min > 0 and run.decoded > 0  # every viewer got frames; the first decoded

@@ -29,6 +29,12 @@ What is changed, and why:
   carry no keyframe flag. ``count_vp8_keyframes()`` wraps ``aiortc.codecs.vpx.Vp8Decoder.decode``
   while it is active and counts depayloaded frames whose VP8 header says "key frame" (the P bit,
   bit 0 of the first byte, is 0; RFC 6386 section 9.1). Behaviour is unchanged.
+* **Frame counting without decoding (fan-out benchmark only).** ``count_vp8_frames()`` wraps the
+  same method, counts the complete frames each decoder is given, and decodes them only for the
+  first ``decode_first`` decoders; the others return no picture. This lets one process play 32
+  viewers that really receive, depacketize and reassemble every frame without 32 VP8 decoders.
+* The RTP sender of pre-encoded video (keyframe requests, packetizer) is changed in the sibling
+  module ``transport/aiortc_sender.py``, which documents its own reliance on aiortc internals.
 """
 
 from __future__ import annotations
@@ -157,6 +163,44 @@ def count_vp8_keyframes() -> Iterator[KeyframeCounter]:
         if data and not data[0] & 0x01:
             counter.count += 1
         return original(self, encoded_frame)
+
+    vpx.Vp8Decoder.decode = decode  # type: ignore[method-assign]
+    try:
+        yield counter
+    finally:
+        vpx.Vp8Decoder.decode = original  # type: ignore[method-assign]
+
+
+class FrameCounter:
+    """Complete VP8 frames given to each aiortc decoder of the process, in order of creation."""
+
+    def __init__(self) -> None:
+        self.frames: dict[int, int] = {}
+        """Frames per decoder (keyed by ``id`` of the decoder)."""
+        self.decoded = 0
+        """Frames that libvpx decoded to a picture."""
+
+    def counts(self) -> list[int]:
+        """Frames per decoder, first-created decoder first."""
+        return list(self.frames.values())
+
+
+@contextlib.contextmanager
+def count_vp8_frames(decode_first: int = 1) -> Iterator[FrameCounter]:
+    """Count frames entering any aiortc VP8 decoder; decode only the first ``decode_first``."""
+    counter = FrameCounter()
+    original = vpx.Vp8Decoder.decode
+
+    def decode(self: vpx.Vp8Decoder, encoded_frame: JitterFrame) -> list[Frame]:
+        key = id(self)
+        if key not in counter.frames:
+            counter.frames[key] = 0
+        counter.frames[key] += 1
+        if list(counter.frames).index(key) >= decode_first:
+            return []
+        frames = original(self, encoded_frame)
+        counter.decoded += len(frames)
+        return frames
 
     vpx.Vp8Decoder.decode = decode  # type: ignore[method-assign]
     try:
