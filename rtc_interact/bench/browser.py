@@ -11,12 +11,14 @@ the page itself then trickles only 127.0.0.1 candidates when the host is on loop
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
+from playwright.async_api import Error as PlaywrightError
 
 from .harness import STAGES
 from .metrics import FrameLog
@@ -133,8 +135,11 @@ class ChromiumSession:
         return ack_at
 
     async def aclose(self) -> None:
+        """Leave (the host stops sending at once, not when ICE consent expires), then quit."""
         if self._poller is not None:
             self._poller.cancel()
+        with contextlib.suppress(PlaywrightError, TimeoutError):
+            await asyncio.wait_for(self.page.evaluate("window.rtcInteract.leave()"), 2.0)
         await self.browser.close()
         await self.playwright.stop()
 

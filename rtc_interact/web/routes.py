@@ -4,11 +4,18 @@ The page needs one third-party file, the msgpack library's browser bundle. ``mak
 it with npm (``package.json`` at the repository root) and copies it to ``web/vendor/`` so that it
 ships in the wheel; the host serves it from there and never from a CDN, so the page works with no
 internet access.
+
+``/`` serves ``index.html`` with its scripts and stylesheet inlined (``render_page``): the page is
+then one response, its first script (``boot.js``) starts connecting as soon as it is parsed, and
+the signaling POST finds the page's HTTP connection idle instead of queueing behind file requests
+(on a long path every extra request or connection costs a round trip). The files stay separate
+in the source and remain available under ``/viewer/``.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 from aiohttp import web
@@ -20,6 +27,7 @@ WEB_DIR = Path(__file__).resolve().parent
 MSGPACK_BUNDLE = WEB_DIR / "vendor" / "msgpack.min.js"
 _NODE_BUNDLE = Path("node_modules/@msgpack/msgpack/dist.umd/msgpack.min.js")
 _FILES = {
+    "boot.js": "text/javascript",
     "viewer.js": "text/javascript",
     "viewer.css": "text/css",
 }
@@ -40,16 +48,46 @@ def find_msgpack_bundle(web_dir: Path = WEB_DIR) -> Path:
     )
 
 
+_REFERENCE = re.compile(r'<script src="/viewer/(?P<script>[\w.]+)"(?P<attrs>[^>]*)></script>'
+                        r'|<link rel="stylesheet" href="/viewer/(?P<style>[\w.]+)">')
+
+
+def render_page(web_dir: Path, bundle: Path, whep_path: str, inline: bool = True) -> str:
+    """``index.html`` for ``whep_path``; with ``inline``, each ``<script src="/viewer/...">`` and
+    stylesheet ``<link>`` is replaced by the file's text (kept as a reference if that text could
+    end the element early)."""
+
+    def file_text(name: str) -> str | None:
+        if name == "msgpack.min.js":
+            return bundle.read_text(encoding="utf-8")
+        path = web_dir / name
+        return path.read_text(encoding="utf-8") if name in _FILES and path.is_file() else None
+
+    def replace(match: re.Match[str]) -> str:
+        script = match["script"]
+        text = file_text(script or match["style"])
+        closing = "</script" if script else "</style"
+        if text is None or closing in text.lower():
+            return match[0]
+        if script:
+            return f"<script{match['attrs']}>\n{text}</script>"
+        return f"<style>\n{text}</style>"
+
+    html = (web_dir / "index.html").read_text(encoding="utf-8")
+    if inline:
+        html = _REFERENCE.sub(replace, html)
+    return html.replace("{{WHEP_PATH}}", whep_path)
+
+
 class _Page:
-    """Handlers serving the page and its files from ``web_dir``."""
+    """Handlers serving the page (rendered once) and its files from ``web_dir``."""
 
     def __init__(self, web_dir: Path, bundle: Path, whep_path: str) -> None:
-        self.web_dir, self.bundle, self.whep_path = web_dir, bundle, whep_path
+        self.web_dir, self.bundle = web_dir, bundle
+        self.html = render_page(web_dir, bundle, whep_path)
 
     async def index(self, request: web.Request) -> web.StreamResponse:
-        html = (self.web_dir / "index.html").read_text(encoding="utf-8")
-        html = html.replace("{{WHEP_PATH}}", self.whep_path)
-        return web.Response(text=html, content_type="text/html", headers=_NO_CACHE)
+        return web.Response(text=self.html, content_type="text/html", headers=_NO_CACHE)
 
     async def static(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]

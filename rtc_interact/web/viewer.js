@@ -1,6 +1,7 @@
-// rtc-interact browser viewer: WHEP-style signaling with trickle ICE, the msgpack event channels
-// of docs/PROTOCOL.md, and a reader for the frame stamp the host's test pattern burns in.
-// Times called "marks" are ms since the page started loading (performance.now()).
+// rtc-interact browser viewer: the msgpack event channels of docs/PROTOCOL.md on the connection
+// boot.js started (WHEP-style signaling with trickle ICE), and a reader for the frame stamp the
+// host's test pattern burns in. Times called "marks" are ms since the page started loading
+// (performance.now()).
 "use strict";
 
 (() => {
@@ -8,13 +9,9 @@
   const $ = (id) => document.getElementById(id);
   const wallMs = () => performance.timeOrigin + performance.now();
 
-  const params = new URLSearchParams(location.hash.slice(1));
-  const token = params.get("token") || "";
-  const whepUrl = new URL(params.get("whep") || document.body.dataset.whep, location.href);
-  const loopback = /^(127\.|localhost$|\[::1\]$)/.test(whepUrl.hostname);
-
+  const boot = window.rtcBoot;
   const state = {
-    marks: {}, identity: null, viewer: null, rtt: null, srtt: null, rttvar: null,
+    marks: boot.marks, identity: null, viewer: null, rtt: null, srtt: null, rttvar: null,
     clockOffset: null, g2g: [], frames: 0, framesDecoded: 0, taps: [], comments: [],
     announcements: [], rules: null, winners: null, log: [], error: null, shownMs: null,
     entry: null, won: null,
@@ -24,9 +21,9 @@
     if (state.marks[name] === undefined) state.marks[name] = performance.now();
   };
 
-  function log(text) {
+  function log(text, ms = performance.now()) {
     state.log.push(text);
-    appendItem($("log"), `${(performance.now() / 1000).toFixed(2)}s ${text}`);
+    appendItem($("log"), `${(ms / 1000).toFixed(2)}s ${text}`);
   }
 
   function appendItem(list, text, keep = 100) {
@@ -38,88 +35,31 @@
     return item;
   }
 
-  // ---------------------------------------------------------------- signaling (WHEP + trickle)
+  // ---------------------------------------------------------------- the connection (boot.js)
 
-  const keepCandidate = (line) =>
-    !loopback || / udp \d+ 127\.\d+\.\d+\.\d+ \d+ typ /i.test(line);
-
-  function filterSdp(sdp) {
-    return sdp.split("\r\n").filter((l) => !l.startsWith("a=candidate:") || keepCandidate(l))
-      .join("\r\n");
-  }
-
-  class Trickle {
-    // Queues candidates until the session exists, then PATCHes them in small batches.
-    constructor() { this.location = null; this.queue = []; this.timer = null; }
-
-    add(candidate) {
-      if (candidate && (!candidate.candidate || !keepCandidate(" " + candidate.candidate))) return;
-      this.queue.push(candidate
-        ? `a=mid:${candidate.sdpMid}\r\na=candidate:${candidate.candidate.replace(/^candidate:/, "")}`
-        : "a=end-of-candidates");
-      this.schedule();
-    }
-
-    start(location) { this.location = location; this.schedule(); }
-
-    schedule() {
-      if (this.location && this.queue.length && this.timer === null) {
-        this.timer = setTimeout(() => this.flush(), 0);
-      }
-    }
-
-    flush() {
-      this.timer = null;
-      const body = this.queue.splice(0).join("\r\n") + "\r\n";
-      fetch(this.location, {
-        method: "PATCH", body,
-        headers: { Authorization: `Bearer ${token}`,
-                   "Content-Type": "application/trickle-ice-sdpfrag" },
-      }).then((r) => { if (r.status !== 204) log(`PATCH answered ${r.status}`); },
-              (e) => log(`PATCH failed: ${e}`));
-    }
-  }
-
-  async function connect() {
-    mark("connect_start");
-    const pc = new RTCPeerConnection({ iceServers: [] });
-    const events = pc.createDataChannel("rtc-interact/events", { negotiated: true, id: 0 });
-    const fast = pc.createDataChannel("rtc-interact/fast",
-      { negotiated: true, id: 1, ordered: false, maxRetransmits: 0 });
-    pc.addTransceiver("video", { direction: "recvonly" });
-    const trickle = new Trickle();
-    pc.onicecandidate = (e) => trickle.add(e.candidate);
-    pc.oniceconnectionstatechange = () => {
-      if (["connected", "completed"].includes(pc.iceConnectionState)) mark("ice");
-      log(`ice ${pc.iceConnectionState}`);
-    };
-    pc.onconnectionstatechange = () => {
-      if (pc.connectionState === "connected") mark("dtls");
-      log(`connection ${pc.connectionState}`);
-    };
-    pc.ontrack = (e) => {
-      const video = $("video");
-      video.srcObject = e.streams[0] || new MediaStream([e.track]);
-      watchFrames(video);
-    };
+  function adopt(boot) {
+    // boot.js, the page's first script, has started connecting; take over its channels,
+    // receiving what arrived before this script ran.
+    const { pc, events, fast } = boot;
+    state.pc = pc; state.events = events; state.fast = fast;
+    for (const [ms, text] of boot.log.splice(0)) log(text, ms);
+    pc.addEventListener("iceconnectionstatechange", () => log(`ice ${pc.iceConnectionState}`));
+    pc.addEventListener("connectionstatechange", () => log(`connection ${pc.connectionState}`));
+    if (boot.stream) showVideo(boot.stream);
+    pc.addEventListener("track", () => showVideo(boot.stream));
     for (const channel of [events, fast]) {
-      channel.binaryType = "arraybuffer";
       channel.onmessage = (e) => receive(new Uint8Array(e.data), channel);
     }
-    events.onopen = () => { mark("channel_open"); onChannelOpen(); };
-    state.pc = pc; state.events = events; state.fast = fast;
+    for (const [channel, data] of boot.early.splice(0)) receive(new Uint8Array(data), channel);
+    if (events.readyState === "open") onChannelOpen();
+    else events.addEventListener("open", onChannelOpen);
+  }
 
-    await pc.setLocalDescription(await pc.createOffer());
-    mark("offer");
-    const response = await fetch(whepUrl, {
-      method: "POST", body: filterSdp(pc.localDescription.sdp),
-      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/sdp" },
-    });
-    const body = await response.text();
-    if (response.status !== 201) throw new Error(`${whepUrl} answered ${response.status}: ${body}`);
-    trickle.start(new URL(response.headers.get("Location"), whepUrl));
-    await pc.setRemoteDescription({ type: "answer", sdp: body });
-    mark("signaling");
+  function showVideo(stream) {
+    const video = $("video");
+    if (video.srcObject === stream) return;
+    video.srcObject = stream;
+    watchFrames(video);
   }
 
   // ---------------------------------------------------------------- event channel
@@ -458,11 +398,11 @@
 
   window.rtcInteract = {
     state, tap, comment, claim, receive: (bytes) => receive(bytes, null), encode,
+    leave: boot.leave,
   };
-  if (!token) {
-    state.error = "no token: open this page as /#token=<viewer token>";
-    log(state.error);
-  } else {
-    connect().catch((e) => { state.error = String(e.message || e); log(`connect failed: ${state.error}`); });
-  }
+  boot.signaled.catch((e) => {
+    state.error = String(e.message || e);
+    log(`connect failed: ${state.error}`);
+  });
+  if (boot.pc) adopt(boot);
 })();

@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 
 from rtc_interact import ConfigurationError, Host
-from rtc_interact.web.routes import WEB_DIR, add_web_routes, find_msgpack_bundle
+from rtc_interact.web.routes import WEB_DIR, add_web_routes, find_msgpack_bundle, render_page
 
 
 async def test_missing_msgpack_bundle_is_a_clear_503_not_a_broken_page(
@@ -46,3 +46,24 @@ async def test_host_serves_the_page_and_its_files(web_host: Host) -> None:
                 assert len(await response.read()) > 100
         async with http.get(origin + "/viewer/..%2Fhost.py") as response:
             assert response.status == 404
+
+
+async def test_page_is_one_response_that_starts_connecting_first(web_host: Host) -> None:
+    origin = web_host.url.rsplit("/", 1)[0]
+    async with aiohttp.ClientSession() as http, http.get(origin + "/") as page:
+        html = await page.text()
+    assert 'src="/viewer/' not in html and 'href="/viewer/' not in html  # nothing to fetch
+    boot = (WEB_DIR / "boot.js").read_text(encoding="utf-8")
+    viewer = (WEB_DIR / "viewer.js").read_text(encoding="utf-8")
+    assert boot in html and viewer in html and find_msgpack_bundle().read_text() in html
+    # boot.js comes before the stylesheet (a script after a pending stylesheet waits for it)
+    assert html.index('<script data-whep="/whep">\n' + boot) < html.index("<style>")
+
+
+def test_a_file_that_would_end_its_element_early_stays_a_reference(tmp_path: Path) -> None:
+    shutil.copytree(WEB_DIR, tmp_path, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "viewer.js").write_text('document.write("</SCRIPT>");\n')
+    html = render_page(tmp_path, find_msgpack_bundle(tmp_path), "/whep")
+    assert '<script src="/viewer/viewer.js"></script>' in html
+    assert 'src="/viewer/boot.js"' not in html and "window.rtcBoot" in html

@@ -1,0 +1,133 @@
+// rtc-interact page bootstrap: the first script of the page (the host inlines it at the top of
+// <head>), so that the peer connection, the offer and its POST start before anything else of the
+// page is parsed, loaded or compiled. It does the whole signaling (WHEP POST with trickle ICE);
+// viewer.js adopts what it made through window.rtcBoot. Times called "marks" are ms since the
+// page started loading (performance.now()).
+"use strict";
+
+window.rtcBoot = (() => {
+  const marks = {};
+  const mark = (name) => {
+    if (marks[name] === undefined) marks[name] = performance.now();
+  };
+  const log = [];  // [ms, text] until viewer.js shows them
+  const note = (text) => log.push([performance.now(), text]);
+
+  const params = new URLSearchParams(location.hash.slice(1));
+  const token = params.get("token") || "";
+  const whepUrl = new URL(params.get("whep") || document.currentScript.dataset.whep,
+                          location.href);
+  const loopback = /^(127\.|localhost$|\[::1\]$)/.test(whepUrl.hostname);
+
+  // On loopback only 127.0.0.1 candidates are offered: the host listens there and nowhere else.
+  const keepCandidate = (line) =>
+    !loopback || / udp \d+ 127\.\d+\.\d+\.\d+ \d+ typ /i.test(line);
+
+  const filterSdp = (sdp) =>
+    sdp.split("\r\n").filter((l) => !l.startsWith("a=candidate:") || keepCandidate(l))
+      .join("\r\n");
+
+  class Trickle {
+    // Queues candidates until the session exists, then PATCHes them in small batches.
+    constructor() { this.location = null; this.queue = []; this.timer = null; }
+
+    add(candidate) {
+      if (candidate && (!candidate.candidate || !keepCandidate(" " + candidate.candidate))) return;
+      this.queue.push(candidate
+        ? `a=mid:${candidate.sdpMid}\r\na=candidate:${candidate.candidate.replace(/^candidate:/, "")}`
+        : "a=end-of-candidates");
+      this.schedule();
+    }
+
+    start(location) { this.location = location; this.schedule(); }
+
+    schedule() {
+      if (this.location && this.queue.length && this.timer === null) {
+        this.timer = setTimeout(() => this.flush(), 0);
+      }
+    }
+
+    flush() {
+      this.timer = null;
+      const body = this.queue.splice(0).join("\r\n") + "\r\n";
+      fetch(this.location, {
+        method: "PATCH", body,
+        headers: { Authorization: `Bearer ${token}`,
+                   "Content-Type": "application/trickle-ice-sdpfrag" },
+      }).then((r) => { if (r.status !== 204) note(`PATCH answered ${r.status}`); },
+              (e) => note(`PATCH failed: ${e}`));
+    }
+  }
+
+  const boot = { marks, log, token, pc: null, events: null, fast: null, stream: null,
+                 early: [], signaled: null, session: null, leave };
+
+  function leave() {
+    // Close the connection and DELETE the session, so that the host stops sending video now
+    // rather than when ICE consent runs out; resolves when the host has answered.
+    if (boot.pc) boot.pc.close();
+    const session = boot.session;
+    boot.session = null;
+    if (!session) return Promise.resolve();
+    return fetch(session, { method: "DELETE", keepalive: true,
+                            headers: { Authorization: `Bearer ${token}` } })
+      .then(() => {}, (e) => note(`DELETE failed: ${e}`));
+  }
+
+  async function signal(pc, trickle) {
+    await pc.setLocalDescription(await pc.createOffer());
+    mark("offer");
+    const response = await fetch(whepUrl, {
+      method: "POST", body: filterSdp(pc.localDescription.sdp),
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/sdp" },
+    });
+    const body = await response.text();
+    if (response.status !== 201) throw new Error(`${whepUrl} answered ${response.status}: ${body}`);
+    boot.session = new URL(response.headers.get("Location"), whepUrl);
+    trickle.start(boot.session);
+    await pc.setRemoteDescription({ type: "answer", sdp: body });
+    mark("signaling");
+  }
+
+  function start() {
+    mark("connect_start");
+    // The same session as the Python viewer: two pre-negotiated channels (docs/PROTOCOL.md)
+    // and one receive-only video transceiver.
+    const pc = new RTCPeerConnection({ iceServers: [] });
+    const events = pc.createDataChannel("rtc-interact/events", { negotiated: true, id: 0 });
+    const fast = pc.createDataChannel("rtc-interact/fast",
+      { negotiated: true, id: 1, ordered: false, maxRetransmits: 0 });
+    pc.addTransceiver("video", { direction: "recvonly" });
+    const trickle = new Trickle();
+    pc.onicecandidate = (e) => trickle.add(e.candidate);
+    pc.addEventListener("iceconnectionstatechange", () => {
+      if (["connected", "completed"].includes(pc.iceConnectionState)) mark("ice");
+    });
+    pc.addEventListener("connectionstatechange", () => {
+      if (pc.connectionState === "connected") mark("dtls");
+    });
+    pc.addEventListener("track", (e) => {
+      boot.stream = e.streams[0] || new MediaStream([e.track]);
+    });
+    for (const channel of [events, fast]) {
+      channel.binaryType = "arraybuffer";
+      channel.onmessage = (e) => boot.early.push([channel, e.data]);  // until viewer.js takes over
+    }
+    events.addEventListener("open", () => mark("channel_open"));
+    Object.assign(boot, { pc, events, fast });
+    boot.signaled = signal(pc, trickle);
+  }
+
+  if (!token) {
+    boot.signaled = Promise.reject(new Error("no token: open this page as /#token=<viewer token>"));
+  } else {
+    try {
+      start();
+    } catch (e) {
+      boot.signaled = Promise.reject(e);
+    }
+  }
+  boot.signaled.catch(() => {});  // viewer.js reports it
+  addEventListener("pagehide", leave);
+  return boot;
+})();
