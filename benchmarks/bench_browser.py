@@ -109,7 +109,7 @@ def table(doc: dict[str, Any]) -> str:
     rows = ["loopback (Chromium: ms from page start; Python: ms from connect())",
             f"  {'stage':<14}{'chromium p50':>14}{'python p50':>12}"]
     chromium, python = doc["loopback"]["chromium"], doc["loopback"]["python"]
-    for stage in (*STAGES, "first_ack"):
+    for stage in ("connect_start", *STAGES, "first_ack"):
         c = chromium["stages_ms"].get(stage, {}).get("p50", "-")
         p = python["stages_ms"].get(stage, {}).get("p50", "-")
         rows.append(f"  {stage:<14}{c!s:>14}{p!s:>12}")
