@@ -304,11 +304,17 @@ class Host:
             if session.pc.connectionState in ("failed", "closed"):
                 await self._end(session, session.pc.connectionState)
 
+        def on_ice() -> None:
+            if session.pc.iceConnectionState == "completed" and isinstance(session.track,
+                                                                           RungTrack):
+                session.track.prepare()  # a keyframe ready when DTLS is done
+
         session.channel.on("open", on_open)
         session.channel.on("message", on_message(session.channel))
         session.fast.on("message", on_message(session.fast))
         session.channel.on("close", lambda: asyncio.ensure_future(self._end(session, "closed")))
         session.pc.on("connectionstatechange", on_state)
+        session.pc.on("iceconnectionstatechange", on_ice)
 
     def _on_message(self, session: _Session, data: bytes | str, channel: RTCDataChannel) -> None:
         replies, deferred = self._handle(session, data)

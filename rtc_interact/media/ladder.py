@@ -72,8 +72,12 @@ class Ladder:
 
     rungs: tuple[Rung, ...]
     """At least one rung, ordered from most to fewest pixels."""
-    keyframe_gap_s: float = 0.5
+    keyframe_gap_s: float = 0.3
     """Shortest time between two keyframes of one rung; requests inside it wait."""
+    join_frames: int = 10
+    """A viewer whose video starts within this many frames of its rung's newest keyframe starts
+    from that keyframe (and the frames since) at once, instead of asking for a new one; with
+    ``keyframe_gap_s`` no longer than these frames, a joiner never waits for the gap."""
     queue_frames: int = 8
     """Encoded frames a viewer's sender may fall behind before it skips to the next keyframe."""
     cpu_used: int = 8
@@ -170,6 +174,8 @@ class _RungState:
     keyframes: int = 0
     bytes: int = 0
     sample: tuple[float, int] = field(default_factory=lambda: (time.monotonic(), 0))
+    gop: list[av.Packet[Any]] = field(default_factory=list)
+    """The newest keyframe and the frames since, while at most ``join_frames`` long."""
 
 
 def _open_codec(rung: Rung, cpu_used: int) -> av.video.codeccontext.VideoCodecContext:
@@ -224,7 +230,6 @@ class LadderEncoder:
         self._check(rung)
         track = RungTrack(self, rung)
         self._tracks.add(track)
-        self.request_keyframe(rung)
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run())
         return track
@@ -284,6 +289,7 @@ class LadderEncoder:
                     loop.run_in_executor(None, job) if job is not None else _none()
                     for job in jobs
                 ))
+                self._remember(encoded)
                 for track in list(self._tracks):
                     track._offer(encoded)
         except MediaStreamError:
@@ -295,6 +301,24 @@ class LadderEncoder:
         finally:
             for track in list(self._tracks):
                 track.stop()
+
+    def _remember(self, encoded: Sequence[av.Packet[Any] | None]) -> None:
+        limit = self.ladder.join_frames if self.ladder else 0
+        for state, packet in zip(self._rungs, encoded, strict=True):
+            if packet is None:
+                continue
+            if packet.is_keyframe:
+                state.gop = [packet]
+            elif state.gop:
+                state.gop = [*state.gop, packet] if len(state.gop) < limit else []
+
+    def joining(self, rung: int) -> list[av.Packet[Any]]:
+        """Where a viewer starting now on ``rung`` begins: the newest keyframe and the frames
+        since, if recent enough; else nothing, and a keyframe is requested."""
+        cached = list(self._rungs[rung].gop) if self._rungs else []
+        if not cached:
+            self.request_keyframe(rung)
+        return cached
 
     def _job(self, index: int, frame: av.VideoFrame, pts: int,
              now: float) -> _EncodeJob | None:
@@ -377,6 +401,9 @@ class RungTrack(MediaStreamTrack):
         self.skips = 0
         """Times the sender fell ``queue_frames`` behind and skipped to a keyframe."""
         self._waiting_key = True
+        self._started = False
+        """False until the sender first asks for a frame (the connection is up): packets
+        offered before that would only be stale by the time they could leave."""
         self._queue: deque[av.Packet[Any]] = deque()
         self._ready = asyncio.Event()
 
@@ -389,12 +416,20 @@ class RungTrack(MediaStreamTrack):
         self.target = rung
         self._encoder.request_keyframe(rung)
 
+    def prepare(self) -> None:
+        """The connection is nearly up (ICE done, DTLS under way): ask for a keyframe now, so
+        that one is fresh in the rung's cache when the sender starts (see ``join_frames``)."""
+        if not self._started:
+            self._encoder.request_keyframe(self.rung)
+
     def request_keyframe(self) -> None:
         """The receiver lost its picture (PLI/FIR): ask the rung it is on, or moving to."""
         self._encoder.request_keyframe(self.rung if self.target is None else self.target)
 
     def _offer(self, packets: Sequence[av.Packet[Any] | None]) -> None:
         """One source frame's packets, one per rung (None where a rung skipped it)."""
+        if not self._started:
+            return
         if self.target is not None:
             candidate = packets[self.target]
             if candidate is not None and candidate.is_keyframe:
@@ -421,6 +456,10 @@ class RungTrack(MediaStreamTrack):
 
     async def recv(self) -> av.Packet[Any]:
         """The next encoded frame of this viewer's rung."""
+        if not self._started:
+            self._started = True
+            self._queue.extend(self._encoder.joining(self.rung))
+            self._waiting_key = not self._queue
         while not self._queue:
             if self.readyState != "live":
                 raise MediaStreamError

@@ -135,7 +135,8 @@ async def test_a_sender_that_falls_behind_restarts_at_a_keyframe() -> None:
     try:
         track = encoder.subscribe(0)
         async with asyncio.timeout(10):
-            for _ in range(200):  # nobody reads meanwhile, so the queue overflows
+            await track.recv()  # the sender starts...
+            for _ in range(200):  # ...then reads nothing more, so the queue overflows
                 await asyncio.sleep(0.05)
                 if track.skips:
                     break
@@ -161,3 +162,21 @@ async def test_ladder_from_the_first_frame_when_none_is_given() -> None:
     assert decoded[0][1].width == 320
     assert encoder.ladder == default_ladder(320, 180, 30)
     assert track.readyState == "ended"
+
+
+async def test_a_viewer_starts_from_a_recent_keyframe_and_ignores_frames_before_it_starts(
+) -> None:
+    source = TestPatternTrack(320, 180, 30)
+    ladder = Ladder((Rung(320, 180, 30, 200),), keyframe_gap_s=5.0, join_frames=1000)
+    encoder = LadderEncoder(source, ladder)
+    try:
+        first = encoder.subscribe(0)
+        assert (await first.recv()).is_keyframe  # the encoder's first frame
+        late = encoder.subscribe(0)
+        await asyncio.sleep(0.3)  # frames flow; the late track keeps none (not started)
+        assert not late._queue
+        joined = await late.recv()  # starts from the cached keyframe: no new one, no gap wait
+        assert joined.is_keyframe and encoder.stats()[0].keyframes == 1
+    finally:
+        await encoder.aclose()
+        source.stop()
