@@ -28,6 +28,7 @@ from .giveaway.service import GiveawayDesk, Refusal
 from .media.ladder import RungStats, RungTrack
 from .media.sources import TestPatternTrack
 from .tokens import Claims, Role, mint
+from .transport.aiortc_compat import answer_as_dtls_server
 from .transport.fanout import VideoFanout
 from .transport.peer import (
     choose_ice_addresses,
@@ -241,6 +242,7 @@ class Host:
         try:
             await pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
             session.track = self._video.attach(pc)
+            answer_as_dtls_server(pc)  # the viewer starts DTLS once its ICE check succeeds
             answer = await set_local(pc, await pc.createAnswer(), self._ice)
         except Exception as exc:  # aiortc raises ValueError, InternalError, ... for bad SDP
             if session.track is not None:

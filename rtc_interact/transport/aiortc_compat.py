@@ -23,6 +23,15 @@ What is changed, and why:
   above 0.5 s ends the session after ~30 s. ``Connection.query_consent`` is replaced: each check
   is retransmitted (up to ``CONSENT_RETRANSMISSIONS``) and consent expires only after
   ``CONSENT_TIMEOUT_S`` (RFC 7675's 30 s) without any answer.
+* **DTLS role of the answerer.** aiortc always answers ``a=setup:active`` (the answerer is the
+  DTLS client), so the host starts the handshake only once the viewer has nominated an ICE pair,
+  and as client finishes last. ``answer_as_dtls_server(pc)``, called between
+  ``setRemoteDescription`` and ``createAnswer``, presets the role of every DTLS transport of the
+  answering peer to ``server`` (``a=setup:passive``, allowed by RFC 8842 section 5.3 when the
+  offer says ``actpass``). The offerer then starts the handshake as soon as its own ICE check
+  succeeds (Chromium: one round trip earlier than the nomination reaches the host), and the host,
+  as server, may send media as soon as it has sent its Finished. It relies on
+  ``RTCDtlsTransport._role`` being consulted by ``createAnswer`` (canary test).
 * ``stock_behaviour()`` puts all of this back for a block, so the benchmarks' stock-aiortc
   baseline runs as shipped in the same process.
 * **Keyframe counting (benchmarks only).** aiortc decodes VP8 with libvpx, whose decoded frames
@@ -143,6 +152,16 @@ def ice_host_addresses(addresses: tuple[str, ...] | None) -> Iterator[None]:
         yield
     finally:
         _addresses.reset(token)
+
+
+def answer_as_dtls_server(pc: Any) -> None:
+    """Make the answer of ``pc`` say ``a=setup:passive`` (see the module docstring)."""
+    transports = [t.receiver.transport for t in pc.getTransceivers()]
+    if pc.sctp is not None:
+        transports.append(pc.sctp.transport)
+    for transport in transports:
+        if transport is not None and transport._role == "auto":
+            transport._role = "server"
 
 
 class KeyframeCounter:

@@ -144,3 +144,34 @@ async def test_consent_survives_silence_shorter_than_the_timeout(
     assert connection.closed is not survives
     assert task.done() is not survives
     task.cancel()
+
+
+async def test_answer_as_dtls_server_makes_a_passive_answer_that_connects() -> None:
+    offerer, answerer = aiortc.RTCPeerConnection(), aiortc.RTCPeerConnection()
+    try:
+        offerer.createDataChannel("x", negotiated=True, id=0)
+        answerer.createDataChannel("x", negotiated=True, id=0)
+        offerer.addTransceiver("video", direction="recvonly")
+        with aiortc_compat.ice_host_addresses(LOOPBACK):
+            await offerer.setLocalDescription(await offerer.createOffer())
+            await answerer.setRemoteDescription(offerer.localDescription)
+            stock = await answerer.createAnswer()
+            assert "a=setup:active" in stock.sdp  # aiortc's own choice: we change this
+            aiortc_compat.answer_as_dtls_server(answerer)
+            answer = await answerer.createAnswer()
+            assert "a=setup:passive" in answer.sdp and "a=setup:active" not in answer.sdp
+            await answerer.setLocalDescription(answer)
+        connected = asyncio.Event()
+
+        @answerer.on("connectionstatechange")
+        def on_state() -> None:
+            if answerer.connectionState == "connected":
+                connected.set()
+
+        await offerer.setRemoteDescription(answerer.localDescription)
+        async with asyncio.timeout(10):
+            await connected.wait()  # the DTLS handshake completed with roles swapped
+        assert answerer.sctp is not None and answerer.sctp.transport._role == "server"
+    finally:
+        await offerer.close()
+        await answerer.close()
