@@ -17,6 +17,7 @@ from aiortc.sdp import candidate_from_sdp
 
 from ._queue import DropOldestQueue
 from .config import HostConfig
+from .datachannel.clock import wall_ms
 from .datachannel.codec import encode
 from .datachannel.hostcore import HostSessionCore, Sequencer
 from .datachannel.messages import Ack, Announcement, Claim, Downstream, ErrorReply, Tap, Welcome
@@ -42,10 +43,6 @@ from .transport.signaling import SessionRefused, TrickleCandidate, add_whep_rout
 from .web.routes import add_web_routes
 
 log = logging.getLogger(__name__)
-
-
-def _wall_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,12 +188,12 @@ class Host:
 
     async def broadcast(self, message: Announcement) -> int:
         """Send ``message`` to every viewer whose channel is open; returns how many it reached."""
-        return self._fan_out(replace(message, hts=_wall_ms()))
+        return self._fan_out(replace(message, hts=wall_ms()))
 
     async def send(self, viewer_id: str, message: Announcement) -> None:
         """Send ``message`` to one viewer."""
         session = self._sessions.get(viewer_id)
-        if session is None or not session.send(encode(replace(message, hts=_wall_ms()))):
+        if session is None or not session.send(encode(replace(message, hts=wall_ms()))):
             raise ClosedError(f"viewer {viewer_id!r} is not connected")
 
     def _fan_out(self, message: Downstream) -> int:
@@ -210,7 +207,7 @@ class Host:
 
     def _presence(self, session: _Session | None = None) -> list[PresenceSpan]:
         """Watch spans (host wall ms) of one session, or of every session still connected."""
-        now_mono, now_ms = time.monotonic(), _wall_ms()
+        now_mono, now_ms = time.monotonic(), wall_ms()
         sessions = [session] if session else list(self._sessions.values())
         return [PresenceSpan(s.claims.identity, now_ms - round((now_mono - s.started) * 1000),
                              now_ms if session else None) for s in sessions]
@@ -255,7 +252,7 @@ class Host:
         for data in early:
             now_replies, deferred = self._handle(session, data)
             replies += now_replies
-            replies += [await self._answer_later(session, r, _wall_ms()) for r in deferred]
+            replies += [await self._answer_later(session, r, wall_ms()) for r in deferred]
         return viewer_id, answer, tuple(encode(r) for r in replies)
 
     async def add_candidates(self, session_id: str, candidates: list[TrickleCandidate]) -> bool:
@@ -287,7 +284,7 @@ class Host:
         def on_open() -> None:
             session.joined = True
             claims = session.claims
-            session.send(encode(Welcome(session.core.viewer_id, claims.identity, _wall_ms())))
+            session.send(encode(Welcome(session.core.viewer_id, claims.identity, wall_ms())))
             for notice in self._desk.notices() if self._desk else ():
                 session.send(encode(notice))
             self._events.put(ViewerJoined(session.core.viewer_id, claims.identity))
@@ -323,7 +320,7 @@ class Host:
         for reply in replies:
             self._reply(session, encode(reply), channel)
         for request in deferred:
-            task = asyncio.ensure_future(self._reply_later(session, request, _wall_ms(), channel))
+            task = asyncio.ensure_future(self._reply_later(session, request, wall_ms(), channel))
             self._later.add(task)
             task.add_done_callback(self._later.discard)
 
@@ -331,7 +328,7 @@ class Host:
                 ) -> tuple[list[Downstream], list[Tap | Claim]]:
         """Run one message through the session core; returns the replies to send now and the
         requests to answer once their I/O is done (giveaway entries and claims)."""
-        outcome = session.core.receive(data, time.monotonic(), _wall_ms())
+        outcome = session.core.receive(data, time.monotonic(), wall_ms())
         for message in outcome.broadcasts:
             self._fan_out(message)
         for event in outcome.events:
@@ -359,7 +356,7 @@ class Host:
                                     request.contact)
             if isinstance(done, Refusal):
                 return self._refused(session, done, request.id)
-            return Ack(id=request.id, n=done.entry_number, hts=_wall_ms())
+            return Ack(id=request.id, n=done.entry_number, hts=wall_ms())
         watched = round((time.monotonic() - session.started) * 1000)
         tap = TapIn(claims.identity, core.viewer_id, claims.region, arrival_ms, request.mts,
                     watched_ms=watched)

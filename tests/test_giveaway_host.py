@@ -27,6 +27,16 @@ def _rules(window_s: float = 30.0) -> Rules:
                  window_s=window_s, regions=("DE", "FR"), organizer="Example Coffee GmbH")
 
 
+def _config(tmp_path: Path) -> HostConfig:
+    return HostConfig(secret=new_secret(), port=0, video=VideoConfig(320, 180, 15),
+                      giveaway_store=str(tmp_path / "giveaways.db"))
+
+
+async def _open_spring(host: Host) -> None:
+    await host.giveaways.create(_rules())
+    await host.giveaways.open("spring")
+
+
 async def _next(viewer: Viewer, kind: type) -> object:
     async with asyncio.timeout(5.0):
         async for event in viewer.events():
@@ -37,11 +47,9 @@ async def _next(viewer: Viewer, kind: type) -> object:
 
 async def test_entries_are_durable_once_per_identity_and_the_draw_verifies(
         tmp_path: Path) -> None:
-    config = HostConfig(secret=new_secret(), port=0, video=VideoConfig(320, 180, 15),
-                        giveaway_store=str(tmp_path / "giveaways.db"))
+    config = _config(tmp_path)
     async with Host(config) as host:
-        await host.giveaways.create(_rules())
-        await host.giveaways.open("spring")
+        await _open_spring(host)
         viewers = [Viewer(host.url, host.mint_token(f"fan{i}", region="DE"), EVENTS_ONLY)
                    for i in range(3)]
         outsider = Viewer(host.url, host.mint_token("far", region="US-NY"), EVENTS_ONLY)
@@ -89,11 +97,9 @@ async def test_entries_are_durable_once_per_identity_and_the_draw_verifies(
 
 async def test_a_restarted_host_keeps_entries_and_answers_a_repeat_with_the_same_receipt(
         tmp_path: Path) -> None:
-    config = HostConfig(secret=new_secret(), port=0, video=VideoConfig(320, 180, 15),
-                        giveaway_store=str(tmp_path / "giveaways.db"))
+    config = _config(tmp_path)
     async with Host(config) as host:
-        await host.giveaways.create(_rules())
-        await host.giveaways.open("spring")
+        await _open_spring(host)
         async with Viewer.connect(host.url, token=host.mint_token("fan", region="FR"),
                                   config=EVENTS_ONLY) as viewer:
             first = await viewer.enter("spring")

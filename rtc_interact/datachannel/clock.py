@@ -8,8 +8,14 @@ samples the one with the smallest round trip is trusted (queueing only ever adds
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from dataclasses import dataclass
+
+
+def wall_ms() -> int:
+    """This machine's wall clock in Unix milliseconds (the protocol's ``hts`` on the host)."""
+    return time.time_ns() // 1_000_000
 
 
 @dataclass(frozen=True, slots=True)

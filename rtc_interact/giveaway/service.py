@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..datachannel.clock import wall_ms
 from ..datachannel.messages import MAX_RULES_TEXT, Downstream, GiveawayRules, Winners, Won
 from ..errors import ConfigurationError, ErrorCode
 from .analytics import CommentRecord, PresenceSpan
@@ -29,10 +29,6 @@ from .rules import Rules, render_text
 from .store import GiveawayStore
 
 log = logging.getLogger(__name__)
-
-
-def _wall_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +102,10 @@ class GiveawayDesk:
         """Open entries now (raises ComplianceBlocked for unacknowledged blocking findings);
         entries freeze by themselves once no tap that could count can still arrive."""
         gw = self.get(giveaway_id)
-        opened = gw.open(_wall_ms(), acknowledge)
+        opened = gw.open(wall_ms(), acknowledge)
         await self.store.save_giveaway(gw.record)
         self._broadcast(self.notice(gw))
-        delay = max(0.0, (opened.close_at_ms - _wall_ms()) / 1000)
+        delay = max(0.0, (opened.close_at_ms - wall_ms()) / 1000)
         loop = asyncio.get_running_loop()
         self._timers.append(loop.call_later(delay, self._auto_close, giveaway_id))
 
@@ -123,7 +119,7 @@ class GiveawayDesk:
         """Freeze the entry list (after every pending entry is durable); returns its hash."""
         gw = self.get(giveaway_id)
         await self._settle(giveaway_id)
-        digest = gw.close(_wall_ms())
+        digest = gw.close(wall_ms())
         await self.store.save_giveaway(gw.record)
         for span in self._present():  # still watching: present until the report's end
             self.store.add_presence(giveaway_id, span)
@@ -142,10 +138,10 @@ class GiveawayDesk:
         if gw.state is State.OPEN:
             await self.close(giveaway_id)
         if gw.state is State.CLOSED:
-            gw.draw(_wall_ms())
+            gw.draw(wall_ms())
             await self.store.save_giveaway(gw.record)
         if gw.state is State.DRAWN:
-            gw.announce(_wall_ms())
+            gw.announce(wall_ms())
             await self.store.save_giveaway(gw.record)
         result = gw.result()
         if result_path is not None:
@@ -158,7 +154,7 @@ class GiveawayDesk:
                  for w in result.winners] or ["no entries, no winners"]
         self._broadcast(Winners(g=gw.rules.giveaway_id, text="\n".join(lines)[:MAX_RULES_TEXT],
                                 seed=result.seed, entries=result.entries_hash))
-        announced = gw.record.announced_at_ms or _wall_ms()
+        announced = gw.record.announced_at_ms or wall_ms()
         deadline = claim_deadline_ms(gw.rules, announced)
         for w in result.winners:
             prize = gw.rules.tiers[w.tier].prize
@@ -213,7 +209,7 @@ class GiveawayDesk:
         if gw is None or announced is None:
             return Refusal(ErrorCode.CLAIM_REFUSED, "no announced giveaway with that id")
         try:
-            claim = make_claim(gw.rules, gw.record.winners, announced, identity, _wall_ms(),
+            claim = make_claim(gw.rules, gw.record.winners, announced, identity, wall_ms(),
                                name=name, address=address, contact=contact)
             await self.store.add_claim(claim)
         except ClaimRefused as exc:
