@@ -15,7 +15,7 @@ BROWSER_DEP := $(if $(filter 1,$(RTC_INTERACT_SKIP_BROWSER)),,$(CHROMIUM))
 
 .PHONY: demo test lint typecheck venv setup clean bench-smoke
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py native/rtc_native.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
@@ -38,7 +38,7 @@ APT_INSTALL = { [ "$$(id -u)" = 0 ] || { echo "run as root, or apt-get install i
 
 setup: $(STAMP) $(WEB_BUNDLE) $(BROWSER_DEP)
 
-demo: setup
+demo: $(STAMP)   # Python only: needs neither npm nor Chromium (nor root)
 	$(BIN)/rtc-interact demo --seconds 10
 
 lint: $(STAMP)
