@@ -90,6 +90,23 @@ async def test_entries_are_durable_once_per_identity_and_the_draw_verifies(
     report = json.loads((tmp_path / "report.json").read_text())
     assert (report["unique_entrants"], report["viewers_present"]) == (3, 4)
     assert report["comments_per_min_inside"] > 0 and (tmp_path / "report.png").stat().st_size
+    store = ["--store", str(tmp_path / "giveaways.db"), "--id", "spring"]
+    exported = CliRunner().invoke(main, ["giveaway", "export", *store,
+                                         "--json", str(tmp_path / "ship.json")])
+    assert exported.exit_code == 0 and "1 claims" in exported.output, exported.output
+    shipping = json.loads((tmp_path / "ship.json").read_text())
+    assert any(row.get("address") == "Berlin" for row in shipping), shipping
+    # the fulfil command runs its own event loop: call it from a thread, as from a shell
+    refused = await asyncio.to_thread(CliRunner().invoke, main,
+                                      ["giveaway", "fulfil", *store, "--identity", "nobody"])
+    assert refused.exit_code != 0 and "did not win" in refused.output
+    winner = first.welcome.identity if first.welcome else ""
+    done = await asyncio.to_thread(CliRunner().invoke, main, ["giveaway", "fulfil", *store,
+                                                              "--identity", winner,
+                                                              "--note", "DHL 123"])
+    assert done.exit_code == 0, done.output
+    again = CliRunner().invoke(main, ["giveaway", "export", *store])
+    assert "1 fulfilled" in again.output
     doc = json.loads((tmp_path / "result.json").read_text())
     doc["entries"][0]["identity"] = "intruder"
     assert verify(result_from_json(json.dumps(doc)))  # a changed entry is caught

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
 from pathlib import Path
@@ -116,3 +117,27 @@ def export_cmd(store_path: str, giveaway_id: str, csv_path: str | None,
         for item in late:
             click.echo(f"overdue: {item.identity} ({item.tier_name}) {item.status}, "
                        f"{item.late_ms / 3_600_000:.1f} h late")
+
+
+@giveaway.command("fulfil")
+@click.option("--store", "store_path", type=click.Path(dir_okay=False, exists=True),
+              required=True, help="Giveaway store (SQLite file).")
+@click.option("--id", "giveaway_id", required=True, help="Giveaway id in the store.")
+@click.option("--identity", required=True, help="The winner whose prize was delivered.")
+@click.option("--note", default="", help="Tracking number or other note.")
+def fulfil_cmd(store_path: str, giveaway_id: str, identity: str, note: str) -> None:
+    """Mark a winner's prize delivered (it leaves the overdue report)."""
+    asyncio.run(_fulfil(store_path, giveaway_id, identity, note))
+    click.echo(f"marked delivered: {identity} in {giveaway_id}")
+
+
+async def _fulfil(store_path: str, giveaway_id: str, identity: str, note: str) -> None:
+    async with GiveawayStore(store_path) as store:
+        try:
+            rec = store.load_record(giveaway_id)
+        except GiveawayError as exc:
+            raise click.ClickException(str(exc)) from None
+        if identity not in {w.identity for w in rec.winners}:
+            raise click.ClickException(f"{identity!r} did not win in {giveaway_id}")
+        await store.mark_fulfilled(fulfillment.Fulfilment(giveaway_id, identity,
+                                                          int(time.time() * 1000), note))
