@@ -25,7 +25,7 @@ venv: $(STAMP)
 
 # The page's msgpack library, from the npm registry at set-up time only (the host serves this copy).
 $(WEB_BUNDLE): package.json package-lock.json
-	command -v npm >/dev/null || $(APT_INSTALL) npm
+	command -v npm >/dev/null || { $(APT_INSTALL) npm; }
 	npm ci --no-audit --no-fund
 	mkdir -p $(dir $@)
 	cp node_modules/@msgpack/msgpack/dist.umd/msgpack.min.js $@
