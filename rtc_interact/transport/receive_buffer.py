@@ -1,0 +1,442 @@
+"""Sans-IO video receive policy: time-bounded frame assembly, limited NACKs, keyframe recovery.
+
+Time comes in as ``now_ms`` (any monotonic millisecond clock); nothing here does I/O. The aiortc
+adapter is ``transport/aiortc_receiver.py``.
+
+* :class:`NackScheduler` notes sequence gaps and says which missing packets to NACK now: each at
+  most ``nack_tries`` times, a retry only after about one round trip, only while a retransmission
+  can still arrive before the frame would be abandoned, at most ``nack_list_max`` per RTCP packet.
+  It estimates the round trip from NACK-to-retransmission times (packets NACKed once only).
+* :class:`FrameBuffer` assembles frames from packets and releases them in order, and only while
+  the reference chain is intact: every packet since the last keyframe was delivered. When the
+  first missing packet has been missing longer than the wait bound (``max(min_wait_ms,
+  rtt_factor x RTT)``) and a later frame is complete, the frame at the hole is abandoned; after
+  that (and at the start, and after a decoder error) delta frames are dropped until a complete
+  keyframe arrives, and a keyframe is requested (PLI) at most once per ``pli_interval_ms``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from ..errors import ConfigurationError
+
+SEQ_SPAN = 1 << 16
+LAG_WINDOW = 64
+"""Frames over which the fastest arrival (relative to the RTP clock) sets the playout clock."""
+VIDEO_CLOCK_KHZ = 90
+PLI_BACKOFF_STEPS = 2
+"""Unanswered PLIs double the interval to the next, up to 2**2 x ``pli_interval_ms``: on an
+overloaded link every keyframe asked for adds to the overload."""
+PLAYOUT_SLEW_MS = 10.0
+"""Playout delay changes by at most this much per frame, so it grows without a visible stall."""
+MAX_GAP = 1000
+"""A jump of more sequence numbers than this is a stream restart, not loss; no NACKs for it."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiveConfig:
+    """How the viewer's video receiver waits, NACKs and recovers."""
+
+    min_wait_ms: float = 150.0
+    """Shortest time a missing packet is waited for once a later frame is complete."""
+    rtt_factor: float = 2.5
+    """The wait bound is ``max(min_wait_ms, rtt_factor x RTT)`` (2.5 leaves room for 2 NACKs)."""
+    max_wait_ms: float = 1000.0
+    """Longest wait, whatever the round trip."""
+    initial_rtt_ms: float = 200.0
+    """Round-trip estimate until the first retransmission is measured (high errs on the safe
+    side: retries wait longer, and the estimate converges from retransmissions NACKed once)."""
+    nack_tries: int = 2
+    """NACKs per missing packet at most."""
+    nack_list_max: int = 32
+    """Sequence numbers per RTCP NACK packet at most."""
+    pli_interval_ms: float = 300.0
+    """Keyframe requests (PLI) at most this often."""
+    playout_rtt_factor: float = 1.0
+    """While packets go missing, frames are released this many RTTs after their expected
+    arrival, so that a retransmitted packet usually comes before its frame is due (0: never)."""
+    loss_memory_ms: float = 10_000.0
+    """How long after the last missing packet that playout delay stays."""
+    max_packets: int = 2048
+    """Packets held at most (the oldest go first)."""
+    socket_rcvbuf: int = 4 * 1024 * 1024
+    """SO_RCVBUF asked for on the ICE sockets (the kernel may grant less; 0: leave aioice's)."""
+
+    def __post_init__(self) -> None:
+        if not 0 < self.min_wait_ms <= self.max_wait_ms:
+            raise ConfigurationError("need 0 < min_wait_ms <= max_wait_ms")
+        if self.rtt_factor < 1 or self.initial_rtt_ms <= 0:
+            raise ConfigurationError("rtt_factor must be >= 1 and initial_rtt_ms > 0")
+        if self.nack_tries < 0 or self.nack_list_max < 1:
+            raise ConfigurationError("nack_tries must be >= 0 and nack_list_max >= 1")
+        if self.playout_rtt_factor < 0 or self.loss_memory_ms < 0:
+            raise ConfigurationError("playout_rtt_factor and loss_memory_ms must be >= 0")
+        if self.pli_interval_ms <= 0 or self.max_packets < 16 or self.socket_rcvbuf < 0:
+            raise ConfigurationError("pli_interval_ms > 0, max_packets >= 16, socket_rcvbuf >= 0")
+
+
+class SeqUnwrapper:
+    """Wrapping RTP counters (16-bit sequence numbers by default) to an integer line."""
+
+    def __init__(self, span: int = SEQ_SPAN) -> None:
+        self._span = span
+        self._last: int | None = None
+
+    def unwrap(self, seq: int) -> int:
+        """The extended number of ``seq``."""
+        if self._last is None:
+            self._last = seq + self._span  # room below for late packets of the first cycle
+            return self._last
+        delta = (seq - self._last) % self._span
+        if delta >= self._span // 2:
+            delta -= self._span
+        extended = self._last + delta
+        self._last = max(self._last, extended)
+        return extended
+
+
+@dataclass(slots=True)
+class _Missing:
+    first_seen: float
+    tries: int = 0
+    first_sent: float = float("-inf")
+    last_sent: float = float("-inf")
+
+
+class NackScheduler:
+    """Which missing packets to NACK, and when (see the module docstring)."""
+
+    def __init__(self, config: ReceiveConfig) -> None:
+        self.config = config
+        self.rtt_ms = config.initial_rtt_ms
+        """Smoothed round trip from NACK to retransmission."""
+        self.nacked = 0
+        """Sequence numbers NACKed so far (a packet NACKed twice counts twice)."""
+        self.nack_packets = 0
+        """RTCP NACK packets asked for so far."""
+        self.last_gap_ms = float("-inf")
+        """When a packet was last found missing."""
+        self._highest: int | None = None
+        self._missing: dict[int, _Missing] = {}
+
+    def wait_ms(self) -> float:
+        """How long a missing packet is waited for: the buffer's time bound."""
+        c = self.config
+        return min(c.max_wait_ms, max(c.min_wait_ms, c.rtt_factor * self.rtt_ms))
+
+    def on_packet(self, seq: int, now_ms: float) -> None:
+        """Packet ``seq`` (extended) arrived: note the gap before it, or that it filled one."""
+        entry = self._missing.pop(seq, None)
+        if entry is not None and entry.tries >= 1:
+            self._learn_rtt(entry, now_ms)
+        if self._highest is None or seq - self._highest > MAX_GAP:
+            self._highest = seq
+            self._missing.clear()
+            return
+        for gap in range(self._highest + 1, seq):
+            self._missing[gap] = _Missing(now_ms)
+            self.last_gap_ms = now_ms
+        self._highest = max(self._highest, seq)
+        excess = len(self._missing) - self.config.max_packets
+        for old in sorted(self._missing)[:max(0, excess)]:
+            del self._missing[old]
+
+    def _learn_rtt(self, entry: _Missing, now_ms: float) -> None:
+        """A NACKed packet came: a clean sample if NACKed once; after two NACKs the answer to
+        the first bounds the round trip from above, so it only corrects an underestimate (an
+        estimate that keeps retrying too early would otherwise never see a clean sample)."""
+        sample = max(now_ms - entry.first_sent, 1.0)
+        if entry.tries == 1:
+            self.rtt_ms += (sample - self.rtt_ms) / 4
+        elif sample > self.rtt_ms:
+            self.rtt_ms += (sample - self.rtt_ms) / 8
+
+    def first_seen(self, seq: int) -> float | None:
+        """When ``seq`` was first known to be missing (None: not missing, or not tracked)."""
+        entry = self._missing.get(seq)
+        return None if entry is None else entry.first_seen
+
+    def forget_below(self, seq: int) -> None:
+        """Packets before ``seq`` are no longer wanted."""
+        for old in [s for s in self._missing if s < seq]:
+            del self._missing[old]
+
+    def due(self, now_ms: float) -> list[int]:
+        """Extended sequence numbers to NACK now, oldest first (empty: send nothing)."""
+        c, wait, retry = self.config, self.wait_ms(), 1.25 * self.rtt_ms
+        out: list[int] = []
+        for seq in sorted(self._missing):
+            entry = self._missing[seq]
+            if entry.tries >= c.nack_tries or now_ms - entry.last_sent < retry:
+                continue
+            if now_ms - entry.first_seen + self.rtt_ms > wait:
+                continue  # a retransmission would come after the frame is given up
+            entry.tries += 1
+            entry.last_sent = now_ms
+            if entry.tries == 1:
+                entry.first_sent = now_ms
+            out.append(seq)
+            if len(out) >= c.nack_list_max:
+                break
+        if out:
+            self.nacked += len(out)
+            self.nack_packets += 1
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Packet:
+    """What the buffer needs of one RTP packet."""
+
+    seq: int
+    """Extended sequence number (see :class:`SeqUnwrapper`)."""
+    timestamp: int
+    """RTP timestamp: packets of one frame share it."""
+    marker: bool
+    """RTP marker bit: the last packet of a frame."""
+    start: bool
+    """The codec says this packet begins a frame (False: unknown or no)."""
+    keyframe: bool
+    """The codec says this packet begins a keyframe."""
+    data: bytes
+    """Depayloaded bytes (empty: padding, belongs to no frame)."""
+    arrived_ms: float = 0.0
+    """When it arrived."""
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """A complete encoded frame, safe to decode (its reference chain is intact)."""
+
+    data: bytes
+    """The frame's bytes, packets joined in order."""
+    timestamp: int
+    """RTP timestamp."""
+    keyframe: bool
+    """Whether it is a keyframe."""
+
+
+@dataclass(slots=True)
+class BufferCounters:
+    """What the buffer did so far."""
+
+    frames: int = 0
+    """Frames released to the decoder."""
+    abandoned: int = 0
+    """Times the frame at a hole was given up (the picture then waits for a keyframe)."""
+    dropped_waiting_keyframe: int = 0
+    """Complete frames thrown away because their reference chain was broken."""
+    keyframes_requested: int = 0
+    """PLIs asked for."""
+    late_packets: int = 0
+    """Packets that came after their frame was released or given up."""
+
+
+@dataclass(slots=True)
+class _Span:
+    first: int
+    last: int
+    complete: bool
+
+
+class FrameBuffer:
+    """Frames out in order, only with an intact reference chain (see the module docstring)."""
+
+    def __init__(self, config: ReceiveConfig, nack: NackScheduler | None = None) -> None:
+        self.config = config
+        self.nack = nack or NackScheduler(config)
+        self.counters = BufferCounters()
+        self._packets: dict[int, Packet] = {}
+        self._next: int | None = None
+        self._waiting_keyframe = True
+        self._last_pli: float | None = None
+        """None until the first packet: the sender's first keyframe is on its way then."""
+        self._keyframe_seen_since_pli = False
+        self._pli_streak = 0
+        """PLIs since the last keyframe was released: each doubles the wait for the next one."""
+        self._timestamps = SeqUnwrapper(1 << 32)
+        self._lags: deque[float] = deque(maxlen=LAG_WINDOW)
+        self._delay = 0.0
+        """Playout delay now: follows ``playout_delay_ms`` by at most PLAYOUT_SLEW_MS a frame."""
+
+    @property
+    def waiting_for_keyframe(self) -> bool:
+        """Whether delta frames are being dropped until a keyframe."""
+        return self._waiting_keyframe
+
+    def add(self, packet: Packet, now_ms: float) -> list[Frame]:
+        """Take a packet; return the frames that can now be decoded, in order."""
+        if self._next is not None and packet.seq < self._next:
+            self.counters.late_packets += 1
+            return []
+        self._packets[packet.seq] = packet
+        if self._last_pli is None:
+            self._last_pli = now_ms
+        if packet.keyframe:
+            self._keyframe_seen_since_pli = True
+        self._trim()
+        return self._release(now_ms)
+
+    def poll(self, now_ms: float) -> list[Frame]:
+        """Release what the passage of time allows (abandon a hole that waited too long)."""
+        return self._release(now_ms)
+
+    def on_decoder_error(self) -> None:
+        """The decoder failed: its state is suspect until the next keyframe."""
+        self._enter_keyframe_wait()
+
+    def want_keyframe(self, now_ms: float) -> bool:
+        """Whether to send a PLI now (rate limited; counts it when True)."""
+        if not self._waiting_keyframe:
+            return False
+        interval = self.config.pli_interval_ms * 2 ** min(self._pli_streak, PLI_BACKOFF_STEPS)
+        if self._keyframe_seen_since_pli:
+            interval = max(interval, self.nack.wait_ms() + self.nack.rtt_ms)
+        if self._last_pli is not None and now_ms - self._last_pli < interval:
+            return False
+        self._last_pli = now_ms
+        self._keyframe_seen_since_pli = False
+        self._pli_streak += 1
+        self.counters.keyframes_requested += 1
+        return True
+
+    def _enter_keyframe_wait(self) -> None:
+        if not self._waiting_keyframe:
+            self._waiting_keyframe = True
+            self._keyframe_seen_since_pli = False
+
+    def _trim(self) -> None:
+        excess = len(self._packets) - self.config.max_packets
+        if excess > 0:
+            cut = sorted(self._packets)[excess]
+            self._drop_below(cut)
+            self._enter_keyframe_wait()
+
+    def _release(self, now_ms: float) -> list[Frame]:
+        out: list[Frame] = []
+        if self._waiting_keyframe:
+            self._age_out(now_ms)
+        for _ in range(len(self._packets) + 1):
+            head = self._head()
+            if head is None:
+                break
+            span = self._span(head)
+            if span.complete:
+                if not self._due(span, now_ms):
+                    break
+                out.append(self._deliver(span))
+            elif not self._abandon_if_stale(head, span, now_ms):
+                break
+        return out
+
+    def _age_out(self, now_ms: float) -> None:
+        """While no keyframe is held, packets older than the wait bound cannot help: drop them."""
+        if any(p.keyframe for p in self._packets.values()):
+            return
+        stale = [s for s, p in self._packets.items() if p.arrived_ms < now_ms - self.nack.wait_ms()]
+        if stale:
+            self._drop_below(max(stale) + 1)
+
+    def playout_delay_ms(self, now_ms: float) -> float:
+        """How long after its expected arrival a frame is released (0 while nothing is lost)."""
+        if now_ms - self.nack.last_gap_ms > self.config.loss_memory_ms:
+            return 0.0
+        return self.config.playout_rtt_factor * self.nack.rtt_ms
+
+    def _due(self, span: _Span, now_ms: float) -> bool:
+        """Whether the complete frame ``span`` may go: its playout time has come."""
+        target = self.playout_delay_ms(now_ms)
+        delay = max(min(target, self._delay + PLAYOUT_SLEW_MS), self._delay - PLAYOUT_SLEW_MS)
+        first = self._packets[span.first]
+        arrived = max(self._packets[s].arrived_ms for s in range(span.first, span.last + 1))
+        lag = arrived - self._timestamps.unwrap(first.timestamp) / VIDEO_CLOCK_KHZ
+        if delay > 0 and now_ms < arrived - lag + min(self._lags, default=lag) + delay:
+            return False
+        self._lags.append(lag)
+        self._delay = delay
+        return True
+
+    def _head(self) -> int | None:
+        """Where the next frame must start: after the last one, or at the first keyframe held."""
+        if not self._waiting_keyframe:
+            while self._next is not None and self._is_padding(self._next):
+                del self._packets[self._next]
+                self._next += 1
+            return self._next
+        keys = sorted(s for s, p in self._packets.items() if p.keyframe)
+        complete = [k for k in keys if self._span(k).complete]
+        head = complete[0] if complete else (keys[0] if keys else None)
+        # only a keyframe's packets are worth NACKing now; with none in sight, none are
+        self.nack.forget_below(head if head is not None else max(self._packets, default=0) + 1)
+        return head
+
+    def _is_padding(self, seq: int) -> bool:
+        packet = self._packets.get(seq)
+        return packet is not None and not packet.data and not packet.start
+
+    def _span(self, first: int) -> _Span:
+        """The frame starting at ``first``: how far its packets reach, and whether all are in."""
+        head = self._packets.get(first)
+        if head is None:
+            return _Span(first, first - 1, False)
+        seq = first
+        for _ in range(self.config.max_packets):
+            packet = self._packets.get(seq + 1)
+            if self._packets[seq].marker:
+                return _Span(first, seq, True)
+            if packet is None:
+                return _Span(first, seq, False)
+            if packet.timestamp != head.timestamp or packet.start:
+                return _Span(first, seq, True)
+            seq += 1
+        return _Span(first, seq, False)
+
+    def _deliver(self, span: _Span) -> Frame:
+        packets = [self._packets.pop(s) for s in range(span.first, span.last + 1)]
+        if self._waiting_keyframe:
+            self._drop_below(span.first)
+            self._waiting_keyframe = False
+            self._pli_streak = 0
+        self._next = span.last + 1
+        self.nack.forget_below(self._next)
+        self.counters.frames += 1
+        return Frame(b"".join(p.data for p in packets), packets[0].timestamp,
+                     packets[0].keyframe)
+
+    def _abandon_if_stale(self, head: int, span: _Span, now_ms: float) -> bool:
+        """Give up the frame at ``head`` if its hole is too old and a later frame is complete."""
+        hole = span.last + 1
+        seen = self.nack.first_seen(hole)
+        if seen is not None and now_ms - seen < self.nack.wait_ms():
+            return False
+        if not self._complete_frame_after(hole):
+            return False
+        self.counters.abandoned += 1
+        self._drop_below(hole + 1)
+        self._enter_keyframe_wait()
+        self._keyframe_seen_since_pli = False
+        return True
+
+    def _complete_frame_after(self, seq: int) -> bool:
+        for end in sorted((s for s, p in self._packets.items() if s > seq and p.marker),
+                          reverse=True):
+            start = end
+            while start - 1 in self._packets and not self._packets[start].start and (
+                    self._packets[start - 1].timestamp == self._packets[end].timestamp):
+                start -= 1
+            if start > seq and (self._packets[start].start or start - 1 in self._packets):
+                return True
+        return False
+
+    def _drop_below(self, seq: int) -> None:
+        """Discard every packet before ``seq``, counting the complete frames among them."""
+        old = sorted(s for s in self._packets if s < seq)
+        self.counters.dropped_waiting_keyframe += len(
+            {self._packets[s].timestamp for s in old if self._packets[s].marker})
+        for s in old:
+            del self._packets[s]
+        if self._next is None or self._next < seq:
+            self._next = seq
+        self.nack.forget_below(seq)

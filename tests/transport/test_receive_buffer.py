@@ -1,0 +1,283 @@
+"""The sans-IO receive policy on a fake clock: NACK scheduling, frame release, keyframe recovery."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from rtc_interact.errors import ConfigurationError
+from rtc_interact.transport.receive_buffer import (
+    Frame,
+    FrameBuffer,
+    NackScheduler,
+    Packet,
+    ReceiveConfig,
+    SeqUnwrapper,
+)
+
+NO_PLAYOUT = ReceiveConfig(playout_rtt_factor=0.0, initial_rtt_ms=100.0)
+FRAME_MS = 33.0
+
+
+def frame_packets(first_seq: int, index: int, count: int, *, key: bool = False,
+                  at_ms: float = 0.0) -> list[Packet]:
+    """The ``count`` packets of frame ``index`` (30 fps RTP clock), starting at ``first_seq``."""
+    return [
+        Packet(seq=first_seq + i, timestamp=index * 3000, marker=i == count - 1, start=i == 0,
+               keyframe=key and i == 0, data=bytes([index % 256, i]), arrived_ms=at_ms)
+        for i in range(count)
+    ]
+
+
+class Stream:
+    """A sender of frames of ``size`` packets, every ``key_every``-th a keyframe (0: only the
+    first), each arriving FRAME_MS after the previous on a fake clock."""
+
+    def __init__(self, size: int = 3, key_every: int = 0) -> None:
+        self.size, self.key_every = size, key_every
+        self.seq, self.index, self.now = 1000, 0, 0.0
+
+    def next_frame(self, key: bool | None = None) -> list[Packet]:
+        if key is None:
+            key = self.index == 0 or (self.key_every > 0 and self.index % self.key_every == 0)
+        packets = frame_packets(self.seq, self.index, self.size, key=key, at_ms=self.now)
+        self.seq += self.size
+        self.index += 1
+        self.now += FRAME_MS
+        return packets
+
+
+def feed(buffer: FrameBuffer, packets: list[Packet], now: float | None = None) -> list[Frame]:
+    out: list[Frame] = []
+    for packet in packets:
+        at = packet.arrived_ms if now is None else now
+        buffer.nack.on_packet(packet.seq, at)
+        out += buffer.add(packet, at)
+    return out
+
+
+def test_sequence_numbers_unwrap_across_the_16_bit_boundary() -> None:
+    unwrap = SeqUnwrapper()
+    first = unwrap.unwrap(65534)
+    assert [unwrap.unwrap(s) - first for s in (65535, 0, 1, 65535, 3)] == [1, 2, 3, 1, 5]
+
+
+def test_timestamps_unwrap_with_a_32_bit_span() -> None:
+    unwrap = SeqUnwrapper(1 << 32)
+    first = unwrap.unwrap((1 << 32) - 3000)
+    assert unwrap.unwrap(0) - first == 3000
+
+
+def test_config_is_validated() -> None:
+    with pytest.raises(ConfigurationError):
+        ReceiveConfig(min_wait_ms=500, max_wait_ms=100)
+    with pytest.raises(ConfigurationError):
+        ReceiveConfig(nack_list_max=0)
+    with pytest.raises(ConfigurationError):
+        ReceiveConfig(playout_rtt_factor=-1)
+
+
+# NACK scheduling
+
+def test_a_gap_is_nacked_once_now_and_once_more_after_a_round_trip_then_never() -> None:
+    nack = NackScheduler(ReceiveConfig(initial_rtt_ms=100.0))
+    nack.on_packet(10, 0.0)
+    nack.on_packet(13, 5.0)
+    assert nack.due(5.0) == [11, 12]
+    assert nack.due(50.0) == []  # the answer to the first cannot be here yet
+    assert nack.due(131.0) == [11, 12]  # 1.25 round trips later
+    assert nack.due(400.0) == []  # two tries each: done
+    assert nack.nacked == 4 and nack.nack_packets == 2
+
+
+def test_a_new_gap_does_not_re_nack_the_old_ones() -> None:
+    nack = NackScheduler(ReceiveConfig(initial_rtt_ms=100.0))
+    nack.on_packet(10, 0.0)
+    nack.on_packet(12, 1.0)
+    assert nack.due(1.0) == [11]
+    nack.on_packet(15, 20.0)
+    assert nack.due(20.0) == [13, 14]
+
+
+def test_no_nack_once_a_retransmission_would_come_too_late() -> None:
+    config = ReceiveConfig(initial_rtt_ms=100.0, min_wait_ms=150.0, rtt_factor=1.0)
+    nack = NackScheduler(config)
+    nack.on_packet(1, 0.0)
+    nack.on_packet(3, 0.0)
+    assert nack.wait_ms() == 150.0
+    assert nack.due(60.0) == []  # 60 ms missing + 100 ms round trip > 150 ms bound
+    assert nack.first_seen(2) == 0.0  # still known missing (for the buffer's bound)
+
+
+def test_the_nack_list_per_packet_is_capped_oldest_first() -> None:
+    nack = NackScheduler(ReceiveConfig(nack_list_max=4))
+    nack.on_packet(0, 0.0)
+    nack.on_packet(11, 0.0)
+    assert nack.due(0.0) == [1, 2, 3, 4]
+    assert nack.due(0.0) == [5, 6, 7, 8]
+
+
+def test_a_huge_jump_is_a_restart_not_loss() -> None:
+    nack = NackScheduler(ReceiveConfig())
+    nack.on_packet(0, 0.0)
+    nack.on_packet(5000, 0.0)
+    assert nack.due(0.0) == []
+
+
+def test_round_trip_is_learned_from_retransmissions_nacked_once() -> None:
+    nack = NackScheduler(ReceiveConfig(initial_rtt_ms=200.0))
+    for i in range(20):
+        base = i * 3
+        nack.on_packet(base, i * 1000.0)
+        nack.on_packet(base + 2, i * 1000.0)
+        assert nack.due(i * 1000.0) == [base + 1]
+        nack.on_packet(base + 1, i * 1000.0 + 150.0)
+    assert 145.0 < nack.rtt_ms < 160.0
+    assert nack.wait_ms() == pytest.approx(2.5 * nack.rtt_ms)
+
+
+# frame release
+
+def test_frames_go_out_in_order_as_soon_as_their_last_packet_is_in() -> None:
+    buffer, stream = FrameBuffer(NO_PLAYOUT), Stream()
+    key = stream.next_frame()
+    assert feed(buffer, key[:2]) == []
+    [out] = feed(buffer, key[2:])
+    assert out.keyframe and out.data == b"".join(p.data for p in key)
+    assert [len(feed(buffer, stream.next_frame())) for _ in range(5)] == [1] * 5
+    assert not buffer.waiting_for_keyframe and buffer.counters.frames == 6
+
+
+def test_deltas_before_the_first_keyframe_are_dropped() -> None:
+    buffer, stream = FrameBuffer(NO_PLAYOUT), Stream()
+    stream.next_frame()  # the keyframe is lost entirely
+    assert feed(buffer, stream.next_frame(key=False)) == []
+    assert feed(buffer, stream.next_frame(key=False)) == []
+    [out] = feed(buffer, stream.next_frame(key=True))
+    assert out.keyframe
+    assert buffer.counters.dropped_waiting_keyframe == 2
+
+
+def test_a_retransmitted_packet_releases_the_frames_behind_it_at_once() -> None:
+    buffer, stream = FrameBuffer(NO_PLAYOUT), Stream()
+    feed(buffer, stream.next_frame())
+    hole = stream.next_frame()
+    feed(buffer, [hole[0], hole[2]])
+    behind = [stream.next_frame() for _ in range(3)]
+    assert sum(len(feed(buffer, f)) for f in behind) == 0  # waiting for the hole
+    out = feed(buffer, [hole[1]], now=stream.now)
+    assert [f.timestamp for f in out] == [3000, 6000, 9000, 12000]
+    assert buffer.counters.abandoned == 0
+
+
+def test_an_unrecovered_hole_is_abandoned_then_deltas_wait_for_a_keyframe() -> None:
+    buffer, stream = FrameBuffer(NO_PLAYOUT), Stream()
+    feed(buffer, stream.next_frame())
+    lost = stream.next_frame()
+    feed(buffer, lost[:1])
+    wait = buffer.nack.wait_ms()
+    released = []
+    for _ in range(int(wait / FRAME_MS) + 3):  # more than the bound's worth of frames
+        released += feed(buffer, stream.next_frame(key=False))
+    assert released == [] and buffer.counters.abandoned == 1
+    assert buffer.waiting_for_keyframe
+    assert buffer.want_keyframe(stream.now)  # PLI
+    assert not buffer.want_keyframe(stream.now + 299.0)  # rate limited
+    assert buffer.counters.keyframes_requested == 1
+    [out] = feed(buffer, stream.next_frame(key=True))
+    assert out.keyframe and not buffer.waiting_for_keyframe
+    assert len(feed(buffer, stream.next_frame(key=False))) == 1
+    assert buffer.counters.dropped_waiting_keyframe > 0
+
+
+def test_a_hole_is_waited_for_until_the_bound_and_no_longer() -> None:
+    buffer = FrameBuffer(NO_PLAYOUT)
+    feed(buffer, frame_packets(100, 0, 2, key=True), now=0.0)
+    feed(buffer, frame_packets(102, 1, 2)[:1], now=33.0)  # 103 missing
+    feed(buffer, frame_packets(104, 2, 2), now=66.0)  # complete, behind the hole
+    wait = buffer.nack.wait_ms()
+    assert buffer.poll(66.0 + wait - 1) == [] and buffer.counters.abandoned == 0
+    assert buffer.poll(66.0 + wait) == [] and buffer.counters.abandoned == 1
+    late = frame_packets(102, 1, 2)[1]
+    assert buffer.add(late, 66.0 + wait + 1) == []
+    assert buffer.counters.late_packets == 1
+
+
+def test_no_abandon_while_nothing_later_is_complete() -> None:
+    buffer = FrameBuffer(NO_PLAYOUT)
+    feed(buffer, frame_packets(100, 0, 2, key=True), now=0.0)
+    feed(buffer, frame_packets(102, 1, 3)[:1], now=33.0)
+    feed(buffer, frame_packets(105, 2, 3)[:1], now=5000.0)  # incomplete too
+    assert buffer.poll(10_000.0) == [] and buffer.counters.abandoned == 0
+
+
+def test_a_decoder_error_makes_the_buffer_wait_for_a_keyframe() -> None:
+    buffer, stream = FrameBuffer(NO_PLAYOUT), Stream()
+    feed(buffer, stream.next_frame())
+    buffer.on_decoder_error()
+    assert feed(buffer, stream.next_frame(key=False)) == []
+    assert buffer.want_keyframe(stream.now + 1000)
+    assert len(feed(buffer, stream.next_frame(key=True))) == 1
+
+
+def test_no_pli_while_frames_flow() -> None:
+    buffer, stream = FrameBuffer(NO_PLAYOUT), Stream()
+    for _ in range(20):
+        feed(buffer, stream.next_frame())
+        assert not buffer.want_keyframe(stream.now)
+
+
+def test_padding_between_frames_does_not_break_the_chain() -> None:
+    buffer = FrameBuffer(NO_PLAYOUT)
+    feed(buffer, frame_packets(10, 0, 2, key=True), now=0.0)
+    padding = Packet(12, 0, False, False, False, b"", 1.0)
+    assert feed(buffer, [padding]) == []
+    assert len(feed(buffer, frame_packets(13, 1, 2), now=33.0)) == 1
+
+
+def test_frame_ends_are_found_without_marker_bits_from_the_next_timestamp() -> None:
+    buffer = FrameBuffer(NO_PLAYOUT)
+    unmarked = [Packet(p.seq, p.timestamp, False, p.start, p.keyframe, p.data, 0.0)
+                for p in frame_packets(10, 0, 2, key=True)]
+    assert feed(buffer, unmarked) == []
+    assert len(feed(buffer, frame_packets(12, 1, 2)[:1], now=33.0)) == 1
+
+
+def test_the_buffer_holds_at_most_max_packets() -> None:
+    buffer = FrameBuffer(ReceiveConfig(max_packets=16, playout_rtt_factor=0.0))
+    stream = Stream(size=4)
+    feed(buffer, stream.next_frame())
+    feed(buffer, stream.next_frame()[:3])  # a hole that nothing fills
+    for _ in range(10):
+        feed(buffer, stream.next_frame(key=False)[:3], now=0.0)  # never complete
+    assert len(buffer._packets) <= 16
+
+
+# playout delay
+
+def test_while_packets_go_missing_frames_play_out_a_round_trip_late() -> None:
+    config = ReceiveConfig(initial_rtt_ms=100.0, playout_rtt_factor=1.0)
+    buffer, stream = FrameBuffer(config), Stream(size=2)
+    for _ in range(5):
+        assert len(feed(buffer, stream.next_frame())) == 1  # no loss: no delay
+    assert buffer.playout_delay_ms(stream.now) == 0.0
+    hole = stream.next_frame()
+    feed(buffer, hole[1:])
+    feed(buffer, [hole[0]], now=hole[0].arrived_ms + 50.0)  # recovered
+    assert buffer.playout_delay_ms(stream.now) == 100.0
+    delays = []
+    for _ in range(40):
+        packets = stream.next_frame()
+        feed(buffer, packets)
+        arrived = packets[-1].arrived_ms
+        out: list[Frame] = []
+        t = arrived
+        while not out and t < arrived + 500:  # step the fake clock until it is due
+            out = buffer.poll(t)
+            t += 1.0
+        if out:
+            delays.append(t - 1.0 - arrived)
+    assert delays[-1] == pytest.approx(100.0, abs=1.0)  # reached the round trip ...
+    assert all(b - a <= 10.0 + 1.0 for a, b in itertools.pairwise(delays))  # ... gently
+    assert buffer.playout_delay_ms(stream.now + 20_000) == 0.0  # forgotten after loss stops
