@@ -47,6 +47,7 @@ from .errors import (
 )
 from .media.stamp import FrameStamp, Plane, latency_ms, luma_of, read_stamp
 from .stats import Percentiles
+from .transport.aiortc_receiver import ReceiverStats, install_robust_receiving
 from .transport.peer import (
     choose_ice_addresses,
     congested,
@@ -137,6 +138,8 @@ class ViewerStats:
     """Tap-to-acknowledgement round trips, last 10,000 taps."""
     bad_messages: int
     """Messages from the host that failed validation (dropped)."""
+    receiver: ReceiverStats = ReceiverStats()
+    """Video receiving: frames abandoned, keyframes requested, NACKs, decoder errors, buffers."""
 
 
 class Viewer:
@@ -146,6 +149,7 @@ class Viewer:
         self.url, self.config = url, config or ViewerConfig()
         self._http = WhepClient(url, token, self.config.request_timeout_s)
         self._pc = new_peer_connection()
+        self._receiving = install_robust_receiving(self._pc)
         self._channel = open_event_channel(self._pc)
         self._fast = open_fast_channel(self._pc)
         self._sender: ReliableSender[Tap | Ping] = ReliableSender(self.config.advanced.retransmit)
@@ -495,6 +499,7 @@ class Viewer:
             frames_dropped=self._frames.dropped, g2g_ms=Percentiles.of(self._g2g),
             taps_sent=self._taps_sent, taps_acked=self._taps_acked,
             tap_rtt_ms=Percentiles.of(self._tap_rtts), bad_messages=self._bad,
+            receiver=self._receiving.stats(),
         )
 
     async def aclose(self) -> None:
