@@ -1,0 +1,364 @@
+"""Per-viewer bandwidth estimation and rung choice (sans-IO: feedback and ``now`` come in).
+
+The host encodes a fixed ladder of rungs once for everyone, so changing one viewer's rate means
+moving it to another rung. Every ``AbrConfig.interval_s`` the adapter (``transport.abr_task``)
+hands the :class:`AbrController` one :class:`Feedback` sample of what the viewer's RTCP said
+since the previous one and what we sent; the controller returns a :class:`Decision`.
+
+Estimation (:class:`LossDelayEstimator`, GCC-like, pluggable through :class:`Estimator`):
+
+* **Loss** (receiver reports' fraction lost, smoothed with weight ``loss_weight``): above
+  ``loss_high`` the estimate drops to the rate we sent times ``1 - loss / 2``; between
+  ``loss_low`` and ``loss_high`` it holds; below, it may grow.
+* **Delay**: a round trip above the smallest one seen by more than ``queue_ms`` means a
+  queue is building on the path (our sender reports travel behind the video): the estimate
+  drops to ``0.85`` of the rate sent. A REMB more than 10% below both the previous REMB and
+  the rate sent means the receiver's delay-based detector saw over-use and answered ``0.85`` x
+  what arrived: the estimate drops to ``0.95`` x what arrived. A REMB above the rate sent
+  is not a cap: a receiver estimates at most ~1.5x what it receives, and with fixed rungs the
+  only way to learn that the next rung fits is to try it.
+* **Growth**: otherwise the estimate grows by ``increase_per_s`` per second (multiplicative),
+  up to 1.5 times what we send or the newest REMB, whichever is higher (an estimate far above
+  anything tried tells nothing). At most one decrease per ``decrease_gap_s``.
+
+Probing: a rung sends at a fixed rate, so to find out whether the next rung fits, the controller
+asks for padding (``Decision.padding_kbps``, RTX padding that receivers count and drop) that
+brings what we send up to the estimate, at most to the next rung's rate times
+``1 + up_margin``. The estimate then grows with what the path carries (the receiver's REMB
+follows it). A decrease while padding, or ``probe_max_s`` without reaching the next rung, ends
+the probe and blocks the next one for a back-off (``backoff_s``, doubling up to
+``backoff_max_s``); reaching it for ``up_hold_s`` switches up.
+
+Rung choice (hysteresis): down at once when the current rung's rate exceeds the estimate, to the
+best rung that fits; up one rung only after the estimate has stayed above the next rung's rate
+times ``1 + up_margin`` for ``up_hold_s``. An up-switch followed by a down-switch within
+``probe_fail_s`` counts as a failed probe: the next up-switch to that rung waits
+``backoff_s`` (doubling on each failure, reset by a probe that holds).
+
+:func:`grade` turns loss, round trip and rung into a connection quality grade.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ..errors import ConfigurationError
+
+
+@dataclass(frozen=True, slots=True)
+class AbrConfig:
+    """How the per-viewer ABR controller behaves."""
+
+    start_rung: int | None = None
+    """Rung a viewer starts on; None: the middle of the ladder (conservative)."""
+    interval_s: float = 0.25
+    """Seconds between two controller runs."""
+    loss_high: float = 0.12
+    """Loss fraction above which the estimate backs off."""
+    loss_low: float = 0.04
+    """Loss fraction below which the estimate may grow."""
+    loss_weight: float = 0.3
+    """Weight of a new report in the smoothed loss (a report covers few packets at low rates)."""
+    queue_ms: float = 120.0
+    """Round trip above the smallest seen by this much: a queue is building."""
+    increase_per_s: float = 0.15
+    """Multiplicative growth of the estimate per second while the path is clean."""
+    decrease_gap_s: float = 0.5
+    """Shortest time between two decreases of the estimate."""
+    up_margin: float = 0.15
+    """An up-switch needs the estimate above the next rung's rate times (1 + this)."""
+    up_hold_s: float = 1.0
+    """... continuously for this long."""
+    probe_fail_s: float = 4.0
+    """A down-switch this soon after an up-switch marks the up-switch as a failed probe."""
+    backoff_s: float = 4.0
+    """Wait before retrying a failed probe or up-switch (doubles per failure, up to
+    ``backoff_max_s``)."""
+    backoff_max_s: float = 8.0
+    """Longest wait between probes: a capacity step up is found within about this plus the
+    ramp and ``up_hold_s``."""
+    probe: bool = True
+    """Probe with padding before switching up (False: switch up on the estimate alone)."""
+    probe_max_s: float = 15.0
+    """A probe that has not reached the next rung after this long ends (and backs off)."""
+    padding_max_kbps: float = 600.0
+    """Most padding one viewer is sent."""
+    min_kbps: float = 50.0
+    """Floor of the estimate."""
+    max_kbps: float = 20_000.0
+    """Ceiling of the estimate."""
+    rtx_share: float = 0.25
+    """Share of the estimate that retransmissions may use (per second)."""
+    pacing_factor: float = 2.5
+    """Packets leave at most this many times the rung's rate (a frame's burst is spread)."""
+    keyframe_gap_s: float = 0.5
+    """A viewer's keyframe requests (PLI/FIR) are honoured at most once per this long, or
+    per 1.5 round trips if longer."""
+    stale_s: float = 5.0
+    """No receiver report for this long: the connection is graded LOST."""
+
+    def __post_init__(self) -> None:
+        if self.interval_s <= 0 or self.up_hold_s < 0 or self.backoff_s < 0:
+            raise ConfigurationError("AbrConfig: interval_s > 0, up_hold_s and backoff_s >= 0")
+        if not 0 <= self.loss_low <= self.loss_high <= 1 or not 0 < self.loss_weight <= 1:
+            raise ConfigurationError("AbrConfig: 0 <= loss_low <= loss_high <= 1, "
+                                     "0 < loss_weight <= 1")
+        if not 0 < self.min_kbps < self.max_kbps or not 0 <= self.rtx_share <= 1:
+            raise ConfigurationError("AbrConfig: 0 < min_kbps < max_kbps, rtx_share 0..1")
+        if self.pacing_factor < 1 or self.increase_per_s < 0 or self.up_margin < 0:
+            raise ConfigurationError("AbrConfig: pacing_factor >= 1, increase/margin >= 0")
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    """What one viewer's RTCP said since the previous sample, and what we sent to it."""
+
+    now: float
+    """Monotonic seconds when the sample was taken."""
+    sent_bytes: int
+    """Media bytes (RTP, retransmissions included) sent since the previous sample."""
+    loss: float | None = None
+    """Fraction lost of the newest receiver report in the interval (None: no report)."""
+    rtt_ms: float | None = None
+    """Round trip from the newest report (LSR/DLSR), None if none."""
+    remb_kbps: float | None = None
+    """Newest REMB in the interval, None if none."""
+    nacks: int = 0
+    """Packets NACKed in the interval."""
+
+
+class Estimator(Protocol):
+    """Turns feedback samples into an available-bandwidth estimate (kbps)."""
+
+    def update(self, feedback: Feedback) -> float:
+        """The estimate after ``feedback``."""
+
+
+class LossDelayEstimator:
+    """Loss-, delay- and REMB-driven estimate (see the module docstring)."""
+
+    def __init__(self, config: AbrConfig, initial_kbps: float,
+                 ceiling_kbps: float | None = None) -> None:
+        self.config = config
+        self.ceiling = min(config.max_kbps, ceiling_kbps or config.max_kbps)
+        """Highest estimate (the controller uses twice its top rung: more tells nothing)."""
+        self.kbps = min(max(initial_kbps, config.min_kbps), self.ceiling)
+        """The estimate."""
+        self.sent_kbps = 0.0
+        """Smoothed rate we sent."""
+        self.min_rtt_ms: float | None = None
+        self.remb_kbps: float | None = None
+        """Newest REMB."""
+        self.decreased = False
+        """Whether the newest update lowered the estimate."""
+        self._last: float | None = None
+        self._last_decrease = float("-inf")
+        self._loss = 0.0
+
+    def update(self, feedback: Feedback) -> float:
+        """Fold one sample in; returns the new estimate."""
+        cfg = self.config
+        dt = 0.0 if self._last is None else max(0.0, feedback.now - self._last)
+        self._last = feedback.now
+        if dt > 0:
+            sent = feedback.sent_bytes * 8 / 1000 / dt
+            alpha = min(1.0, dt / 1.0)  # ~1 s smoothing
+            self.sent_kbps += alpha * (sent - self.sent_kbps)
+        if feedback.loss is not None:  # one report covers few packets at low rates: smooth
+            self._loss += cfg.loss_weight * (feedback.loss - self._loss)
+        target = self._decrease(feedback)
+        self.decreased = False
+        if target is not None:
+            if feedback.now - self._last_decrease >= cfg.decrease_gap_s and target < self.kbps:
+                self.kbps = target
+                self._last_decrease = feedback.now
+                self.decreased = True
+        elif self._loss < cfg.loss_low and dt > 0:
+            cap = max(1.5 * self.sent_kbps, self.remb_kbps or 0.0)
+            if self.kbps < cap:
+                self.kbps = min(cap, self.kbps * (1 + cfg.increase_per_s * dt))
+        self.kbps = min(max(self.kbps, cfg.min_kbps), self.ceiling)
+        return self.kbps
+
+    def _decrease(self, feedback: Feedback) -> float | None:
+        """The estimate some signal asks for, or None when nothing asks for a decrease."""
+        cfg = self.config
+        sent = max(self.sent_kbps, cfg.min_kbps)
+        wanted: list[float] = []
+        if feedback.rtt_ms is not None:
+            base = self.min_rtt_ms
+            self.min_rtt_ms = feedback.rtt_ms if base is None else min(base, feedback.rtt_ms)
+            if base is not None and feedback.rtt_ms > base + cfg.queue_ms:
+                wanted.append(0.85 * sent)
+        if feedback.loss is not None and self._loss > cfg.loss_high:
+            wanted.append(sent * (1 - self._loss / 2))
+        if feedback.remb_kbps is not None:
+            previous, self.remb_kbps = self.remb_kbps, feedback.remb_kbps
+            if previous is not None and feedback.remb_kbps < 0.9 * min(previous, sent):
+                wanted.append(feedback.remb_kbps / 0.85 * 0.95)  # over-use: REMB fell
+        if wanted:
+            return min(wanted)
+        if self._loss > cfg.loss_low:
+            return None if self._loss <= cfg.loss_high else self.kbps  # hold
+        return None
+
+    @property
+    def loss(self) -> float:
+        """Newest reported loss fraction."""
+        return self._loss
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the controller wants for one viewer now."""
+
+    rung: int
+    """Rung to be on (0 is the top)."""
+    target_kbps: float
+    """Rate the viewer is sent at: the rung's rate (pacing and retransmission budgets use it)."""
+    estimate_kbps: float
+    """Available bandwidth as estimated."""
+    reason: str
+    """Why: 'hold', 'down', 'up', 'wait-up' (hysteresis or back-off), 'probe'."""
+    padding_kbps: float = 0.0
+    """Probing padding to send on top of the rung (0: none)."""
+
+
+@dataclass(slots=True)
+class _Probe:
+    backoff: dict[int, float] = field(default_factory=dict)
+    """Per rung: current back-off after failed probes or up-switches."""
+    blocked_until: dict[int, float] = field(default_factory=dict)
+    """Per rung: no probe or up-switch towards it before this time."""
+    since: float | None = None
+    """When the running probe started."""
+    up_at: float | None = None
+    up_rung: int | None = None
+
+
+class AbrController:
+    """Chooses a viewer's rung from its estimate, with quick down and cautious up switches."""
+
+    def __init__(self, rung_kbps: Sequence[float], config: AbrConfig | None = None,
+                 estimator: Estimator | None = None) -> None:
+        if not rung_kbps or list(rung_kbps) != sorted(rung_kbps, reverse=True):
+            raise ConfigurationError("rung rates must be given best first, non-increasing")
+        self.config = config or AbrConfig()
+        self.rates = tuple(float(r) for r in rung_kbps)
+        start = self.config.start_rung
+        self.rung = len(self.rates) // 2 if start is None else start
+        if not 0 <= self.rung < len(self.rates):
+            raise ConfigurationError(f"start rung {self.rung} outside the ladder")
+        self.estimator: Estimator = estimator or LossDelayEstimator(
+            self.config, self.rates[self.rung] * (1 + self.config.up_margin), 2 * self.rates[0])
+        self.estimate = self.rates[self.rung] * (1 + self.config.up_margin)
+        self.switches = 0
+        self._above_since: float | None = None
+        self._probe = _Probe()
+
+    def update(self, feedback: Feedback) -> Decision:
+        """Run the estimator on ``feedback`` and choose the rung (and padding)."""
+        before, now = self.estimate, feedback.now
+        self.estimate = self.estimator.update(feedback)
+        if self.estimate < before * 0.99 and self._probe.since is not None:
+            self._fail(self.rung - 1, now)  # the path pushed back while we probed
+        if self.rates[self.rung] > self.estimate and self.rung < len(self.rates) - 1:
+            return self._down(now)
+        if self.rung == 0:
+            return self._decision("hold")
+        target = self.rates[self.rung - 1] * (1 + self.config.up_margin)
+        blocked = now < self._probe.blocked_until.get(self.rung - 1, float("-inf"))
+        if self.estimate >= target and not blocked:
+            if self._above_since is None:
+                self._above_since = now
+            if now - self._above_since >= self.config.up_hold_s:
+                return self._up(now)
+            return self._decision("wait-up", self._padding(target))
+        self._above_since = None
+        if blocked or not self.config.probe:
+            return self._decision("hold")
+        if self._probe.since is None:
+            self._probe.since = now
+        if now - self._probe.since > self.config.probe_max_s:
+            self._fail(self.rung - 1, now)
+            return self._decision("hold")
+        return self._decision("probe", self._padding(target))
+
+    def _padding(self, target: float) -> float:
+        if not self.config.probe:
+            return 0.0
+        top = min(self.estimate, target * 1.02)
+        return min(max(0.0, top - self.rates[self.rung]), self.config.padding_max_kbps)
+
+    def _fail(self, rung: int, now: float) -> None:
+        """A probe or up-switch towards ``rung`` failed: back off before the next."""
+        probe = self._probe
+        wait = min(probe.backoff.get(rung, self.config.backoff_s / 2) * 2,
+                   self.config.backoff_max_s)
+        probe.backoff[rung] = wait
+        probe.blocked_until[rung] = now + wait
+        probe.since = None
+
+    def _down(self, now: float) -> Decision:
+        fits = [i for i, rate in enumerate(self.rates) if rate <= self.estimate]
+        new = fits[0] if fits else len(self.rates) - 1
+        probe = self._probe
+        if probe.up_at is not None and probe.up_rung is not None \
+                and now - probe.up_at <= self.config.probe_fail_s and new > probe.up_rung:
+            self._fail(probe.up_rung, now)
+        probe.up_at = probe.up_rung = probe.since = None
+        self.rung = new
+        self.switches += 1
+        self._above_since = None
+        return self._decision("down")
+
+    def _up(self, now: float) -> Decision:
+        probe = self._probe
+        if probe.up_at is not None and probe.up_rung is not None:
+            probe.backoff.pop(probe.up_rung, None)  # the previous up-switch held
+        self.rung -= 1
+        probe.up_at, probe.up_rung, probe.since = now, self.rung, None
+        self.switches += 1
+        self._above_since = None
+        return self._decision("up")
+
+    def _decision(self, reason: str, padding: float = 0.0) -> Decision:
+        return Decision(self.rung, self.rates[self.rung], self.estimate, reason, padding)
+
+
+class Quality(enum.Enum):
+    """Connection quality grade of one viewer, like the commercial SDKs expose."""
+
+    EXCELLENT = "excellent"
+    GOOD = "good"
+    POOR = "poor"
+    LOST = "lost"
+
+
+GRADE_THRESHOLDS = {
+    Quality.EXCELLENT: (0.02, 300.0),
+    Quality.GOOD: (0.05, 600.0),
+}
+"""Grade: (loss fraction below, round trip ms below). EXCELLENT also needs the top rung,
+GOOD any rung above the bottom (or a one-rung ladder); the rest is POOR. LOST: not connected, or
+no receiver report for ``AbrConfig.stale_s``."""
+
+
+def grade(loss: float | None, rtt_ms: float | None, rung: int | None, rungs: int,
+          report_age_s: float | None, stale_s: float = 5.0) -> Quality:
+    """Grade a viewer from its newest loss, round trip, rung and report age (None: no report
+    yet, graded from the rung alone)."""
+    if report_age_s is not None and report_age_s > stale_s:
+        return Quality.LOST
+    loss = loss or 0.0
+    rtt = rtt_ms or 0.0
+    low_loss, low_rtt = GRADE_THRESHOLDS[Quality.EXCELLENT]
+    if loss < low_loss and rtt < low_rtt and rung in (0, None):
+        return Quality.EXCELLENT
+    mid_loss, mid_rtt = GRADE_THRESHOLDS[Quality.GOOD]
+    if loss < mid_loss and rtt < mid_rtt and (rung is None or rungs == 1 or rung < rungs - 1):
+        return Quality.GOOD
+    return Quality.POOR

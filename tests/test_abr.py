@@ -1,0 +1,174 @@
+"""The sans-IO ABR controller on fake feedback: no clocks, no I/O."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import pytest
+
+from rtc_interact.errors import ConfigurationError
+from rtc_interact.transport.abr import (
+    AbrConfig,
+    AbrController,
+    Decision,
+    Feedback,
+    LossDelayEstimator,
+    Quality,
+    grade,
+)
+
+RATES = (1200.0, 530.0, 190.0, 80.0)
+TICK = 0.25
+
+
+@dataclass
+class FakePath:
+    """A bottleneck with a drop-tail queue, receiver reports every second and an aiortc-like
+    REMB (0.85 x what arrived on over-use, else up to 1.5 x what arrived, +8 %/s)."""
+
+    capacity: float
+    base_rtt_ms: float = 150.0
+    queue_max_ms: float = 400.0
+    queue_ms: float = 0.0
+    remb: float | None = None
+    sent_kbit: float = 0.0
+    lost_kbit: float = 0.0
+    since_report: float = 0.0
+    trace: list[tuple[float, Decision]] = field(default_factory=list)
+
+    def feedback(self, now: float, decision: Decision | None) -> Feedback:
+        sending = 0.0 if decision is None else decision.target_kbps + decision.padding_kbps
+        growth = (sending - self.capacity) / self.capacity * TICK * 1000
+        overuse = growth > 0
+        self.queue_ms = min(self.queue_max_ms, max(0.0, self.queue_ms + growth))
+        dropped = max(0.0, sending - self.capacity) if self.queue_ms >= self.queue_max_ms else 0
+        arrived = sending - dropped
+        self.sent_kbit += sending * TICK
+        self.lost_kbit += dropped * TICK
+        remb = None
+        if overuse and self.remb is not None:
+            remb = self.remb = 0.85 * arrived
+        elif self.since_report + TICK >= 1.0:
+            self.remb = min((self.remb or arrived) * 1.08, 1.5 * max(arrived, 1.0))
+            remb = self.remb
+        loss = rtt = None
+        self.since_report += TICK
+        if self.since_report >= 1.0:
+            loss = self.lost_kbit / self.sent_kbit if self.sent_kbit else 0.0
+            rtt = self.base_rtt_ms + self.queue_ms
+            self.since_report, self.sent_kbit, self.lost_kbit = 0.0, 0.0, 0.0
+        return Feedback(now=now, sent_bytes=int(sending * TICK * 1000 / 8), loss=loss,
+                        rtt_ms=rtt, remb_kbps=remb)
+
+
+def run(controller: AbrController, path: FakePath, start: float, seconds: float,
+        decision: Decision | None = None) -> Decision | None:
+    """Drive ``controller`` over ``path`` for ``seconds`` of fake time."""
+    for i in range(int(seconds / TICK)):
+        now = start + i * TICK
+        decision = controller.update(path.feedback(now, decision))
+        path.trace.append((now, decision))
+    return decision
+
+
+def first_time(path: FakePath, after: float, ok: object) -> float | None:
+    """Seconds after ``after`` until the rung satisfies ``ok`` (a callable on the rate)."""
+    assert callable(ok)
+    for now, decision in path.trace:
+        if now >= after and ok(decision.target_kbps):
+            return now - after
+    return None
+
+
+def test_starts_on_the_middle_rung() -> None:
+    assert AbrController(RATES).rung == 2
+    assert AbrController(RATES, AbrConfig(start_rung=0)).rung == 0
+
+
+def test_a_clean_wide_path_climbs_to_the_top() -> None:
+    controller, path = AbrController(RATES), FakePath(capacity=5000)
+    run(controller, path, 0.0, 60)
+    assert controller.rung == 0
+
+
+def test_a_thin_path_settles_on_a_rung_that_fits_and_stays() -> None:
+    controller, path = AbrController(RATES), FakePath(capacity=300)
+    run(controller, path, 0.0, 90)
+    late = [d.rung for t, d in path.trace if t >= 30]
+    assert set(late) == {2}  # 190 kbps: the best rung under 300 kbps
+    assert sum(1 for d in (d for _, d in path.trace) if d.reason == "up") <= 1
+
+
+def test_step_down_fits_within_two_seconds() -> None:
+    controller, path = AbrController(RATES, AbrConfig(start_rung=0)), FakePath(capacity=4000)
+    decision = run(controller, path, 0.0, 20)
+    assert controller.rung == 0
+    path.capacity = 400
+    run(controller, path, 20.0, 20, decision)
+    took = first_time(path, 20.0, lambda rate: rate * 1.1 <= 400)
+    assert took is not None and took <= 2.0
+
+
+def test_step_up_reaches_the_best_rung_within_ten_seconds() -> None:
+    controller, path = AbrController(RATES), FakePath(capacity=700)
+    decision = run(controller, path, 0.0, 40)
+    assert controller.rung == 1  # 530 fits 700
+    path.capacity = 2500
+    run(controller, path, 40.0, 20, decision)
+    took = first_time(path, 40.0, lambda rate: rate == 1200)
+    assert took is not None and took <= 10.0
+
+
+def test_a_failed_probe_backs_off_and_doubles() -> None:
+    controller, path = AbrController(RATES), FakePath(capacity=450)
+    run(controller, path, 0.0, 120)
+    probes = [t for (_, before), (t, d) in itertools.pairwise(path.trace)
+              if d.reason == "probe" and before.reason != "probe"]
+    gaps = [b - a for a, b in itertools.pairwise(probes)]
+    assert len(probes) >= 3 and gaps == sorted(gaps)  # back-off grows
+    assert all(d.rung >= 2 for t, d in path.trace if t > 10)  # 530 never fits 450
+
+
+def test_down_switch_is_immediate_when_the_rung_exceeds_the_estimate() -> None:
+    controller = AbrController(RATES, AbrConfig(start_rung=0))
+    controller.update(Feedback(now=0.0, sent_bytes=0))
+    decision = controller.update(Feedback(now=1.0, sent_bytes=150_000, loss=0.5, rtt_ms=150))
+    assert decision.reason == "down" and decision.target_kbps <= decision.estimate_kbps
+
+
+def test_moderate_loss_holds_the_estimate() -> None:
+    estimator = LossDelayEstimator(AbrConfig(loss_weight=1.0), 500)
+    estimator.update(Feedback(now=0.0, sent_bytes=0))
+    for i in range(1, 10):
+        kbps = estimator.update(Feedback(now=float(i), sent_bytes=62_500, loss=0.08,
+                                         rtt_ms=150))
+    assert kbps == 500
+
+
+def test_queueing_delay_backs_off() -> None:
+    estimator = LossDelayEstimator(AbrConfig(), 1000)
+    estimator.update(Feedback(now=0.0, sent_bytes=0, rtt_ms=150))
+    kbps = estimator.update(Feedback(now=1.0, sent_bytes=125_000, rtt_ms=400))
+    assert kbps < 1000
+
+
+def test_config_is_validated() -> None:
+    with pytest.raises(ConfigurationError):
+        AbrConfig(loss_low=0.2, loss_high=0.1)
+    with pytest.raises(ConfigurationError):
+        AbrController((100.0, 200.0))
+    with pytest.raises(ConfigurationError):
+        AbrController(RATES, AbrConfig(start_rung=9))
+
+
+@pytest.mark.parametrize(("loss", "rtt", "rung", "age", "expected"), [
+    (0.0, 100.0, 0, 1.0, Quality.EXCELLENT),
+    (0.03, 100.0, 0, 1.0, Quality.GOOD),
+    (0.0, 450.0, 1, 1.0, Quality.GOOD),
+    (0.0, 100.0, 2, 1.0, Quality.POOR),
+    (0.08, 100.0, 0, 1.0, Quality.POOR),
+    (0.0, 100.0, 0, 9.0, Quality.LOST),
+])
+def test_grade(loss: float, rtt: float, rung: int, age: float, expected: Quality) -> None:
+    assert grade(loss, rtt, rung, 3, age) is expected
