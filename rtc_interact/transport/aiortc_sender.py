@@ -14,6 +14,27 @@ given a different collaborator.
   it created lazily with ``codecs.get_encoder`` and keeps in its private ``__encoder`` attribute.
   :func:`use_packetizer` places our own object there before the sender starts, so VP8 payload
   packetization runs in ``rtc_interact.media.vp8`` (C when the native extension is built).
+* **RTCP feedback.** The DTLS transport routes each RTCP packet for the sender to
+  ``sender._handle_rtcp_packet(packet)``. :func:`observe_rtcp` wraps that method on one instance:
+  it tells a :class:`RtcpListener` about REMB (``unpack_remb_fci``), NACKs and receiver reports
+  (fraction lost, and the round trip aiortc has just computed from LSR/DLSR and keeps in its
+  private ``__rtt``), then lets aiortc handle the packet as before.
+* **Pacing and retransmissions.** ``_run_rtp`` sends each packet with
+  ``await self.transport._send_rtp(data)`` (plain RTP: SRTP is applied inside), and
+  ``_retransmit(seq)`` (called for every NACKed sequence number) does the same with an RTX copy.
+  :func:`pace_and_gate` wraps ``_retransmit`` on the sender instance (a NACKed packet is resent
+  only if a :class:`~rtc_interact.transport.pacer.RetransmitGate` allows it) and, at the first
+  frame (from a wrapped ``_next_encoded_frame``, when the transport is final), wraps
+  ``_send_rtp`` on the sender's DTLS transport instance: media packets wait for a
+  :class:`~rtc_interact.transport.pacer.Pacer`, retransmissions leave at once but use its
+  credit, RTCP passes untouched; every packet is counted.
+* **Probing padding.** To learn whether the next rung fits without switching to it, the ABR
+  task asks for padding: RTX packets with no payload and only RTP padding (RFC 4588 section 4
+  allows it; libwebrtc probes the same way), stamped with a fresh ``abs-send-time`` so that the
+  receiver's delay-based estimator (and its REMB) counts them, and that receivers drop after
+  counting (aiortc: an RTX payload under 2 bytes). :func:`send_padding` builds them with aiortc's
+  own ``RtpPacket`` from the sender's private RTX payload type, RTX sequence number, MID and
+  header extension map, and advances that sequence number as ``_retransmit`` does.
 * **Negotiated codec.** Encoded packets are only valid for the codec they were made for, so the
   host checks :func:`negotiated_codec`: after ``setRemoteDescription`` the transceiver's
   ``_codecs`` hold the codecs in the order the sender will use (``codecs[0]`` is sent).
@@ -21,13 +42,39 @@ given a different collaborator.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import struct
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from aiortc import RTCRtpSender, RTCRtpTransceiver
+from aiortc import clock as aiortc_clock
+from aiortc.rtp import (
+    RTCP_PSFB_APP,
+    RTCP_RTPFB_NACK,
+    RtcpPsfbPacket,
+    RtcpRrPacket,
+    RtcpRtpfbPacket,
+    RtcpSrPacket,
+    RtpPacket,
+    is_rtcp,
+    unpack_remb_fci,
+)
+
+from .pacer import Pacer, RetransmitGate
 
 _ENCODER_ATTRIBUTE = "_RTCRtpSender__encoder"
 """Where aiortc 1.16's RTCRtpSender keeps its encoder (name-mangled ``self.__encoder``)."""
+_RTT_ATTRIBUTE = "_RTCRtpSender__rtt"
+"""Where it keeps the smoothed round trip in seconds (``self.__rtt``, None before a report)."""
+_PACED_MARK = "_rtc_interact_paced"
+_PRIVATE = "_RTCRtpSender__"
+_RTX_PT, _RTX_SEQ, _MID, _EXT_MAP = "rtx_payload_type", "rtx_sequence_number", "mid", \
+    "rtp_header_extensions_map"
+"""Sender attributes (``self.__<name>``) :func:`send_padding` uses."""
+PADDING_MAX = 255
+"""Most RTP padding one packet can carry."""
 
 
 class Packetizer(Protocol):
@@ -59,3 +106,150 @@ def negotiated_codec(transceiver: RTCRtpTransceiver) -> str | None:
     """The MIME type the transceiver will send (``video/VP8``), None before negotiation."""
     codecs = getattr(transceiver, "_codecs", None) or []
     return str(codecs[0].mimeType) if codecs else None
+
+
+class RtcpListener(Protocol):
+    """What :func:`observe_rtcp` reports about one sender's RTCP."""
+
+    def on_remb(self, bps: int) -> None:
+        """A REMB for this sender's SSRC."""
+
+    def on_report(self, fraction_lost: float, rtt_s: float | None) -> None:
+        """A receiver report block for this sender (loss 0..1, aiortc's round trip)."""
+
+    def on_nack(self, count: int) -> None:
+        """A NACK listing ``count`` sequence numbers."""
+
+
+def observe_rtcp(sender: RTCRtpSender, listener: RtcpListener) -> None:
+    """Tell ``listener`` about the REMB, NACK and report packets ``sender`` receives."""
+    stock: Callable[[Any], Awaitable[None]] = sender._handle_rtcp_packet
+
+    async def handle_rtcp_packet(packet: Any) -> None:
+        if isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
+            listener.on_nack(len(packet.lost))
+        elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+            try:
+                bitrate, ssrcs = unpack_remb_fci(packet.fci)
+            except ValueError:
+                pass
+            else:
+                if sender._ssrc in ssrcs:
+                    listener.on_remb(bitrate)
+        await stock(packet)
+        if isinstance(packet, RtcpRrPacket | RtcpSrPacket):
+            for report in packet.reports:
+                if report.ssrc == sender._ssrc:
+                    listener.on_report(report.fraction_lost / 256,
+                                       getattr(sender, _RTT_ATTRIBUTE, None))
+
+    sender._handle_rtcp_packet = handle_rtcp_packet  # type: ignore[method-assign]
+
+
+class SendCounter:
+    """Bytes and packets one sender put on the wire (RTP and RTX, before SRTP)."""
+
+    def __init__(self) -> None:
+        self.timestamp = 0
+        """RTP timestamp of the newest media packet."""
+        self.padding_bytes = 0
+        """Probing padding sent (also counted in ``bytes``)."""
+        self.bytes = 0
+        """Media, retransmitted and padding bytes."""
+        self.packets = 0
+        """Media packets."""
+        self.rtx_packets = 0
+        """Retransmitted packets."""
+
+
+def _vp8_keyframe_start(data: bytes) -> bool:
+    """Whether an RTP packet carries the start of a VP8 keyframe (RFC 7741 descriptor,
+    then the VP8 payload header's P bit, RFC 6386 section 9.1)."""
+    offset = 12 + 4 * (data[0] & 0x0F)
+    if data[0] & 0x10 and len(data) >= offset + 4:
+        offset += 4 + 4 * struct.unpack_from("!H", data, offset + 2)[0]
+    payload = data[offset:offset + 8]
+    if len(payload) < 2 or not payload[0] & 0x10 or payload[0] & 0x07:
+        return False  # not the start of partition 0
+    index = 1
+    if payload[0] & 0x80:
+        flags = payload[1]
+        index = 2
+        if flags & 0x80:
+            index += 2 if index < len(payload) and payload[index] & 0x80 else 1
+        index += bool(flags & 0x40) + bool(flags & 0x30)
+    return index < len(payload) and not payload[index] & 0x01
+
+
+def pace_and_gate(sender: RTCRtpSender, pacer: Pacer, gate: RetransmitGate,
+                  counter: SendCounter, clock: Callable[[], float] = time.monotonic) -> None:
+    """Pace ``sender``'s media packets, resend only what ``gate`` allows, count what leaves."""
+    stock_retransmit: Callable[[int], Awaitable[None]] = sender._retransmit
+    stock_next: Callable[[Any], Awaitable[Any]] = sender._next_encoded_frame
+    sizes: dict[int, int] = {}
+
+    async def retransmit(sequence_number: int) -> None:
+        if gate.allow(sequence_number, sizes.get(sequence_number, 1200), clock()):
+            await stock_retransmit(sequence_number)
+
+    async def next_encoded_frame(codec: Any) -> Any:
+        frame = await stock_next(codec)
+        transport = sender.transport
+        if not getattr(transport, _PACED_MARK, False):
+            _pace_transport(transport, sender, pacer, gate, counter, clock, sizes)
+            setattr(sender, _PACED_MARK, True)
+        return frame
+
+    sender._retransmit = retransmit  # type: ignore[method-assign]
+    sender._next_encoded_frame = next_encoded_frame  # type: ignore[method-assign]
+
+
+def _pace_transport(transport: Any, sender: RTCRtpSender, pacer: Pacer, gate: RetransmitGate,
+                    counter: SendCounter, clock: Callable[[], float],
+                    sizes: dict[int, int]) -> None:
+    stock_send: Callable[[bytes], Awaitable[None]] = transport._send_rtp
+
+    async def send_rtp(data: bytes) -> None:
+        if is_rtcp(data) or len(data) < 12:
+            await stock_send(data)
+            return
+        now = clock()
+        wait = pacer.delay(len(data), now)
+        ssrc = struct.unpack_from("!I", data, 8)[0]
+        if ssrc == sender._ssrc:
+            if wait > 0:
+                await asyncio.sleep(wait)
+                now = clock()
+            seq, counter.timestamp = struct.unpack_from("!HI", data, 2)
+            gate.sent(seq, now, _vp8_keyframe_start(data))
+            sizes[seq] = len(data)
+            if len(sizes) > 4096:
+                sizes.pop(next(iter(sizes)))
+            counter.packets += 1
+        else:
+            counter.rtx_packets += 1  # a retransmission: at once, but it used the credit
+        counter.bytes += len(data)
+        await stock_send(data)
+
+    transport._send_rtp = send_rtp
+    setattr(transport, _PACED_MARK, True)
+
+
+def can_pad(sender: RTCRtpSender) -> bool:
+    """Whether ``sender`` negotiated RTX and has started (padding goes on the RTX stream)."""
+    return getattr(sender, _PRIVATE + _RTX_PT, None) is not None \
+        and getattr(sender, _PACED_MARK, False)
+
+
+async def send_padding(sender: RTCRtpSender, counter: SendCounter, size: int) -> None:
+    """Send one RTX padding-only packet of about ``size`` bytes (see the module docstring)."""
+    seq: int = getattr(sender, _PRIVATE + _RTX_SEQ)
+    setattr(sender, _PRIVATE + _RTX_SEQ, (seq + 1) & 0xFFFF)
+    packet = RtpPacket(payload_type=getattr(sender, _PRIVATE + _RTX_PT), sequence_number=seq,
+                       timestamp=counter.timestamp, ssrc=sender._rtx_ssrc)
+    packet.padding_size = max(1, min(PADDING_MAX, size))
+    packet.extensions.abs_send_time = (aiortc_clock.current_ntp_time() >> 14) & 0x00FFFFFF
+    packet.extensions.mid = getattr(sender, _PRIVATE + _MID)
+    data = packet.serialize(getattr(sender, _PRIVATE + _EXT_MAP))
+    counter.padding_bytes += len(data)
+    await sender.transport._send_rtp(data)

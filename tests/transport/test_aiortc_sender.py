@@ -5,11 +5,14 @@ from __future__ import annotations
 import inspect
 
 import av
-from aiortc import RTCPeerConnection, RTCRtpSender
+from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender
+from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
+from aiortc.rtp import HeaderExtensionsMap, RtpPacket
 
 from rtc_interact.media.ladder import TIME_BASE
 from rtc_interact.media.vp8 import Vp8Packetizer
 from rtc_interact.transport.aiortc_sender import (
+    _vp8_keyframe_start,
     negotiated_codec,
     route_keyframe_requests,
     use_packetizer,
@@ -80,3 +83,58 @@ def test_packetizer_gives_the_90khz_timestamp_and_advances_the_picture_id() -> N
     assert timestamp == 180_000
     assert len(payloads) == 3 and all(len(p) <= 1300 for p in payloads)
     assert packetizer.picture_id == (first_id + 1) & 0x7FFF
+
+
+def test_rtcp_handling_still_retransmits_through_the_instance_and_computes_rtt() -> None:
+    source = inspect.getsource(RTCRtpSender._handle_rtcp_packet)
+    assert "await self._retransmit(seq)" in source
+    assert "self.__rtt = " in source and "report.fraction_lost" in source
+    assert "unpack_remb_fci(packet.fci)" in source
+
+
+def test_rtp_loop_still_sends_each_packet_through_the_transport() -> None:
+    source = inspect.getsource(RTCRtpSender._run_rtp)
+    assert "await self._next_encoded_frame(codec)" in source
+    assert "await self.transport._send_rtp(packet_bytes)" in source
+    assert "packet.extensions.mid = self.__mid" in source
+    retransmit = inspect.getsource(RTCRtpSender._retransmit)
+    assert "self.__rtx_sequence_number = uint16_add(self.__rtx_sequence_number, 1)" in retransmit
+    assert "payload_type=self.__rtx_payload_type" in retransmit
+    assert "packet.serialize(self.__rtp_header_extensions_map)" in retransmit
+
+
+def test_receivers_count_and_drop_rtx_padding() -> None:
+    source = inspect.getsource(RTCRtpReceiver._handle_rtp_packet)
+    assert "payload_size=len(packet.payload) + packet.padding_size" in source
+    assert "len(packet.payload) < 2" in source
+
+
+async def test_the_private_sender_attributes_exist() -> None:
+    pc, sender = await _video_sender()
+    try:
+        for name in ("rtt", "rtx_sequence_number", "rtx_payload_type", "mid",
+                     "rtp_header_extensions_map"):
+            assert hasattr(sender, f"_RTCRtpSender__{name}"), name
+    finally:
+        await pc.close()
+
+
+def _rtp(payload: bytes) -> bytes:
+    packet = RtpPacket(payload_type=96, sequence_number=7, timestamp=1)
+    packet.extensions.abs_send_time = 123
+    packet.payload = payload
+    extensions = HeaderExtensionsMap()
+    extensions.configure(RTCRtpParameters(headerExtensions=[
+        RTCRtpHeaderExtensionParameters(id=3, uri="http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time")]))
+    return packet.serialize(extensions)
+
+
+def test_keyframe_starts_are_recognised_in_our_packets() -> None:
+    key, delta = av.Packet(b"\x10" * 2000), av.Packet(b"\x11" * 2000)  # P bit 0: keyframe
+    for packet in (key, delta):
+        packet.pts, packet.time_base = 0, TIME_BASE
+    key_payloads, _ = Vp8Packetizer().pack(key)
+    delta_payloads, _ = Vp8Packetizer().pack(delta)
+    assert _vp8_keyframe_start(_rtp(key_payloads[0]))
+    assert not _vp8_keyframe_start(_rtp(key_payloads[1]))  # not the start of the frame
+    assert not _vp8_keyframe_start(_rtp(delta_payloads[0]))

@@ -1,0 +1,114 @@
+"""Robust sending, sans-IO: a packet pacer and a gate for retransmissions.
+
+* :class:`Pacer` is a token bucket: packets leave at ``rate_kbps`` on average with at most
+  ``burst_s`` of credit, so one frame's packets (a keyframe is tens of them) are spread instead of
+  hitting the bottleneck queue at once. ``delay(size, now)`` says how long to wait before sending.
+* :class:`RetransmitGate` remembers when each RTP sequence number was sent and where the newest
+  keyframe started. A NACKed packet is resent only if it is still useful (sent less than one
+  round trip + ``slack_s`` ago, not before the newest keyframe, not resent within the last
+  round trip) and the retransmissions of the last second stay within ``budget_kbps``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+
+class Pacer:
+    """Token bucket over bytes (time comes in as ``now``, seconds)."""
+
+    def __init__(self, rate_kbps: float, burst_s: float = 0.01) -> None:
+        self.rate_kbps = rate_kbps
+        """Average sending rate; change it at any time."""
+        self.burst_s = burst_s
+        self._next = 0.0
+        """When the bucket is empty again, if nothing more is sent."""
+
+    def delay(self, size: int, now: float) -> float:
+        """Seconds to wait before sending ``size`` bytes now (0: send now); books the bytes."""
+        start = max(self._next, now - self.burst_s)
+        self._next = start + size * 8 / 1000 / max(self.rate_kbps, 1.0)
+        return max(0.0, start - now)
+
+
+@dataclass(slots=True)
+class _Sent:
+    at: float
+    keyframe_index: int
+    resent_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RtxCounts:
+    """What became of NACKed packets."""
+
+    sent: int
+    """Retransmitted."""
+    late: int
+    """Skipped: too old to be useful, or from before the newest keyframe."""
+    unknown: int
+    """Skipped: not in the history."""
+    over_budget: int
+    """Skipped: retransmissions would exceed their share of the budget."""
+    repeated: int
+    """Skipped: already resent less than a round trip ago."""
+
+    @property
+    def skipped(self) -> int:
+        """All skipped."""
+        return self.late + self.unknown + self.over_budget + self.repeated
+
+
+class RetransmitGate:
+    """Decides which NACKed packets are worth resending (see the module docstring)."""
+
+    def __init__(self, budget_kbps: float, slack_s: float = 0.1, history: int = 2048) -> None:
+        self.budget_kbps = budget_kbps
+        """Retransmitted bits per second allowed (change it at any time)."""
+        self.rtt_s = 0.3
+        """Round trip used for the age limit (update it from the reports)."""
+        self.slack_s = slack_s
+        self._history = history
+        self._sent: dict[int, _Sent] = {}
+        self._order: deque[int] = deque()
+        self._keyframes = 0
+        self._resent: deque[tuple[float, int]] = deque()
+        self._resent_bytes = 0
+        self._counts = {"sent": 0, "late": 0, "unknown": 0, "over_budget": 0, "repeated": 0}
+
+    def sent(self, seq: int, now: float, keyframe_start: bool) -> None:
+        """An original packet left; ``keyframe_start``: the first packet of a keyframe."""
+        if keyframe_start:
+            self._keyframes += 1
+        self._sent[seq] = _Sent(now, self._keyframes)
+        self._order.append(seq)
+        while len(self._order) > self._history:
+            self._sent.pop(self._order.popleft(), None)
+
+    def allow(self, seq: int, size: int, now: float) -> bool:
+        """Whether to resend ``seq`` (``size`` bytes) now; books it if so."""
+        record = self._sent.get(seq)
+        if record is None:
+            return self._count("unknown")
+        if now - record.at > self.rtt_s + self.slack_s or record.keyframe_index < self._keyframes:
+            return self._count("late")
+        if record.resent_at is not None and now - record.resent_at < self.rtt_s:
+            return self._count("repeated")
+        while self._resent and now - self._resent[0][0] > 1.0:
+            self._resent_bytes -= self._resent.popleft()[1]
+        if (self._resent_bytes + size) * 8 / 1000 > self.budget_kbps:
+            return self._count("over_budget")
+        self._resent.append((now, size))
+        self._resent_bytes += size
+        record.resent_at = now
+        self._counts["sent"] += 1
+        return True
+
+    def _count(self, key: str) -> bool:
+        self._counts[key] += 1
+        return False
+
+    def counts(self) -> RtxCounts:
+        """Totals since the start."""
+        return RtxCounts(**self._counts)

@@ -1,0 +1,52 @@
+"""The sans-IO pacer and retransmission gate (fake time)."""
+
+from __future__ import annotations
+
+from rtc_interact.transport.pacer import Pacer, RetransmitGate
+
+
+def test_a_burst_is_spread_at_the_rate() -> None:
+    pacer = Pacer(rate_kbps=800, burst_s=0.0)
+    waits = [pacer.delay(1000, now=10.0) for _ in range(10)]  # one keyframe: 10 x 1000 bytes
+    assert waits[0] == 0.0
+    assert abs(waits[-1] - 9 * 0.01) < 1e-9  # 8 kbit at 800 kbps = 10 ms apart
+
+
+def test_idle_time_gives_only_the_burst_credit() -> None:
+    pacer = Pacer(rate_kbps=800, burst_s=0.02)
+    pacer.delay(1000, now=0.0)
+    assert [pacer.delay(1000, now=5.0) for _ in range(3)] == [0.0, 0.0, 0.0]  # 20 ms credit
+    assert pacer.delay(1000, now=5.0) > 0.0
+
+
+def test_the_gate_resends_a_fresh_packet_once_per_round_trip() -> None:
+    gate = RetransmitGate(budget_kbps=1000)
+    gate.rtt_s = 0.2
+    gate.sent(1, now=0.0, keyframe_start=True)
+    assert gate.allow(1, 1200, now=0.15)
+    assert not gate.allow(1, 1200, now=0.2)  # repeated within a round trip
+    assert gate.counts().repeated == 1
+
+
+def test_the_gate_skips_late_packets_and_frames_before_the_newest_keyframe() -> None:
+    gate = RetransmitGate(budget_kbps=1000)
+    gate.rtt_s = 0.2
+    gate.sent(1, now=0.0, keyframe_start=True)
+    gate.sent(2, now=0.0, keyframe_start=False)
+    assert not gate.allow(1, 1200, now=0.5)  # older than one RTT + 100 ms
+    gate.sent(3, now=0.45, keyframe_start=True)
+    assert not gate.allow(2, 1200, now=0.46)  # before the newest keyframe
+    assert not gate.allow(99, 1200, now=0.46)
+    counts = gate.counts()
+    assert (counts.late, counts.unknown, counts.sent) == (2, 1, 0)
+
+
+def test_the_gate_caps_retransmissions_to_the_budget() -> None:
+    gate = RetransmitGate(budget_kbps=96)  # 12 000 bytes per second
+    gate.rtt_s = 1.0
+    for seq in range(20):
+        gate.sent(seq, now=0.0, keyframe_start=seq == 0)
+    allowed = sum(gate.allow(seq, 1200, now=0.1) for seq in range(20))
+    assert allowed == 10
+    assert gate.counts().over_budget == 10
+    assert gate.counts().skipped == 10
