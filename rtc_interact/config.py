@@ -8,6 +8,7 @@ from .datachannel.hostcore import Limits
 from .datachannel.reliable import RetransmitPolicy
 from .errors import ConfigurationError
 from .media.ladder import Ladder
+from .transport.abr import AbrConfig
 from .transport.signaling import SdpHook
 
 
@@ -42,6 +43,9 @@ class VideoConfig:
     ladder: Ladder | None = None
     """Rungs to encode when ``encode_once``; None: ``media.ladder.default_ladder`` of the
     source's frame size (this size for the test pattern) at ``fps``."""
+    abr: AbrConfig | None = field(default_factory=AbrConfig)
+    """Per-viewer adaptive bitrate on the ladder path (each viewer starts on the middle rung and
+    moves with its estimate); None: every viewer stays on the rung it is given."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from .giveaway.service import GiveawayDesk, Refusal
 from .media.ladder import RungStats, RungTrack
 from .media.sources import TestPatternTrack
 from .tokens import Claims, Role, mint
+from .transport.abr_task import LinkStats
 from .transport.aiortc_compat import answer_as_dtls_server
 from .transport.fanout import VideoFanout
 from .transport.peer import (
@@ -73,6 +74,9 @@ class ViewerStats:
     """Ladder rung this viewer receives (0 is the top); None on the per-viewer encoder path."""
     switches: int = 0
     """Rung changes completed."""
+    link: LinkStats | None = None
+    """Sending side on the ladder path: target and estimated kbps, loss, RTT, NACKs,
+    retransmissions sent and skipped, keyframe requests, quality grade (None otherwise)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -431,6 +435,7 @@ class Host:
             duplicates=core.duplicates,
             bytes_sent=sent, kbps=(sent - before) * 8 / 1000 / max(now - then, 1e-3),
             rung=track.rung if track else None, switches=track.switches if track else 0,
+            link=self._video.link_stats(session.track),
         )
 
     def set_rung(self, viewer_id: str, rung: int) -> None:

@@ -14,7 +14,7 @@ from rtc_interact.viewer import ReceivedFrame
 
 def _config(encode_once: bool = True) -> HostConfig:
     return HostConfig(secret=new_secret(), port=0,
-                      video=VideoConfig(640, 360, 30, encode_once=encode_once))
+                      video=VideoConfig(640, 360, 30, encode_once=encode_once, abr=None))
 
 
 async def _frames(viewer: Viewer, count: int, width: int | None = None,

@@ -2,8 +2,10 @@
 
 With ``VideoConfig.encode_once`` (the default) every viewer's sender gets a
 ``media.ladder.RungTrack`` of a shared :class:`~rtc_interact.media.ladder.LadderEncoder`: the
-sender only packetizes, PLI/FIR from the viewer become keyframe requests of its rung, and the
-ABR controller moves viewers between rungs with :meth:`VideoFanout.set_rung`. A viewer that
+sender only packetizes, PLI/FIR from the viewer become keyframe requests of its rung, and each
+viewer gets a ``transport.abr_task.ViewerLink``: RTCP feedback, paced sending, gated
+retransmissions and, with ``VideoConfig.abr``, its own ABR controller moving it between rungs
+(:meth:`VideoFanout.set_rung` moves it by hand). A viewer that
 negotiated another codec than VP8 (the ladder only makes VP8) gets the stock path.
 
 With ``encode_once=False`` each viewer gets a ``MediaRelay`` subscription and aiortc's sender
@@ -12,13 +14,17 @@ encodes for it, as stock aiortc does.
 
 from __future__ import annotations
 
+import time
+
 from aiortc import MediaStreamTrack, RTCPeerConnection
 from aiortc.contrib.media import MediaRelay
 
 from ..config import VideoConfig
 from ..errors import ConfigurationError
-from ..media.ladder import LadderEncoder, RungStats, RungTrack
+from ..media.ladder import LadderEncoder, RungStats, RungTrack, default_ladder
+from ..media.sources import TestPatternTrack
 from ..media.vp8 import Vp8Packetizer
+from .abr_task import LinkStats, ViewerLink
 from .aiortc_sender import negotiated_codec, route_keyframe_requests, use_packetizer
 
 LADDER_CODEC = "video/VP8"
@@ -28,10 +34,13 @@ class VideoFanout:
     """Gives each viewer's peer connection its video track; owns the shared encoders."""
 
     def __init__(self, source: MediaStreamTrack, config: VideoConfig) -> None:
-        self._source = source
+        self._source, self._config = source, config
         self._relay = MediaRelay()
-        self._ladder = LadderEncoder(source, config.ladder, config.fps) \
-            if config.encode_once else None
+        ladder = config.ladder
+        if ladder is None and isinstance(source, TestPatternTrack):  # its size is known now
+            ladder = default_ladder(config.width, config.height, config.fps)
+        self._ladder = LadderEncoder(source, ladder, config.fps) if config.encode_once else None
+        self._links: dict[RungTrack, ViewerLink] = {}
 
     def attach(self, pc: RTCPeerConnection) -> MediaStreamTrack | None:
         """Add the video track to ``pc`` (after ``setRemoteDescription``, before the answer);
@@ -43,11 +52,33 @@ class VideoFanout:
             track: MediaStreamTrack = self._relay.subscribe(self._source, buffered=False)
             pc.addTrack(track)
             return track
-        rung_track = self._ladder.subscribe(0)
+        rung_track = self._ladder.subscribe(self._start_rung())
         sender = pc.addTrack(rung_track)
-        route_keyframe_requests(sender, rung_track.request_keyframe)
         use_packetizer(sender, Vp8Packetizer())
+        link = ViewerLink(sender, rung_track, self._ladder, self._config.abr)
+
+        def keyframe_request() -> None:
+            if link.keyframe_request(time.monotonic()):
+                rung_track.request_keyframe()
+
+        route_keyframe_requests(sender, keyframe_request)
+        self._links = {t: v for t, v in self._links.items() if t.readyState == "live"}
+        self._links[rung_track] = link
         return rung_track
+
+    def _start_rung(self) -> int:
+        """The ABR start rung when the ladder is known already (else the top; the viewer's
+        ABR moves it once the ladder is known)."""
+        abr, ladder = self._config.abr, self._ladder.ladder if self._ladder else None
+        if abr is None or ladder is None:
+            return 0
+        start = len(ladder.rungs) // 2 if abr.start_rung is None else abr.start_rung
+        return min(start, len(ladder.rungs) - 1)
+
+    def link_stats(self, track: MediaStreamTrack | None) -> LinkStats | None:
+        """The sending side of a viewer on the ladder path (None on the stock path)."""
+        link = self._links.get(track) if isinstance(track, RungTrack) else None
+        return None if link is None else link.stats()
 
     def set_rung(self, track: MediaStreamTrack | None, rung: int) -> None:
         """Move a viewer's track to ``rung`` (0 is the top) at that rung's next keyframe."""
@@ -61,5 +92,7 @@ class VideoFanout:
 
     async def aclose(self) -> None:
         """Stop encoding (the source itself is the host's to stop)."""
+        for link in list(self._links.values()):
+            await link.aclose()
         if self._ladder is not None:
             await self._ladder.aclose()

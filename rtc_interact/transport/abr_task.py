@@ -1,0 +1,264 @@
+"""The asyncio side of per-viewer ABR: RTCP feedback in, rung switches and send budgets out.
+
+:class:`ViewerLink` is installed on one viewer's ``RTCRtpSender`` (ladder path only) by
+``VideoFanout.attach``: it hooks the sender (``aiortc_sender.observe_rtcp``, ``pace_and_gate``)
+and, every ``AbrConfig.interval_s``, turns what arrived into one ``abr.Feedback``, runs the
+sans-IO ``abr.AbrController`` and moves the viewer's ``RungTrack`` when the rung changes. The
+pacer runs at the rung's rate times ``pacing_factor``; retransmissions may use ``rtx_share`` of
+the estimate. With ``abr=None`` the rung stays fixed, but pacing, the retransmission gate and the
+stats work the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+
+from aiortc import RTCRtpSender
+
+from ..media.ladder import LadderEncoder, RungTrack
+from .abr import AbrConfig, AbrController, Decision, Feedback, Quality, grade
+from .aiortc_sender import (
+    PADDING_MAX,
+    SendCounter,
+    can_pad,
+    observe_rtcp,
+    pace_and_gate,
+    send_padding,
+)
+from .pacer import Pacer, RetransmitGate
+
+log = logging.getLogger(__name__)
+
+_UNKNOWN_KBPS = 2000.0
+"""Pacing and retransmission budgets use this rung rate until the ladder is known."""
+
+
+class FeedbackLog:
+    """What one sender's RTCP said since the last :meth:`take` (an ``RtcpListener``)."""
+
+    def __init__(self) -> None:
+        self.remb_bps: int | None = None
+        self.loss: float | None = None
+        self.rtt_s: float | None = None
+        self.nacks = 0
+        """NACKed packets since the start."""
+        self.keyframe_requests = 0
+        """PLI/FIR since the start."""
+        self.last_report: float | None = None
+        """Monotonic time of the newest receiver report."""
+        self._fresh = {"remb": False, "report": False}
+        self._nacks_taken = 0
+
+    def on_remb(self, bps: int) -> None:
+        """RtcpListener."""
+        self.remb_bps = bps
+        self._fresh["remb"] = True
+
+    def on_report(self, fraction_lost: float, rtt_s: float | None) -> None:
+        """RtcpListener."""
+        self.loss, self.rtt_s = fraction_lost, rtt_s
+        self.last_report = time.monotonic()
+        self._fresh["report"] = True
+
+    def on_nack(self, count: int) -> None:
+        """RtcpListener."""
+        self.nacks += count
+
+    def on_keyframe_request(self) -> None:
+        """A PLI/FIR (from ``route_keyframe_requests``)."""
+        self.keyframe_requests += 1
+
+    def take(self, now: float, sent_bytes: int) -> Feedback:
+        """The sample since the previous call."""
+        report, remb = self._fresh["report"], self._fresh["remb"]
+        self._fresh = {"remb": False, "report": False}
+        nacks, self._nacks_taken = self.nacks - self._nacks_taken, self.nacks
+        return Feedback(
+            now=now, sent_bytes=sent_bytes,
+            loss=self.loss if report else None,
+            rtt_ms=self.rtt_s * 1000 if report and self.rtt_s is not None else None,
+            remb_kbps=self.remb_bps / 1000 if remb and self.remb_bps is not None else None,
+            nacks=nacks,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LinkStats:
+    """One viewer's sending side, for ``ViewerStats``."""
+
+    target_kbps: float
+    """Rate of the rung the viewer is on (what it is sent at)."""
+    estimate_kbps: float | None
+    """Estimated available bandwidth (None without ABR)."""
+    loss_pct: float | None
+    """Loss in the newest receiver report, percent."""
+    rtt_ms: float | None
+    """Round trip from the newest receiver report."""
+    nacks: int
+    """Packets the viewer NACKed."""
+    rtx_sent: int
+    """Packets retransmitted."""
+    rtx_skipped: int
+    """NACKed packets not resent (too late, over budget, repeated, unknown)."""
+    keyframe_requests: int
+    """PLI/FIR from the viewer."""
+    packets_sent: int
+    """Media packets sent."""
+    padding_kbit: float
+    """Probing padding sent, kbit."""
+    quality: Quality
+    """Connection quality grade (``abr.grade``)."""
+    reason: str
+    """The controller's latest decision reason ('fixed' without ABR)."""
+
+
+class ViewerLink:
+    """One viewer's feedback, pacing, retransmission gate and (optional) ABR task."""
+
+    def __init__(self, sender: RTCRtpSender, track: RungTrack, encoder: LadderEncoder,
+                 config: AbrConfig | None) -> None:
+        self.track, self.config, self._encoder = track, config, encoder
+        self.sender = sender
+        self.settings = settings = config or AbrConfig()
+        self.feedback = FeedbackLog()
+        self.counter = SendCounter()
+        self.controller: AbrController | None = None
+        self.pacer = Pacer(_UNKNOWN_KBPS * settings.pacing_factor)
+        self.gate = RetransmitGate(_UNKNOWN_KBPS * settings.rtx_share)
+        self.decision: Decision | None = None
+        self._sent_taken = 0
+        self._last_keyframe = float("-inf")
+        self.keyframes_ignored = 0
+        """Keyframe requests not passed on (too soon after the previous one)."""
+        self._ready()
+        observe_rtcp(sender, self.feedback)
+        pace_and_gate(sender, self.pacer, self.gate, self.counter)
+        self._tasks: list[asyncio.Task[None]] = []
+        if config is not None:
+            loop = asyncio.get_running_loop()
+            self._tasks = [loop.create_task(self._run()), loop.create_task(self._pad())]
+
+    @property
+    def rates(self) -> tuple[float, ...]:
+        """Rung rates, best first (empty until the ladder is known)."""
+        ladder = self._encoder.ladder
+        return () if ladder is None else tuple(float(r.kbps) for r in ladder.rungs)
+
+    def _ready(self) -> bool:
+        """Set up the controller and budgets once the ladder is known; moves the viewer to the
+        controller's start rung (a switch before the sender starts costs nothing)."""
+        rates = self.rates
+        if not rates:
+            return False
+        if self.controller is None and self.config is not None:
+            self.controller = AbrController(rates, self.config)
+            if self.controller.rung != self.track.rung:
+                self.track.switch(self.controller.rung)
+            self._budgets(self.controller.rung)
+        elif self.config is None:
+            self._budgets(self.track.rung)
+        return True
+
+    def _budgets(self, rung: int, estimate: float | None = None) -> None:
+        rates = self.rates
+        padding = 0.0 if self.decision is None else self.decision.padding_kbps
+        self.pacer.rate_kbps = (max(rates[rung], rates[self.track.rung]) + padding) \
+            * self.settings.pacing_factor
+        self.gate.budget_kbps = max((estimate or rates[rung]) * self.settings.rtx_share, 20.0)
+
+    async def _run(self) -> None:
+        try:
+            for _ in range(1 << 40):  # until the track ends
+                await asyncio.sleep(self.settings.interval_s)
+                if self.track.readyState != "live":
+                    return
+                self.step(time.monotonic())
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("ABR task failed; the viewer keeps its rung")
+
+    async def _pad(self) -> None:
+        """Send the probing padding the controller asks for, in 20 ms slices."""
+        credit, tick = 0.0, 0.02
+        try:
+            for _ in range(1 << 40):  # until the track ends
+                await asyncio.sleep(tick)
+                if self.track.readyState != "live":
+                    return
+                kbps = 0.0 if self.decision is None else self.decision.padding_kbps
+                if kbps <= 0 or not can_pad(self.sender):
+                    credit = 0.0
+                    continue
+                credit = min(credit + kbps * 1000 / 8 * tick, 4 * PADDING_MAX)
+                for _ in range(64):
+                    if credit < PADDING_MAX / 2:
+                        break
+                    size = int(min(credit, PADDING_MAX))
+                    credit -= size + 24  # header and extensions
+                    await send_padding(self.sender, self.counter, size)
+        except asyncio.CancelledError:
+            raise
+        except ConnectionError:
+            return
+        except Exception:
+            log.exception("padding task failed; no more probing for this viewer")
+
+    def step(self, now: float) -> Decision | None:
+        """One controller run (nothing until the first receiver report: no evidence yet)."""
+        sent, self._sent_taken = self.counter.bytes - self._sent_taken, self.counter.bytes
+        sample = self.feedback.take(now, sent)
+        if self.feedback.rtt_s is not None:
+            self.gate.rtt_s = self.feedback.rtt_s
+        if not self._ready() or self.controller is None or self.feedback.last_report is None:
+            return None
+        decision = self.controller.update(sample)
+        self.decision = decision
+        track = self.track
+        if decision.rung != (track.target if track.target is not None else track.rung):
+            track.switch(decision.rung)
+        self._budgets(decision.rung, decision.estimate_kbps)
+        return decision
+
+    def keyframe_request(self, now: float) -> bool:
+        """A PLI/FIR arrived: whether to pass it to the rung. One is honoured per
+        ``max(keyframe_gap_s, 1.5 x RTT)``: the keyframe it asks for cannot arrive sooner, and
+        every keyframe on a thin link costs the frames after it."""
+        self.feedback.on_keyframe_request()
+        rtt = self.feedback.rtt_s or 0.0
+        if now - self._last_keyframe < max(self.settings.keyframe_gap_s, 1.5 * rtt):
+            self.keyframes_ignored += 1
+            return False
+        self._last_keyframe = now
+        return True
+
+    def stats(self) -> LinkStats:
+        """The viewer's sending side now."""
+        fb, rtx = self.feedback, self.gate.counts()
+        age = None if fb.last_report is None else time.monotonic() - fb.last_report
+        rtt_ms = None if fb.rtt_s is None else fb.rtt_s * 1000
+        rates = self.rates or (_UNKNOWN_KBPS,)
+        return LinkStats(
+            target_kbps=rates[min(self.track.rung, len(rates) - 1)],
+            estimate_kbps=None if self.decision is None else round(self.decision.estimate_kbps, 1),
+            loss_pct=None if fb.loss is None else round(fb.loss * 100, 2),
+            rtt_ms=None if rtt_ms is None else round(rtt_ms, 1),
+            nacks=fb.nacks, rtx_sent=rtx.sent, rtx_skipped=rtx.skipped,
+            keyframe_requests=fb.keyframe_requests, packets_sent=self.counter.packets,
+            padding_kbit=round(self.counter.padding_bytes * 8 / 1000, 1),
+            quality=grade(fb.loss, rtt_ms, self.track.rung, len(rates), age,
+                          self.settings.stale_s),
+            reason="fixed" if self.decision is None else self.decision.reason,
+        )
+
+    async def aclose(self) -> None:
+        """Stop the ABR and padding tasks (idempotent)."""
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -1,0 +1,53 @@
+"""Per-viewer ABR over real aiortc peers: a thin emulated link and a clean loopback."""
+
+from __future__ import annotations
+
+import asyncio
+
+from rtc_interact import Host, HostConfig, VideoConfig, Viewer, new_secret
+from rtc_interact.bench.harness import connect, linked_host
+from rtc_interact.linkemu import get_profile
+from rtc_interact.transport.abr import Quality
+
+
+async def test_a_300_kbps_lossy_link_keeps_the_viewer_on_a_rung_that_fits() -> None:
+    async with linked_host("ours", get_profile("abr-300-loss3"), seed=3) as link:
+        session = await connect("ours", link)
+        try:
+            assert link.host is not None and isinstance(link.host, Host)
+            rungs = []
+            for _ in range(30):  # 15 s
+                await asyncio.sleep(0.5)
+                viewer = (await link.host.stats()).viewers[0]
+                rungs.append(viewer.rung)
+            assert 0 not in rungs  # 530 kbps never sent into 300 kbps
+            link_stats = viewer.link
+            assert link_stats is not None
+            assert link_stats.target_kbps * 1.1 <= 300
+            assert link_stats.rtt_ms is not None and link_stats.rtt_ms > 140
+            assert link_stats.quality is not Quality.LOST
+            assert link_stats.nacks > 0 and link_stats.rtx_sent > 0
+            recent = session.frames.records[-20:]
+            assert len(recent) == 20 and sum(r.stamp is not None for r in recent) >= 18
+        finally:
+            await session.aclose()
+
+
+async def test_on_a_clean_path_the_viewer_starts_in_the_middle_and_climbs_to_the_top() -> None:
+    config = HostConfig(secret=new_secret(), port=0, video=VideoConfig(640, 360, 30))
+    async with Host(config) as host:
+        token = host.mint_token("abr")
+        async with Viewer(host.url, token) as viewer:
+            first = None
+            for _ in range(100):  # up to 25 s
+                await asyncio.sleep(0.25)
+                stats = (await host.stats()).viewers
+                if not stats or stats[0].link is None:
+                    continue
+                first = stats[0].rung if first is None else first
+                if stats[0].rung == 0:
+                    break
+            assert first == 1
+            assert stats[0].rung == 0 and stats[0].switches >= 1
+            assert stats[0].link is not None and stats[0].link.padding_kbit > 0
+            assert viewer.connection_state == "connected"
