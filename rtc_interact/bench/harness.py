@@ -83,6 +83,8 @@ class Link:
     """A viewer token."""
     emulator: LinkEmulator
     """The UDP link emulator."""
+    host: Host | BaselineHost | None = None
+    """The host behind the link."""
 
 
 class PerSessionLinks:
@@ -139,7 +141,7 @@ async def linked_host(impl: str, profile: LinkProfile, seed: int,
     """Start a host of ``impl`` behind ``profile``; yields where a viewer should connect."""
     async with (LinkEmulator(profile, seed=seed) as emulator,
                 serve(impl, profile, EmulatorHook(emulator), video) as (url, host)):
-        yield Link(url, host.mint_token(f"bench-{impl}"), emulator)
+        yield Link(url, host.mint_token(f"bench-{impl}"), emulator, host)
 
 
 class OursSession:

@@ -23,6 +23,8 @@ class FrameRecord:
     """Burned-in stamp, None if unreadable (a damaged frame when the source is the pattern)."""
     g2g_ms: float | None
     """Glass-to-glass latency from the stamp (host and viewer share a wall clock here)."""
+    width: int = 0
+    """Frame width (tells the ladder rung the viewer was on)."""
 
 
 @dataclass(slots=True)
@@ -38,7 +40,8 @@ class FrameLog:
         if stamp is None and frame.format.name == "yuv420p":
             stamp = read_stamp(luma_of(frame))
         g2g = latency_ms(stamp, wall_ms)
-        self.records.append(FrameRecord(at_s, stamp if g2g is not None else None, g2g))
+        self.records.append(FrameRecord(at_s, stamp if g2g is not None else None, g2g,
+                                        frame.width))
 
 
 def count_freezes(times_s: list[float]) -> tuple[int, float]:
@@ -88,6 +91,8 @@ class VideoSummary:
     """Frames whose stamp could not be read (damaged by loss or shown half-decoded)."""
     frames: int
     """Frames decoded."""
+    width_per_s: list[int | None] = field(default_factory=list)
+    """Width of the last frame decoded in each second (None: no frame that second)."""
 
 
 def summarise(log: FrameLog, start_s: float, seconds: int) -> VideoSummary:
@@ -96,7 +101,9 @@ def summarise(log: FrameLog, start_s: float, seconds: int) -> VideoSummary:
     times = [r.at_s for r in records]
     freezes, frozen = count_freezes(times)
     buckets: list[list[float]] = [[] for _ in range(seconds)]
+    widths: list[int | None] = [None] * seconds
     for r in records:
+        widths[int(r.at_s - start_s)] = r.width
         if r.g2g_ms is not None:
             buckets[int(r.at_s - start_s)].append(r.g2g_ms)
     return VideoSummary(
@@ -104,4 +111,5 @@ def summarise(log: FrameLog, start_s: float, seconds: int) -> VideoSummary:
         g2g_ms=Percentiles.of([r.g2g_ms for r in records if r.g2g_ms is not None]),
         g2g_per_s=[statistics.median(b) if b else None for b in buckets],
         corrupt_frames=sum(r.stamp is None for r in records), frames=len(records),
+        width_per_s=widths,
     )

@@ -6,8 +6,12 @@ import math
 from pathlib import Path
 from typing import Any
 
+from ..config import VideoConfig
 from ..errors import ConfigurationError
+from ..linkemu import LinkProfile
+from ..media.ladder import default_ladder
 from ..stats import Percentiles
+from . import videogoals
 from .harness import STAGES
 from .storm import StormRun
 from .suites import ConnectRun, InteractionRun, VideoRun
@@ -61,28 +65,55 @@ def storm_entry(run: StormRun, rtt_ms: float) -> dict[str, Any]:
             "ack_ms": p, "ack_rtts": _in_rtts(p, rtt_ms)}
 
 
-def video_entry(run: VideoRun) -> dict[str, Any]:
-    """One implementation's video results."""
+def video_entry(run: VideoRun, profile: LinkProfile | None = None) -> dict[str, Any]:
+    """One implementation's video results, with the issue's must-show measures."""
     s = run.summary
     fps = s.fps
     kbps = run.kbps
-    return {
+    minutes = max(len(fps), 1) / 60
+    entry = {
         "fps": {"mean": round(sum(fps) / len(fps), 2) if fps else 0.0,
                 "min": min(fps) if fps else 0,
-                "windows_ge_20_pct": round(100 * sum(f >= 20 for f in fps) / max(len(fps), 1), 1),
-                "windows_ge_15_pct": round(100 * sum(f >= 15 for f in fps) / max(len(fps), 1), 1),
+                "windows_ge_20_pct": videogoals.windows_pct(fps, 20),
+                "windows_ge_15_pct": videogoals.windows_pct(fps, 15),
                 "per_s": fps},
         "freezes": s.freezes,
+        "freezes_per_min": round(s.freezes / minutes, 2),
         "freeze_s": s.freeze_s,
         "g2g_ms": None if s.g2g_ms is None else {k: round(getattr(s.g2g_ms, k), 1) for k in PCTS},
         "g2g_per_s": [None if v is None else round(v, 1) for v in s.g2g_per_s],
         "kbps": {"mean": round(sum(kbps) / len(kbps), 1) if kbps else 0.0, "per_s": kbps,
-                 "capacity_per_s": run.capacity_kbps},
+                 "capacity_per_s": run.capacity_kbps,
+                 "steady_ratio": videogoals.steady_ratios(kbps, run.capacity_kbps)},
+        "queue_ms_max_per_s": run.queue_ms_max,
+        "dropped_queue_per_s": run.dropped_queue,
+        "width_per_s": s.width_per_s,
         "keyframes": run.keyframes,
         "corrupt_frames": s.corrupt_frames,
         "frames": s.frames,
         "survived": run.survived,
+        "host_link": run.host_link,
     }
+    ladder = default_ladder(VideoConfig().width, VideoConfig().height, VideoConfig().fps)
+    widths = {r.width: float(r.kbps) for r in ladder.rungs}
+    rung_kbps: list[float | None] = videogoals.rung_rates(s.width_per_s, widths) \
+        if run.host_link else [None] * len(fps)
+    found = videogoals.steps(run.capacity_kbps, rung_kbps, tuple(widths.values()))
+    entry["steps"] = [{"at_s": st.at_s, "from_kbps": st.from_kbps, "to_kbps": st.to_kbps,
+                       "fit_s": st.fit_s} for st in found]
+    entry["fit_down_max_s"] = _worst([st.fit_s for st in found if st.down])
+    entry["fit_up_max_s"] = _worst([st.fit_s for st in found if not st.down])
+    if profile is not None:
+        target = profile.params_at("a_to_b", 0).delay_ms + 300
+        entry["g2g_target_ms"] = target
+    return entry
+
+
+def _worst(values: list[int | None]) -> float | None:
+    """The longest time to fit; None if there was no step, -1 if a step was never fitted."""
+    if not values:
+        return None
+    return -1.0 if None in values else float(max(v for v in values if v is not None))
 
 
 def _get(entry: dict[str, Any] | None, *path: str) -> float | None:
@@ -215,8 +246,13 @@ MD_ROWS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
               ("fps", "windows_ge_20_pct")), ("% of 1 s windows >= 15 fps",
               ("fps", "windows_ge_15_pct")), ("freezes", ("freezes",)),
               ("frozen s", ("freeze_s",)), ("glass-to-glass p50 ms", ("g2g_ms", "p50")),
-              ("glass-to-glass p95 ms", ("g2g_ms", "p95")), ("delivered kbps mean",
-              ("kbps", "mean")), ("keyframes", ("keyframes",)),
+              ("freezes per minute", ("freezes_per_min",)),
+              ("glass-to-glass p95 ms", ("g2g_ms", "p95")),
+              ("glass-to-glass target (one-way + 300) ms", ("g2g_target_ms",)),
+              ("delivered kbps mean", ("kbps", "mean")),
+              ("worst time to fit a step down s (-1: never)", ("fit_down_max_s",)),
+              ("worst time to fit a step up s (-1: never)", ("fit_up_max_s",)),
+              ("keyframes", ("keyframes",)),
               ("corrupt frames", ("corrupt_frames",)), ("survived", ("survived",))],
     "storm": [("viewers", ("viewers",)), ("taps recorded", ("recorded",)),
               ("taps recorded twice", ("recorded_twice",)), ("taps lost", ("lost",)),

@@ -100,7 +100,7 @@ async def _run_suite(suite: str, impl: str, profile: LinkProfile, plan: BenchPla
         bar.update(1)
         return report.storm_entry(storm, rtt)
     video = await run_video(impl, profile, plan.video_s, plan.seed, bar.update)
-    return report.video_entry(video)
+    return report.video_entry(video, profile)
 
 
 async def run(plan: BenchPlan, progress: bool = True) -> dict[str, Any]:

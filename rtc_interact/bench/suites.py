@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..host import Host
 from ..linkemu import LinkProfile
 from ..transport.aiortc_compat import KeyframeCounter, count_vp8_keyframes
-from .harness import STAGES, connect, linked_host
+from .harness import STAGES, Link, connect, linked_host
 from .metrics import VideoSummary, summarise
 
 Progress = Callable[[int], object]
@@ -108,6 +110,12 @@ class VideoRun:
     """Connected at the end and frames still arriving in the last 2 seconds."""
     keyframes: int
     """VP8 keyframes given to the viewer's decoder during the session, the first included."""
+    queue_ms_max: list[float] = field(default_factory=list)
+    """Longest host-to-viewer queue of the link in each second."""
+    dropped_queue: list[int] = field(default_factory=list)
+    """Packets the link's host-to-viewer queue dropped in each second (sent beyond capacity)."""
+    host_link: dict[str, Any] | None = None
+    """Our host's view of the viewer at the end (rung, estimate, loss, NACKs, RTX, grade)."""
 
 
 async def run_video(impl: str, profile: LinkProfile, seconds: int, seed: int,
@@ -131,6 +139,7 @@ async def _watch(impl: str, profile: LinkProfile, seconds: int, seed: int, progr
             recent = [r for r in session.frames.records if r.at_s >= time.perf_counter() - 2]
             stats = link.emulator.stats()
             link_t0 = time.perf_counter() - stats.elapsed_s
+            host_link = await _host_link(link)
         finally:
             await session.aclose()
     offset = max(0, round(started - link_t0))
@@ -141,7 +150,24 @@ async def _watch(impl: str, profile: LinkProfile, seconds: int, seed: int, progr
         capacity_kbps=[profile.params_at("a_to_b", offset + i).rate_kbps for i in range(seconds)],
         survived=alive and bool(recent),
         keyframes=keys,
+        queue_ms_max=[round(s.queue_ms_max, 1) for s in seconds_stats],
+        dropped_queue=[s.dropped_queue for s in seconds_stats],
+        host_link=host_link,
     )
+
+
+async def _host_link(link: Link) -> dict[str, Any] | None:
+    """Our host's stats of its one viewer (None for the stock host)."""
+    host = link.host
+    if not isinstance(host, Host):
+        return None
+    viewers = (await host.stats()).viewers
+    if not viewers or viewers[0].link is None:
+        return None
+    out = dataclasses.asdict(viewers[0].link)
+    out["quality"] = viewers[0].link.quality.value
+    out["switches"] = viewers[0].switches
+    return out
 
 
 __all__ = ["STAGES", "ConnectRun", "InteractionRun", "VideoRun", "run_connect",
