@@ -62,11 +62,11 @@ async def test_after_a_blackout_a_keyframe_is_requested_and_the_picture_recovers
                 Viewer.connect(link.url, token=link.token) as viewer):
         frames = await _watch(viewer, 8.0)
         stats = viewer.stats()
-    assert stats.receiver.frames_abandoned >= 1
-    assert stats.receiver.keyframes_requested >= 1  # PLI
     before = [f for f in frames if f.received_ms < linked_at_ms + 3000]
     after = [f for f in frames if f.received_ms > linked_at_ms + 5000]
-    assert len(before) > 10 and len(after) > 30  # the picture came back
+    assert len(before) > 10 and len(after) > 30  # the picture came back (stock aiortc: stuck)
     assert all(f.stamp is not None for f in frames)
     stamps = [f.stamp.frame_no for f in after if f.stamp is not None]
     assert stamps == sorted(stamps)  # in order, nothing stale replayed
+    assert stats.receiver.frames_abandoned >= 1
+    assert stats.receiver.keyframes_requested >= 1  # PLI

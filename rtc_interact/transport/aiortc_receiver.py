@@ -17,9 +17,11 @@ What is changed, per video receiver, before it starts (the policy is sans-IO, in
 * **Jitter buffer** (``RTCRtpReceiver.__jitter_buffer``). ``_handle_rtp_packet`` calls
   ``add(packet)`` with the depayloaded packet and expects ``(pli_flag, frame or None)``. Our
   :class:`JitterBuffer` subclass hands the packet to a :class:`FrameBuffer`: a frame is released
-  as soon as its marker packet completes it, a hole is waited for at most ``max(150 ms,
-  2.5 x RTT)`` once a later frame is complete, then the frame is abandoned, and delta frames are
-  dropped until a keyframe; ``pli_flag`` asks for one (at most every 300 ms). When several frames
+  when its marker packet completes it (held back by one RTT while packets go missing, so that
+  retransmissions do not show as stutter), a hole is waited for at most ``max(150 ms, 2.5 x
+  RTT)`` once a later frame is complete, then the frame is abandoned, and delta frames are
+  dropped until a keyframe; ``pli_flag`` asks for one (at most every 300 ms, backing off while
+  unanswered). Frames are released as packets arrive: no timer of its own. When several frames
   become complete at once, they travel as one :class:`_Batch`, expanded by the decode queue.
 * **NACKs** (``RTCRtpReceiver.__nack_generator``). The receiver sends
   ``sorted(generator.missing)`` whenever ``generator.add(packet)`` returns True. Our

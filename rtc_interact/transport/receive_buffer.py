@@ -12,7 +12,16 @@ adapter is ``transport/aiortc_receiver.py``.
   first missing packet has been missing longer than the wait bound (``max(min_wait_ms,
   rtt_factor x RTT)``) and a later frame is complete, the frame at the hole is abandoned; after
   that (and at the start, and after a decoder error) delta frames are dropped until a complete
-  keyframe arrives, and a keyframe is requested (PLI) at most once per ``pli_interval_ms``.
+  keyframe arrives, and a keyframe is requested (PLI) at most once per ``pli_interval_ms``,
+  backing off to 4x that while requests go unanswered, and not again while a keyframe is
+  arriving. While waiting for a keyframe only the keyframe's own missing packets are NACKed.
+* Playout delay: while packets go missing (and ``loss_memory_ms`` after), a complete frame is
+  released ``playout_rtt_factor`` x RTT after its expected arrival (its RTP time plus the
+  fastest recent transit), so a frame held up by one retransmission is not late on screen and
+  the picture does not stutter; the delay grows and shrinks by at most 10 ms per frame. On a
+  clean link it is zero.
+
+Frames are released when a packet arrives (``add``) or when the owner polls (``poll``).
 """
 
 from __future__ import annotations
@@ -118,6 +127,8 @@ class NackScheduler:
         """RTCP NACK packets asked for so far."""
         self.last_gap_ms = float("-inf")
         """When a packet was last found missing."""
+        self.nack_from = float("-inf")
+        """Only packets from this one on are NACKed (the frame buffer moves it)."""
         self._highest: int | None = None
         self._missing: dict[int, _Missing] = {}
 
@@ -167,7 +178,7 @@ class NackScheduler:
         """Extended sequence numbers to NACK now, oldest first (empty: send nothing)."""
         c, wait, retry = self.config, self.wait_ms(), 1.25 * self.rtt_ms
         out: list[int] = []
-        for seq in sorted(self._missing):
+        for seq in sorted(s for s in self._missing if s >= self.nack_from):
             entry = self._missing[seq]
             if entry.tries >= c.nack_tries or now_ms - entry.last_sent < retry:
                 continue
@@ -369,7 +380,7 @@ class FrameBuffer:
         complete = [k for k in keys if self._span(k).complete]
         head = complete[0] if complete else (keys[0] if keys else None)
         # only a keyframe's packets are worth NACKing now; with none in sight, none are
-        self.nack.forget_below(head if head is not None else max(self._packets, default=0) + 1)
+        self.nack.nack_from = float("inf") if head is None else head
         return head
 
     def _is_padding(self, seq: int) -> bool:
@@ -399,6 +410,7 @@ class FrameBuffer:
             self._drop_below(span.first)
             self._waiting_keyframe = False
             self._pli_streak = 0
+            self.nack.nack_from = float("-inf")
         self._next = span.last + 1
         self.nack.forget_below(self._next)
         self.counters.frames += 1

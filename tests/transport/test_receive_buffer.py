@@ -281,3 +281,30 @@ def test_while_packets_go_missing_frames_play_out_a_round_trip_late() -> None:
     assert delays[-1] == pytest.approx(100.0, abs=1.0)  # reached the round trip ...
     assert all(b - a <= 10.0 + 1.0 for a, b in itertools.pairwise(delays))  # ... gently
     assert buffer.playout_delay_ms(stream.now + 20_000) == 0.0  # forgotten after loss stops
+
+
+def test_unanswered_plis_back_off_to_four_intervals_and_reset_on_a_keyframe() -> None:
+    buffer = FrameBuffer(NO_PLAYOUT)
+    feed(buffer, frame_packets(10, 1, 2), now=0.0)  # a delta first: waiting for a keyframe
+    sent = [t for t in range(0, 6000, 10) if buffer.want_keyframe(float(t))]
+    assert sent == [300, 900, 2100, 3300, 4500, 5700]  # 300, then 600, then 1200 apart
+    assert buffer.counters.keyframes_requested == 6
+    feed(buffer, frame_packets(12, 2, 2, key=True), now=6000.0)
+    buffer.on_decoder_error()
+    assert buffer.want_keyframe(6300.0)  # back to the short interval
+
+
+def test_while_waiting_for_a_keyframe_only_its_packets_are_nacked() -> None:
+    buffer = FrameBuffer(NO_PLAYOUT)
+    feed(buffer, frame_packets(10, 0, 2, key=True), now=0.0)
+    buffer.on_decoder_error()
+    delta = frame_packets(12, 1, 3)
+    feed(buffer, [delta[0]], now=33.0)
+    buffer.nack.on_packet(delta[2].seq, 34.0)  # the NACK generator sees a packet first ...
+    assert buffer.nack.due(34.0) == []  # ... but a delta's packet is useless now
+    buffer.add(delta[2], 34.0)
+    key = frame_packets(15, 2, 3, key=True)
+    feed(buffer, [key[0], key[2]], now=66.0)
+    assert buffer.nack.due(66.0) == [16]
+    [out] = feed(buffer, [key[1]], now=100.0)
+    assert out.keyframe and not buffer.waiting_for_keyframe
