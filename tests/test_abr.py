@@ -43,7 +43,7 @@ class FakePath:
         overuse = growth > 0
         self.queue_ms = min(self.queue_max_ms, max(0.0, self.queue_ms + growth))
         dropped = max(0.0, sending - self.capacity) if self.queue_ms >= self.queue_max_ms else 0
-        arrived = sending - dropped
+        arrived = min(sending, self.capacity)  # what leaves the bottleneck
         self.sent_kbit += sending * TICK
         self.lost_kbit += dropped * TICK
         remb = None

@@ -14,7 +14,9 @@ Estimation (:class:`LossDelayEstimator`, GCC-like, pluggable through :class:`Est
   queue is building on the path (our sender reports travel behind the video): the estimate
   drops to ``0.85`` of the rate sent. A REMB more than 10% below both the previous REMB and
   the rate sent means the receiver's delay-based detector saw over-use and answered ``0.85`` x
-  what arrived: the estimate drops to ``0.95`` x what arrived. A REMB above the rate sent
+  what arrived: the estimate drops to ``0.95`` x what arrived, but only when loss is above
+  ``loss_low`` or the round trip is up by ``queue_ms / 2``: aiortc's detector also fires on
+  plain jitter (15 ms on congested-evening) with nothing queued. A REMB above the rate sent
   is not a cap: a receiver estimates at most ~1.5x what it receives, and with fixed rungs the
   only way to learn that the next rung fits is to try it.
 * **Growth**: otherwise the estimate grows by ``increase_per_s`` per second (multiplicative),
@@ -25,9 +27,10 @@ Probing: a rung sends at a fixed rate, so to find out whether the next rung fits
 asks for padding (``Decision.padding_kbps``, RTX padding that receivers count and drop) that
 brings what we send up to the estimate, at most to the next rung's rate times
 ``1 + up_margin``. The estimate then grows with what the path carries (the receiver's REMB
-follows it). A decrease while padding, or ``probe_max_s`` without reaching the next rung, ends
-the probe and blocks the next one for a back-off (``backoff_s``, doubling up to
-``backoff_max_s``); reaching it for ``up_hold_s`` switches up.
+follows it). Any decrease blocks probing for ``backoff_s``; a decrease while padding, or
+``probe_max_s`` without reaching the next rung, ends the probe and blocks the next one for a
+back-off (``backoff_s``, doubling up to ``backoff_max_s``); reaching it for ``up_hold_s``
+switches up.
 
 Rung choice (hysteresis): down at once when the current rung's rate exceeds the estimate, to the
 best rung that fits; up one rung only after the estimate has stayed above the next rung's rate
@@ -157,6 +160,7 @@ class LossDelayEstimator:
         self._last: float | None = None
         self._last_decrease = float("-inf")
         self._loss = 0.0
+        self._rtt_excess = 0.0
 
     def update(self, feedback: Feedback) -> float:
         """Fold one sample in; returns the new estimate."""
@@ -191,14 +195,18 @@ class LossDelayEstimator:
         if feedback.rtt_ms is not None:
             base = self.min_rtt_ms
             self.min_rtt_ms = feedback.rtt_ms if base is None else min(base, feedback.rtt_ms)
-            if base is not None and feedback.rtt_ms > base + cfg.queue_ms:
+            self._rtt_excess = feedback.rtt_ms - self.min_rtt_ms
+            if self._rtt_excess > cfg.queue_ms:
                 wanted.append(0.85 * sent)
         if feedback.loss is not None and self._loss > cfg.loss_high:
             wanted.append(sent * (1 - self._loss / 2))
         if feedback.remb_kbps is not None:
             previous, self.remb_kbps = self.remb_kbps, feedback.remb_kbps
-            if previous is not None and feedback.remb_kbps < 0.9 * min(previous, sent):
+            fell = previous is not None and feedback.remb_kbps < 0.9 * min(previous, sent)
+            if fell and (self._loss > cfg.loss_low or self._rtt_excess > cfg.queue_ms / 2):
                 wanted.append(feedback.remb_kbps / 0.85 * 0.95)  # over-use: REMB fell
+        if wanted and self.remb_kbps is not None and self.remb_kbps < 0.9 * sent:
+            wanted.append(self.remb_kbps / 0.85 * 0.95)  # congested: what arrives is the guide
         if wanted:
             return min(wanted)
         if self._loss > cfg.loss_low:
@@ -235,6 +243,8 @@ class _Probe:
     """Per rung: no probe or up-switch towards it before this time."""
     since: float | None = None
     """When the running probe started."""
+    quiet_until: float = float("-inf")
+    """No probe before this time (the estimate fell)."""
     up_at: float | None = None
     up_rung: int | None = None
 
@@ -263,14 +273,17 @@ class AbrController:
         """Run the estimator on ``feedback`` and choose the rung (and padding)."""
         before, now = self.estimate, feedback.now
         self.estimate = self.estimator.update(feedback)
-        if self.estimate < before * 0.99 and self._probe.since is not None:
-            self._fail(self.rung - 1, now)  # the path pushed back while we probed
+        if self.estimate < before * 0.99:  # the path pushed back: no probing for a while
+            if self._probe.since is not None:
+                self._fail(self.rung - 1, now)
+            self._probe.quiet_until = now + self.config.backoff_s
         if self.rates[self.rung] > self.estimate and self.rung < len(self.rates) - 1:
             return self._down(now)
         if self.rung == 0:
             return self._decision("hold")
         target = self.rates[self.rung - 1] * (1 + self.config.up_margin)
-        blocked = now < self._probe.blocked_until.get(self.rung - 1, float("-inf"))
+        blocked = now < max(self._probe.blocked_until.get(self.rung - 1, float("-inf")),
+                            self._probe.quiet_until)
         if self.estimate >= target and not blocked:
             if self._above_since is None:
                 self._above_since = now

@@ -4,9 +4,11 @@
   ``burst_s`` of credit, so one frame's packets (a keyframe is tens of them) are spread instead of
   hitting the bottleneck queue at once. ``delay(size, now)`` says how long to wait before sending.
 * :class:`RetransmitGate` remembers when each RTP sequence number was sent and where the newest
-  keyframe started. A NACKed packet is resent only if it is still useful (sent less than one
-  round trip + ``slack_s`` ago, not before the newest keyframe, not resent within the last
-  round trip) and the retransmissions of the last second stay within ``budget_kbps``.
+  keyframe started. A NACKed packet is resent only if it is still useful (sent less than
+  ``rtt_factor`` round trips + ``slack_s`` ago: a first NACK comes about one round trip after
+  the packet left, a repeated one about two, and our receiver waits 2.5 round trips for a hole;
+  not before the newest keyframe; not resent within the last round trip) and the
+  retransmissions of the last second stay within ``budget_kbps``.
 """
 
 from __future__ import annotations
@@ -63,12 +65,13 @@ class RtxCounts:
 class RetransmitGate:
     """Decides which NACKed packets are worth resending (see the module docstring)."""
 
-    def __init__(self, budget_kbps: float, slack_s: float = 0.1, history: int = 2048) -> None:
+    def __init__(self, budget_kbps: float, slack_s: float = 0.1, rtt_factor: float = 2.0,
+                 history: int = 2048) -> None:
         self.budget_kbps = budget_kbps
         """Retransmitted bits per second allowed (change it at any time)."""
         self.rtt_s = 0.3
         """Round trip used for the age limit (update it from the reports)."""
-        self.slack_s = slack_s
+        self.slack_s, self.rtt_factor = slack_s, rtt_factor
         self._history = history
         self._sent: dict[int, _Sent] = {}
         self._order: deque[int] = deque()
@@ -91,7 +94,8 @@ class RetransmitGate:
         record = self._sent.get(seq)
         if record is None:
             return self._count("unknown")
-        if now - record.at > self.rtt_s + self.slack_s or record.keyframe_index < self._keyframes:
+        too_old = now - record.at > self.rtt_factor * self.rtt_s + self.slack_s
+        if too_old or record.keyframe_index < self._keyframes:
             return self._count("late")
         if record.resent_at is not None and now - record.resent_at < self.rtt_s:
             return self._count("repeated")

@@ -33,10 +33,10 @@ def test_the_gate_skips_late_packets_and_frames_before_the_newest_keyframe() -> 
     gate.rtt_s = 0.2
     gate.sent(1, now=0.0, keyframe_start=True)
     gate.sent(2, now=0.0, keyframe_start=False)
-    assert not gate.allow(1, 1200, now=0.5)  # older than one RTT + 100 ms
-    gate.sent(3, now=0.45, keyframe_start=True)
-    assert not gate.allow(2, 1200, now=0.46)  # before the newest keyframe
-    assert not gate.allow(99, 1200, now=0.46)
+    assert not gate.allow(1, 1200, now=0.55)  # older than two RTTs + 100 ms
+    gate.sent(3, now=0.3, keyframe_start=True)
+    assert not gate.allow(2, 1200, now=0.31)  # before the newest keyframe
+    assert not gate.allow(99, 1200, now=0.31)
     counts = gate.counts()
     assert (counts.late, counts.unknown, counts.sent) == (2, 1, 0)
 
