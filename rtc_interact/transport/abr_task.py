@@ -33,6 +33,8 @@ from .pacer import Pacer, RetransmitGate
 
 log = logging.getLogger(__name__)
 
+LOSS_WEIGHT = 0.3
+"""Weight of a new report in ``FeedbackLog.loss_avg`` (the grade uses it)."""
 _UNKNOWN_KBPS = 2000.0
 """Pacing and retransmission budgets use this rung rate until the ladder is known."""
 
@@ -44,6 +46,8 @@ class FeedbackLog:
         self.remb_bps: int | None = None
         self.loss: float | None = None
         self.rtt_s: float | None = None
+        self.loss_avg: float | None = None
+        """Loss smoothed over reports (one report covers few packets at low rates)."""
         self.nacks = 0
         """NACKed packets since the start."""
         self.keyframe_requests = 0
@@ -61,6 +65,8 @@ class FeedbackLog:
     def on_report(self, fraction_lost: float, rtt_s: float | None) -> None:
         """RtcpListener."""
         self.loss, self.rtt_s = fraction_lost, rtt_s
+        previous = fraction_lost if self.loss_avg is None else self.loss_avg
+        self.loss_avg = previous + LOSS_WEIGHT * (fraction_lost - previous)
         self.last_report = time.monotonic()
         self._fresh["report"] = True
 
@@ -111,7 +117,8 @@ class LinkStats:
     padding_kbit: float
     """Probing padding sent, kbit."""
     quality: Quality
-    """Connection quality grade (``abr.grade``)."""
+    """Connection quality grade (``abr.grade`` of the smoothed loss, the round trip, the rung
+    and the age of the newest report)."""
     reason: str
     """The controller's latest decision reason ('fixed' without ABR)."""
 
@@ -250,7 +257,7 @@ class ViewerLink:
             nacks=fb.nacks, rtx_sent=rtx.sent, rtx_skipped=rtx.skipped,
             keyframe_requests=fb.keyframe_requests, packets_sent=self.counter.packets,
             padding_kbit=round(self.counter.padding_bytes * 8 / 1000, 1),
-            quality=grade(fb.loss, rtt_ms, self.track.rung, len(rates), age,
+            quality=grade(fb.loss_avg, rtt_ms, self.track.rung, len(rates), age,
                           self.settings.stale_s),
             reason="fixed" if self.decision is None else self.decision.reason,
         )
