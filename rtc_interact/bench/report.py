@@ -280,3 +280,61 @@ def markdown(results: list[dict[str, Any]]) -> str:
                 out.append(f"| {label} | {cells[0]} | {cells[1]} |")
             out.append("")
     return "\n".join(out)
+
+
+FPS_FLOOR = {"mobile-3g-weak": 15, "abr-300-loss3": 15}
+"""Frame rate the issue asks of 95% of 1 s windows (20 elsewhere)."""
+
+
+def _goal_rows(entry: dict[str, Any], profile: str) -> list[tuple[str, str, bool | None]]:
+    """(measure, value, target met?) for one implementation's video entry."""
+    floor = FPS_FLOOR.get(profile, 20)
+    windows = videogoals.windows_pct(entry["fps"]["per_s"], floor)
+    g2g = (entry.get("g2g_ms") or {}).get("p95")
+    target = entry.get("g2g_target_ms")
+    rows: list[tuple[str, str, bool | None]] = [
+        ("session survived", str(entry["survived"]), bool(entry["survived"])),
+        (f"1 s windows >= {floor} fps (target >= 95%)", f"{windows}%", windows >= 95),
+        ("freezes per minute (target <= 1)", str(entry["freezes_per_min"]),
+         entry["freezes_per_min"] <= 1),
+        (f"glass-to-glass p95 ms (target <= {target})", "-" if g2g is None else f"{g2g:.0f}",
+         None if g2g is None or target is None else g2g <= target),
+        ("frames with a damaged stamp (target 0)", str(entry["corrupt_frames"]),
+         entry["corrupt_frames"] == 0),
+        ("delivered kbps mean", str(entry["kbps"]["mean"]), None),
+    ]
+    if len(entry.get("steps") or []) > 0:
+        ratios = entry["kbps"]["steady_ratio"]
+        rows.append(("steady phases: delivered / capacity (target >= 0.7)",
+                     ", ".join(f"{r:.2f}" for r in ratios), all(r >= 0.7 for r in ratios)))
+        for key, label, limit in (("fit_down_max_s", "down", 2), ("fit_up_max_s", "up", 10)):
+            value = entry.get(key)
+            text = "-" if value is None else ("never" if value < 0 else f"{value:.0f}")
+            met = None if value is None else 0 <= value <= limit
+            rows.append((f"worst time to fit a step {label}, s (target <= {limit})", text, met))
+    return rows
+
+
+def goals_markdown(results: list[dict[str, Any]]) -> str:
+    """One table per profile: each must-show measure, ours beside stock, target met or not."""
+    out: list[str] = []
+    mark = {True: " (met)", False: " (**missed**)", None: ""}
+    for result in results:
+        video = result.get("video") or {}
+        ours, stock = video.get("ours"), video.get("aiortc")
+        if not ours or not stock or "fps" not in ours or "fps" not in stock:
+            continue
+        out.append(f"#### {result['profile']} (RTT {float(result['rtt_ms']):.0f} ms)\n")
+        out.append("| measure | ours | stock aiortc |\n|---|---|---|")
+        for (label, a, met_a), (_, b, met_b) in zip(_goal_rows(ours, result["profile"]),
+                                                    _goal_rows(stock, result["profile"]),
+                                                    strict=True):
+            out.append(f"| {label} | {a}{mark[met_a]} | {b}{mark[met_b]} |")
+        link = ours.get("host_link")
+        if link:
+            out.append(f"\nOurs at the end: rung target {link['target_kbps']:.0f} kbps, "
+                       f"{link['switches']} switches, NACKed {link['nacks']}, "
+                       f"retransmitted {link['rtx_sent']}, skipped {link['rtx_skipped']}, "
+                       f"padding {link['padding_kbit']:.0f} kbit, grade {link['quality']}.")
+        out.append("")
+    return "\n".join(out)
