@@ -6,7 +6,8 @@ adapter is ``transport/aiortc_receiver.py``.
 * :class:`NackScheduler` notes sequence gaps and says which missing packets to NACK now: each at
   most ``nack_tries`` times, a retry only after about one round trip, only while a retransmission
   can still arrive before the frame would be abandoned, at most ``nack_list_max`` per RTCP packet.
-  It estimates the round trip from NACK-to-retransmission times (packets NACKed once only).
+  It estimates the round trip from NACK-to-retransmission times (packets NACKed once; packets
+  NACKed twice only correct an underestimate).
 * :class:`FrameBuffer` assembles frames from packets and releases them in order, and only while
   the reference chain is intact: every packet since the last keyframe was delivered. When the
   first missing packet has been missing longer than the wait bound (``max(min_wait_ms,
@@ -14,12 +15,14 @@ adapter is ``transport/aiortc_receiver.py``.
   that (and at the start, and after a decoder error) delta frames are dropped until a complete
   keyframe arrives, and a keyframe is requested (PLI) at most once per ``pli_interval_ms``,
   backing off to 4x that while requests go unanswered, and not again while a keyframe is
-  arriving. While waiting for a keyframe only the keyframe's own missing packets are NACKed.
+  arriving. A keyframe is also asked for early, while a hole is still waited for, once the
+  answer to its first NACK is 1.5 RTT overdue (senders often ignore a second NACK as too
+  late). While waiting for a keyframe only the keyframe's own missing packets are NACKed.
 * Playout delay: while packets go missing (and ``loss_memory_ms`` after), a complete frame is
-  released ``playout_rtt_factor`` x RTT after its expected arrival (its RTP time plus the
-  fastest recent transit), so a frame held up by one retransmission is not late on screen and
-  the picture does not stutter; the delay grows and shrinks by at most 10 ms per frame. On a
-  clean link it is zero.
+  released ``playout_rtt_factor x RTT - playout_margin_ms`` after its expected arrival (its RTP
+  time plus the fastest recent transit), so a frame held up by one retransmission is at most a
+  little late on screen; the delay grows and shrinks by at most 10 ms per frame. On a clean
+  link it is zero.
 
 Frames are released when a packet arrives (``add``) or when the owner polls (``poll``).
 """
@@ -40,6 +43,9 @@ PLI_BACKOFF_STEPS = 2
 overloaded link every keyframe asked for adds to the overload."""
 PLAYOUT_SLEW_MS = 10.0
 """Playout delay changes by at most this much per frame, so it grows without a visible stall."""
+OVERDUE_RTTS = 1.5
+"""A retransmission not here this many RTTs after the first NACK is probably not coming: the
+keyframe is asked for then, while the hole is still waited for (see ``FrameBuffer``)."""
 MAX_GAP = 1000
 """A jump of more sequence numbers than this is a stream restart, not loss; no NACKs for it."""
 
@@ -64,8 +70,12 @@ class ReceiveConfig:
     pli_interval_ms: float = 300.0
     """Keyframe requests (PLI) at most this often."""
     playout_rtt_factor: float = 1.0
-    """While packets go missing, frames are released this many RTTs after their expected
-    arrival, so that a retransmitted packet usually comes before its frame is due (0: never)."""
+    """While packets go missing, frames are released ``playout_rtt_factor x RTT -
+    playout_margin_ms`` after their expected arrival, so that a frame waiting for a retransmitted
+    packet is at most a little late (0: never delay)."""
+    playout_margin_ms: float = 80.0
+    """How late such a frame may be: a gap this much above the frame interval is not a freeze
+    by the W3C rule (gap > max(3 x mean, mean + 150 ms)), and costs no latency on every frame."""
     loss_memory_ms: float = 10_000.0
     """How long after the last missing packet that playout delay stays."""
     max_packets: int = 2048
@@ -80,8 +90,8 @@ class ReceiveConfig:
             raise ConfigurationError("rtt_factor must be >= 1 and initial_rtt_ms > 0")
         if self.nack_tries < 0 or self.nack_list_max < 1:
             raise ConfigurationError("nack_tries must be >= 0 and nack_list_max >= 1")
-        if self.playout_rtt_factor < 0 or self.loss_memory_ms < 0:
-            raise ConfigurationError("playout_rtt_factor and loss_memory_ms must be >= 0")
+        if min(self.playout_rtt_factor, self.playout_margin_ms, self.loss_memory_ms) < 0:
+            raise ConfigurationError("playout settings must be >= 0")
         if self.pli_interval_ms <= 0 or self.max_packets < 16 or self.socket_rcvbuf < 0:
             raise ConfigurationError("pli_interval_ms > 0, max_packets >= 16, socket_rcvbuf >= 0")
 
@@ -163,6 +173,12 @@ class NackScheduler:
             self.rtt_ms += (sample - self.rtt_ms) / 4
         elif sample > self.rtt_ms:
             self.rtt_ms += (sample - self.rtt_ms) / 8
+
+    def overdue(self, seq: int, now_ms: float) -> bool:
+        """Whether the answer to the first NACK of missing ``seq`` is overdue (may never come)."""
+        entry = self._missing.get(seq)
+        return entry is not None and entry.tries >= 1 and (
+            now_ms - entry.first_sent > OVERDUE_RTTS * self.rtt_ms)
 
     def first_seen(self, seq: int) -> float | None:
         """When ``seq`` was first known to be missing (None: not missing, or not tracked)."""
@@ -265,6 +281,9 @@ class FrameBuffer:
         self._last_pli: float | None = None
         """None until the first packet: the sender's first keyframe is on its way then."""
         self._keyframe_seen_since_pli = False
+        self._early_hole: int | None = None
+        """A hole whose first NACK went unanswered: a keyframe is asked for while waiting."""
+        self._want_early = False
         self._pli_streak = 0
         """PLIs since the last keyframe was released: each doubles the wait for the next one."""
         self._timestamps = SeqUnwrapper(1 << 32)
@@ -300,7 +319,7 @@ class FrameBuffer:
 
     def want_keyframe(self, now_ms: float) -> bool:
         """Whether to send a PLI now (rate limited; counts it when True)."""
-        if not self._waiting_keyframe:
+        if not (self._waiting_keyframe or self._want_early):
             return False
         interval = self.config.pli_interval_ms * 2 ** min(self._pli_streak, PLI_BACKOFF_STEPS)
         if self._keyframe_seen_since_pli:
@@ -309,6 +328,7 @@ class FrameBuffer:
             return False
         self._last_pli = now_ms
         self._keyframe_seen_since_pli = False
+        self._want_early = False
         self._pli_streak += 1
         self.counters.keyframes_requested += 1
         return True
@@ -354,7 +374,8 @@ class FrameBuffer:
         """How long after its expected arrival a frame is released (0 while nothing is lost)."""
         if now_ms - self.nack.last_gap_ms > self.config.loss_memory_ms:
             return 0.0
-        return self.config.playout_rtt_factor * self.nack.rtt_ms
+        c = self.config
+        return max(0.0, c.playout_rtt_factor * self.nack.rtt_ms - c.playout_margin_ms)
 
     def _due(self, span: _Span, now_ms: float) -> bool:
         """Whether the complete frame ``span`` may go: its playout time has come."""
@@ -412,6 +433,7 @@ class FrameBuffer:
             self._pli_streak = 0
             self.nack.nack_from = float("-inf")
         self._next = span.last + 1
+        self._want_early = False
         self.nack.forget_below(self._next)
         self.counters.frames += 1
         return Frame(b"".join(p.data for p in packets), packets[0].timestamp,
@@ -422,13 +444,16 @@ class FrameBuffer:
         hole = span.last + 1
         seen = self.nack.first_seen(hole)
         if seen is not None and now_ms - seen < self.nack.wait_ms():
+            if (hole != self._early_hole and self.nack.overdue(hole, now_ms)
+                    and self._complete_frame_after(hole)):
+                self._early_hole, self._want_early = hole, True
             return False
         if not self._complete_frame_after(hole):
             return False
         self.counters.abandoned += 1
         self._drop_below(hole + 1)
         self._enter_keyframe_wait()
-        self._keyframe_seen_since_pli = False
+        self._keyframe_seen_since_pli = any(p.keyframe for p in self._packets.values())
         return True
 
     def _complete_frame_after(self, seq: int) -> bool:

@@ -257,7 +257,7 @@ def test_the_buffer_holds_at_most_max_packets() -> None:
 # playout delay
 
 def test_while_packets_go_missing_frames_play_out_a_round_trip_late() -> None:
-    config = ReceiveConfig(initial_rtt_ms=100.0, playout_rtt_factor=1.0)
+    config = ReceiveConfig(initial_rtt_ms=100.0, playout_rtt_factor=1.0, playout_margin_ms=0.0)
     buffer, stream = FrameBuffer(config), Stream(size=2)
     for _ in range(5):
         assert len(feed(buffer, stream.next_frame())) == 1  # no loss: no delay
@@ -308,3 +308,27 @@ def test_while_waiting_for_a_keyframe_only_its_packets_are_nacked() -> None:
     assert buffer.nack.due(66.0) == [16]
     [out] = feed(buffer, [key[1]], now=100.0)
     assert out.keyframe and not buffer.waiting_for_keyframe
+
+
+def test_the_playout_delay_leaves_a_margin_below_the_round_trip() -> None:
+    buffer = FrameBuffer(ReceiveConfig(initial_rtt_ms=200.0, playout_margin_ms=80.0))
+    buffer.nack.on_packet(1, 0.0)
+    buffer.nack.on_packet(3, 0.0)
+    assert buffer.playout_delay_ms(0.0) == 120.0
+    buffer.nack.rtt_ms = 50.0
+    assert buffer.playout_delay_ms(0.0) == 0.0
+
+
+def test_a_keyframe_is_asked_for_early_once_the_first_nack_goes_unanswered() -> None:
+    buffer = FrameBuffer(NO_PLAYOUT)  # round trip 100 ms: wait bound 250 ms
+    feed(buffer, frame_packets(10, 0, 2, key=True), now=-1000.0)  # long before: no PLI since
+    feed(buffer, frame_packets(12, 1, 2)[:1], now=33.0)  # 13 missing ...
+    feed(buffer, frame_packets(14, 2, 2), now=66.0)  # ... found when 14 came
+    assert buffer.nack.due(66.0) == [13]
+    assert buffer.poll(200.0) == [] and not buffer.want_keyframe(200.0)  # not overdue yet
+    assert buffer.poll(217.0) == [] and buffer.want_keyframe(217.0)  # 1.5 RTT: PLI, still waiting
+    assert not buffer.waiting_for_keyframe and buffer.counters.abandoned == 0
+    assert buffer.poll(230.0) == [] and not buffer.want_keyframe(230.0)  # once per hole
+    late = frame_packets(12, 1, 2)[1]
+    buffer.nack.on_packet(late.seq, 240.0)
+    assert len(buffer.add(late, 240.0)) == 2  # it came after all: nothing lost
