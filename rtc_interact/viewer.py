@@ -138,7 +138,7 @@ class ViewerStats:
     """Tap-to-acknowledgement round trips, last 10,000 taps."""
     bad_messages: int
     """Messages from the host that failed validation (dropped)."""
-    receiver: ReceiverStats = ReceiverStats()
+    receiver: ReceiverStats
     """Video receiving: frames abandoned, keyframes requested, NACKs, decoder errors, buffers."""
 
 
