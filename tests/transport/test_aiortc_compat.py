@@ -175,3 +175,37 @@ async def test_answer_as_dtls_server_makes_a_passive_answer_that_connects() -> N
     finally:
         await offerer.close()
         await answerer.close()
+
+
+async def test_dtls_handshake_datagrams_leave_twice_and_media_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[bytes] = []
+    original = aioice.ice.StunProtocol.send_data
+
+    async def counting(self: aioice.ice.StunProtocol, data: bytes, addr: tuple[str, int]) -> None:
+        sent.append(bytes(data))
+        await original(self, data, addr)
+
+    monkeypatch.setattr(aioice.ice.StunProtocol, "send_data", counting)  # counts, still sends
+    assert "self._connection.send" in inspect.getsource(aiortc.RTCIceTransport.__init__)
+    offerer, answerer = aiortc.RTCPeerConnection(), aiortc.RTCPeerConnection()
+    try:
+        channel = offerer.createDataChannel("x", negotiated=True, id=0)
+        answerer.createDataChannel("x", negotiated=True, id=0)
+        opened = asyncio.Event()
+        channel.on("open", opened.set)
+        with aiortc_compat.ice_host_addresses(LOOPBACK):
+            await offerer.setLocalDescription(await offerer.createOffer())
+            await answerer.setRemoteDescription(offerer.localDescription)
+            await answerer.setLocalDescription(await answerer.createAnswer())
+        await offerer.setRemoteDescription(answerer.localDescription)
+        async with asyncio.timeout(10):
+            await opened.wait()
+        await asyncio.sleep(aiortc_compat.HANDSHAKE_COPY_GAP_S * 3)
+    finally:
+        await offerer.close()
+        await answerer.close()
+    handshake = [d for d in sent if d[0] == 22]
+    assert handshake and all(handshake.count(d) >= 2 for d in handshake)
+    sctp = [d for d in sent if d[0] == 23]  # SCTP over DTLS application data: never copied
+    assert sctp and all(sctp.count(d) == 1 for d in sctp)
