@@ -14,7 +14,7 @@ Estimation (:class:`LossDelayEstimator`, GCC-like, pluggable through :class:`Est
   queue is building on the path (our sender reports travel behind the video): the estimate
   drops to ``0.85`` of the rate sent. A REMB more than 10% below both the previous REMB and
   the rate sent means the receiver's delay-based detector saw over-use and answered ``0.85`` x
-  what arrived: the estimate drops to ``0.95`` x what arrived, but only when loss is above
+  what arrived: the estimate drops to what arrived, but only when loss is above
   ``loss_low`` or the round trip is up by ``queue_ms / 2``: aiortc's detector also fires on
   plain jitter (15 ms on congested-evening) with nothing queued. A REMB above the rate sent
   is not a cap: a receiver estimates at most ~1.5x what it receives, and with fixed rungs the
@@ -27,7 +27,9 @@ Probing: a rung sends at a fixed rate, so to find out whether the next rung fits
 asks for padding (``Decision.padding_kbps``, RTX padding that receivers count and drop) that
 brings what we send up to the estimate, at most to the next rung's rate times
 ``1 + up_margin``. The estimate then grows with what the path carries (the receiver's REMB
-follows it). Any decrease blocks probing for ``backoff_s``; a decrease while padding, or
+follows it). Padding ramps from the rung's rate by ``probe_ramp_per_s`` per second. Any decrease
+blocks probing for ``backoff_s``; a decrease while padding, an early sign of a queue while
+padding (a REMB 10% lower, loss above ``loss_low``, the round trip up by ``queue_ms / 2``), or
 ``probe_max_s`` without reaching the next rung, ends the probe and blocks the next one for a
 back-off (``backoff_s``, doubling up to ``backoff_max_s``); reaching it for ``up_hold_s``
 switches up.
@@ -59,11 +61,11 @@ class AbrConfig:
     """Rung a viewer starts on; None: the middle of the ladder (conservative)."""
     interval_s: float = 0.25
     """Seconds between two controller runs."""
-    loss_high: float = 0.12
+    loss_high: float = 0.20
     """Loss fraction above which the estimate backs off."""
     loss_low: float = 0.04
     """Loss fraction below which the estimate may grow."""
-    loss_weight: float = 0.3
+    loss_weight: float = 0.25
     """Weight of a new report in the smoothed loss (a report covers few packets at low rates)."""
     queue_ms: float = 120.0
     """Round trip above the smallest seen by this much: a queue is building."""
@@ -85,6 +87,8 @@ class AbrConfig:
     ramp and ``up_hold_s``."""
     probe: bool = True
     """Probe with padding before switching up (False: switch up on the estimate alone)."""
+    probe_ramp_per_s: float = 0.25
+    """A probe raises what we send (rung + padding) by this much per second."""
     probe_max_s: float = 15.0
     """A probe that has not reached the next rung after this long ends (and backs off)."""
     padding_max_kbps: float = 600.0
@@ -204,9 +208,9 @@ class LossDelayEstimator:
             previous, self.remb_kbps = self.remb_kbps, feedback.remb_kbps
             fell = previous is not None and feedback.remb_kbps < 0.9 * min(previous, sent)
             if fell and (self._loss > cfg.loss_low or self._rtt_excess > cfg.queue_ms / 2):
-                wanted.append(feedback.remb_kbps / 0.85 * 0.95)  # over-use: REMB fell
+                wanted.append(feedback.remb_kbps / 0.85)  # over-use: REMB fell
         if wanted and self.remb_kbps is not None and self.remb_kbps < 0.9 * sent:
-            wanted.append(self.remb_kbps / 0.85 * 0.95)  # congested: what arrives is the guide
+            wanted.append(self.remb_kbps / 0.85)  # congested: what arrives is the guide
         if wanted:
             return min(wanted)
         if self._loss > cfg.loss_low:
@@ -268,14 +272,19 @@ class AbrController:
         self.switches = 0
         self._above_since: float | None = None
         self._probe = _Probe()
+        self._padding_on = False
+        self._remb: float | None = None
+        self._min_rtt = float("inf")
 
     def update(self, feedback: Feedback) -> Decision:
         """Run the estimator on ``feedback`` and choose the rung (and padding)."""
         before, now = self.estimate, feedback.now
         self.estimate = self.estimator.update(feedback)
-        if self.estimate < before * 0.99:  # the path pushed back: no probing for a while
-            if self._probe.since is not None:
-                self._fail(self.rung - 1, now)
+        pushed_back = self._pushed_back(feedback)
+        if self.estimate < before * 0.99 or (pushed_back and self._padding_on):
+            if self._probe.since is not None or self._above_since is not None:
+                self._fail(self.rung - 1, now)  # the probe found the limit: stop padding now
+                self._above_since = None
             self._probe.quiet_until = now + self.config.backoff_s
         if self.rates[self.rung] > self.estimate and self.rung < len(self.rates) - 1:
             return self._down(now)
@@ -289,7 +298,7 @@ class AbrController:
                 self._above_since = now
             if now - self._above_since >= self.config.up_hold_s:
                 return self._up(now)
-            return self._decision("wait-up", self._padding(target))
+            return self._decision("wait-up", self._padding(target, now))
         self._above_since = None
         if blocked or not self.config.probe:
             return self._decision("hold")
@@ -298,13 +307,33 @@ class AbrController:
         if now - self._probe.since > self.config.probe_max_s:
             self._fail(self.rung - 1, now)
             return self._decision("hold")
-        return self._decision("probe", self._padding(target))
+        return self._decision("probe", self._padding(target, now))
 
-    def _padding(self, target: float) -> float:
+    def _pushed_back(self, feedback: Feedback) -> bool:
+        """Early signs of a queue, enough to end a probe (not to lower the estimate): a REMB
+        10% below the previous one, loss above ``loss_low``, or the round trip up by half of
+        ``queue_ms``."""
+        signs = False
+        if feedback.remb_kbps is not None:
+            signs = self._remb is not None and feedback.remb_kbps < 0.9 * self._remb
+            self._remb = feedback.remb_kbps
+        if feedback.rtt_ms is not None:
+            self._min_rtt = min(self._min_rtt, feedback.rtt_ms)
+            signs = signs or feedback.rtt_ms > self._min_rtt + self.config.queue_ms / 2
+        return signs or (feedback.loss is not None and feedback.loss > self.config.loss_low)
+
+    def _padding(self, target: float, now: float) -> float:
+        """Padding that ramps what we send from the rung's rate by ``probe_ramp_per_s`` per
+        second of probe, up to the estimate and the next rung's rate x (1 + margin)."""
         if not self.config.probe:
             return 0.0
-        top = min(self.estimate, target * 1.02)
-        return min(max(0.0, top - self.rates[self.rung]), self.config.padding_max_kbps)
+        rate = self.rates[self.rung]
+        since = self._probe.since if self._probe.since is not None else now
+        ramp = rate * (1 + self.config.probe_ramp_per_s) ** max(0.0, now - since)
+        top = min(self.estimate, target * 1.02, ramp)
+        padding = float(min(max(0.0, top - rate), self.config.padding_max_kbps))
+        self._padding_on = padding > 0
+        return padding
 
     def _fail(self, rung: int, now: float) -> None:
         """A probe or up-switch towards ``rung`` failed: back off before the next."""
@@ -339,6 +368,8 @@ class AbrController:
         return self._decision("up")
 
     def _decision(self, reason: str, padding: float = 0.0) -> Decision:
+        if padding == 0.0:
+            self._padding_on = False
         return Decision(self.rung, self.rates[self.rung], self.estimate, reason, padding)
 
 

@@ -27,7 +27,7 @@ def test_default_ladder_of_720p_has_three_rungs_topped_by_the_source_size() -> N
     assert [(r.width, r.height) for r in ladder.rungs] == [(1280, 720), (640, 360), (320, 180)]
     assert ladder.rungs[0].kbps == 1500
     assert ladder.rungs[0].kbps > ladder.rungs[1].kbps > ladder.rungs[2].kbps
-    assert ladder.rungs[2].fps == 15
+    assert [r.fps for r in ladder.rungs] == [30, 30, 30]
 
 
 def test_default_ladder_never_goes_below_the_stamp_width() -> None:
@@ -100,7 +100,7 @@ async def test_every_rung_decodes_with_readable_stamps_and_one_timeline() -> Non
     assert all(len(pts) == 1 for pts in pts_by_frame.values())  # same frame, same pts
     stats = encoder.stats()
     assert [s.keyframes for s in stats] >= [1, 1, 1]
-    assert stats[2].frames < stats[0].frames  # the bottom rung runs at 15 fps
+    assert abs(stats[2].frames - stats[0].frames) <= 2  # every rung at the source rate
 
 
 async def test_switch_happens_at_a_keyframe_of_the_target_rung() -> None:
