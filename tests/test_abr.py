@@ -82,7 +82,9 @@ def first_time(path: FakePath, after: float, ok: object) -> float | None:
 
 
 def test_starts_on_the_middle_rung() -> None:
-    assert AbrController(RATES).rung == 2
+    assert AbrController(RATES).rung == 1
+    assert AbrController(RATES[1:]).rung == 1
+    assert AbrController(RATES[:2]).rung == 0
     assert AbrController(RATES, AbrConfig(start_rung=0)).rung == 0
 
 

@@ -58,7 +58,9 @@ class AbrConfig:
     """How the per-viewer ABR controller behaves."""
 
     start_rung: int | None = None
-    """Rung a viewer starts on; None: the middle of the ladder (conservative)."""
+    """Rung a viewer starts on; None: the middle of the ladder, rounding up to the better rung
+    (rung 1 of 3 or 4, rung 0 of 2: conservative without starting a two-rung ladder at the
+    bottom)."""
     interval_s: float = 0.25
     """Seconds between two controller runs."""
     loss_high: float = 0.20
@@ -263,7 +265,7 @@ class AbrController:
         self.config = config or AbrConfig()
         self.rates = tuple(float(r) for r in rung_kbps)
         start = self.config.start_rung
-        self.rung = len(self.rates) // 2 if start is None else start
+        self.rung = (len(self.rates) - 1) // 2 if start is None else start
         if not 0 <= self.rung < len(self.rates):
             raise ConfigurationError(f"start rung {self.rung} outside the ladder")
         self.estimator: Estimator = estimator or LossDelayEstimator(

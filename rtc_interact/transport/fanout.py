@@ -72,7 +72,7 @@ class VideoFanout:
         abr, ladder = self._config.abr, self._ladder.ladder if self._ladder else None
         if abr is None or ladder is None:
             return 0
-        start = len(ladder.rungs) // 2 if abr.start_rung is None else abr.start_rung
+        start = (len(ladder.rungs) - 1) // 2 if abr.start_rung is None else abr.start_rung
         return min(start, len(ladder.rungs) - 1)
 
     def link_stats(self, track: MediaStreamTrack | None) -> LinkStats | None:
