@@ -376,7 +376,7 @@ class Viewer:
         self._timer = None
         if self._fast.readyState != "open":
             return
-        poll = self._sender.poll(asyncio.get_running_loop().time())
+        poll = self._sender.poll(asyncio.get_running_loop().time(), congested(self._fast))
         self._outbox += poll.send
         self._flush()
         self._arm()

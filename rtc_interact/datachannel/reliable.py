@@ -143,8 +143,13 @@ class ReliableSender(Generic[T]):
             self.rtt.update(sample)
         return sample
 
-    def poll(self, now: float) -> Poll[T]:
-        """Copies and retransmissions due at ``now``, and messages given up on."""
+    def poll(self, now: float, congested: bool = False) -> Poll[T]:
+        """Copies and retransmissions due at ``now``, and messages given up on.
+
+        ``congested`` (the channel's send buffer is backing up: SCTP's congestion window is
+        full) holds everything back: what was sent is still queued below us, and more copies
+        would only lengthen that queue. Copies are dropped; retransmissions wait an RTO.
+        """
         out: Poll[T] = Poll()
         for message_id, pending in list(self._pending.items()):
             if pending.next_at > now:
@@ -152,6 +157,10 @@ class ReliableSender(Generic[T]):
             if now - pending.first_sent >= self.policy.give_up_s:
                 del self._pending[message_id]
                 out.expired.append(message_id)
+                continue
+            if congested:
+                pending.copies_left = 0
+                pending.next_at = now + pending.rto
                 continue
             out.send.append(pending.data)
             pending.sends += 1

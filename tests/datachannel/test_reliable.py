@@ -197,3 +197,13 @@ def test_a_burst_goes_without_redundant_copies() -> None:
     assert len(sender.send(2, b"b", 0.0)) == 3
     assert len(sender.send(3, b"c", 0.0)) == 1  # two already unacknowledged
     assert len(sender.send(4, b"d", 0.0, congested=True)) == 1
+
+
+def test_a_backed_up_channel_holds_copies_and_retransmissions_back() -> None:
+    sender: ReliableSender[bytes] = ReliableSender(
+        RetransmitPolicy(copies=3, copy_gap_s=0.01, initial_rto_s=0.1, min_rto_s=0.05))
+    assert sender.send(1, b"tap", 0.0) == [b"tap"]
+    held = sender.poll(0.01, congested=True)
+    assert held.send == [] and sender.next_wakeup() == 0.01 + 0.1
+    assert sender.poll(0.05, congested=False).send == []  # nothing due before the RTO
+    assert sender.poll(0.11, congested=False).send == [b"tap"]  # then a retransmission
