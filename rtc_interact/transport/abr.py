@@ -71,7 +71,7 @@ class AbrConfig:
     """Weight of a new report in the smoothed loss (a report covers few packets at low rates)."""
     queue_ms: float = 120.0
     """Round trip above the smallest seen by this much: a queue is building."""
-    increase_per_s: float = 0.3
+    increase_per_s: float = 0.15
     """Multiplicative growth of the estimate per second while the path is clean."""
     decrease_gap_s: float = 0.5
     """Shortest time between two decreases of the estimate."""
@@ -89,7 +89,7 @@ class AbrConfig:
     ramp and ``up_hold_s``."""
     probe: bool = True
     """Probe with padding before switching up (False: switch up on the estimate alone)."""
-    probe_ramp_per_s: float = 0.35
+    probe_ramp_per_s: float = 0.25
     """A probe raises what we send (rung + padding) by this much per second."""
     probe_max_s: float = 15.0
     """A probe that has not reached the next rung after this long ends (and backs off)."""
