@@ -209,3 +209,29 @@ async def test_dtls_handshake_datagrams_leave_twice_and_media_once(
     assert handshake and all(handshake.count(d) >= 2 for d in handshake)
     sctp = [d for d in sent if d[0] == 23]  # SCTP over DTLS application data: never copied
     assert sctp and all(sctp.count(d) == 1 for d in sctp)
+
+
+async def test_the_first_video_frame_leaves_twice_and_later_frames_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from rtc_interact import Host, HostConfig, VideoConfig, Viewer, new_secret
+
+    media: list[bytes] = []
+    original = aioice.ice.StunProtocol.send_data
+
+    async def counting(self: aioice.ice.StunProtocol, data: bytes, addr: tuple[str, int]) -> None:
+        if len(data) >= 12 and data[0] >> 6 == 2 and not 192 <= data[1] <= 223:
+            media.append(bytes(data))  # SRTP media (the RTP header is in clear)
+        await original(self, data, addr)
+
+    monkeypatch.setattr(aioice.ice.StunProtocol, "send_data", counting)
+    config = HostConfig(secret=new_secret(), port=0, video=VideoConfig(320, 180, 30))
+    async with Host(config) as host, \
+            Viewer.connect(host.url, token=host.mint_token("first")) as viewer:
+        async for _ in viewer.frames():
+            break
+        await asyncio.sleep(0.3)
+    stamps = [d[4:8] for d in media]
+    first = [d for d in media if d[4:8] == stamps[0]]
+    later = [d for d in media if d[4:8] != stamps[0]]
+    assert first and all(first.count(d) == 2 for d in first)
+    assert later and all(later.count(d) == 1 for d in later)
