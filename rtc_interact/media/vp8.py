@@ -18,6 +18,8 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from aiortc.codecs.vpx import VpxPayloadDescriptor
+
 if TYPE_CHECKING:
     from typing_extensions import Buffer
 
@@ -76,3 +78,14 @@ class Vp8Packetizer:
     def encode(self, frame: Any, force_keyframe: bool = False) -> tuple[list[bytes], int]:
         """Raw frames never reach this sender; the ladder encodes them."""
         raise TypeError("Vp8Packetizer only packs pre-encoded frames")
+
+
+def inspect_vp8(payload: bytes) -> tuple[bool, bool]:
+    """(begins a frame, begins a keyframe) for a VP8 RTP payload (RFC 7741 descriptor, then the
+    VP8 payload header's P bit, RFC 6386 section 9.1)."""
+    try:
+        descriptor, rest = VpxPayloadDescriptor.parse(payload)
+    except ValueError:
+        return False, False
+    start = descriptor.partition_start == 1 and descriptor.partition_id == 0
+    return start, start and bool(rest) and not rest[0] & 0x01

@@ -56,12 +56,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpTransceiver
-from aiortc.codecs.vpx import VpxPayloadDescriptor
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtcrtpreceiver import NackGenerator
 from aiortc.rtp import RtpPacket
 
+from ..media.vp8 import inspect_vp8
 from .receive_buffer import (
     SEQ_SPAN,
     Frame,
@@ -109,16 +109,6 @@ class ReceiverStats:
     """Round-trip estimate from NACKed packets (the initial guess until one is measured)."""
     socket_rcvbuf: int = 0
     """Smallest SO_RCVBUF the kernel reports on the ICE sockets (0: not set yet)."""
-
-
-def inspect_vp8(payload: bytes) -> tuple[bool, bool]:
-    """(begins a frame, begins a keyframe) for a VP8 RTP payload (RFC 7741)."""
-    try:
-        descriptor, rest = VpxPayloadDescriptor.parse(payload)
-    except ValueError:
-        return False, False
-    start = descriptor.partition_start == 1 and descriptor.partition_id == 0
-    return start, start and bool(rest) and not rest[0] & 0x01
 
 
 def inspect_h264(payload: bytes) -> tuple[bool, bool]:

@@ -62,6 +62,7 @@ from aiortc.rtp import (
     unpack_remb_fci,
 )
 
+from ..media.vp8 import inspect_vp8
 from .pacer import Pacer, RetransmitGate
 
 _ENCODER_ATTRIBUTE = "_RTCRtpSender__encoder"
@@ -163,22 +164,11 @@ class SendCounter:
 
 
 def _vp8_keyframe_start(data: bytes) -> bool:
-    """Whether an RTP packet carries the start of a VP8 keyframe (RFC 7741 descriptor,
-    then the VP8 payload header's P bit, RFC 6386 section 9.1)."""
-    offset = 12 + 4 * (data[0] & 0x0F)
-    if data[0] & 0x10 and len(data) >= offset + 4:
+    """Whether an RTP packet carries the start of a VP8 keyframe."""
+    offset = 12 + 4 * (data[0] & 0x0F)  # fixed header and CSRCs
+    if data[0] & 0x10 and len(data) >= offset + 4:  # header extension
         offset += 4 + 4 * struct.unpack_from("!H", data, offset + 2)[0]
-    payload = data[offset:offset + 8]
-    if len(payload) < 2 or not payload[0] & 0x10 or payload[0] & 0x07:
-        return False  # not the start of partition 0
-    index = 1
-    if payload[0] & 0x80:
-        flags = payload[1]
-        index = 2
-        if flags & 0x80:
-            index += 2 if index < len(payload) and payload[index] & 0x80 else 1
-        index += bool(flags & 0x40) + bool(flags & 0x30)
-    return index < len(payload) and not payload[index] & 0x01
+    return inspect_vp8(data[offset:])[1]
 
 
 def pace_and_gate(sender: RTCRtpSender, pacer: Pacer, gate: RetransmitGate,
