@@ -20,7 +20,7 @@ from aiortc.mediastreams import MediaStreamError
 
 from ._queue import DropOldestQueue
 from .config import ViewerConfig
-from .datachannel.clock import ClockEstimate, ClockSync
+from .datachannel.clock import ClockEstimate, ClockSync, wall_ms
 from .datachannel.codec import decode_downstream, encode, pack
 from .datachannel.messages import (
     Ack,
@@ -282,7 +282,7 @@ class Viewer:
             if not isinstance(frame, av.VideoFrame):
                 continue
             self._mark("first_frame")
-            now_ms = time.time_ns() // 1_000_000
+            now_ms = wall_ms()
             stamp = read_stamp(luma_of(frame)) if frame.format.name == "yuv420p" else None
             latency = latency_ms(stamp, now_ms)
             if latency is None:

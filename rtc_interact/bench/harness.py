@@ -16,6 +16,7 @@ from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 
 from ..config import AdvancedSettings, HostConfig, VideoConfig, ViewerConfig
+from ..datachannel.clock import wall_ms
 from ..datachannel.hostcore import Limits
 from ..datachannel.ratelimit import RateLimit
 from ..host import Host
@@ -199,7 +200,7 @@ class AiortcSession:
                 if not isinstance(frame, av.VideoFrame):
                     continue
                 self.viewer._mark("first_frame")
-                self.frames.add(frame, time.perf_counter(), time.time_ns() // 1_000_000)
+                self.frames.add(frame, time.perf_counter(), wall_ms())
 
     def marks(self) -> dict[str, float | None]:
         return {stage: self.viewer.marks.get(stage) for stage in STAGES}

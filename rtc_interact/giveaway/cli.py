@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import time
 from pathlib import Path
 
 import click
 
+from ..datachannel.clock import wall_ms
 from . import analytics, fulfillment
 from .draw import result_from_json, verify
 from .errors import GiveawayError
@@ -51,7 +51,7 @@ def _report_from_store(path: str, giveaway_id: str) -> analytics.Report:
         if rec.opened_at_ms is None:
             raise click.ClickException(f"giveaway {giveaway_id} never opened")
         window = Window(rec.opened_at_ms, rec.opened_at_ms + rec.rules.window_ms)
-        end = rec.closed_at_ms or int(time.time() * 1000)
+        end = rec.closed_at_ms or wall_ms()
         return analytics.build(giveaway_id, window, store.load_entries(giveaway_id),
                                store.load_presence(giveaway_id),
                                store.load_comments(giveaway_id), end)
@@ -113,7 +113,7 @@ def export_cmd(store_path: str, giveaway_id: str, csv_path: str | None,
     click.echo(f"{len(rec.winners)} winners, {len(claims)} claims, {len(done)} fulfilled")
     if rec.announced_at_ms is not None:
         late = fulfillment.overdue(rec.rules, rec.winners, rec.announced_at_ms, claims, done,
-                                   int(time.time() * 1000))
+                                   wall_ms())
         for item in late:
             click.echo(f"overdue: {item.identity} ({item.tier_name}) {item.status}, "
                        f"{item.late_ms / 3_600_000:.1f} h late")
@@ -140,4 +140,4 @@ async def _fulfil(store_path: str, giveaway_id: str, identity: str, note: str) -
         if identity not in {w.identity for w in rec.winners}:
             raise click.ClickException(f"{identity!r} did not win in {giveaway_id}")
         await store.mark_fulfilled(fulfillment.Fulfilment(giveaway_id, identity,
-                                                          int(time.time() * 1000), note))
+                                                          wall_ms(), note))

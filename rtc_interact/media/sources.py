@@ -17,6 +17,7 @@ from aiortc import MediaStreamTrack, VideoStreamTrack
 from aiortc.contrib.media import MediaPlayer
 from aiortc.mediastreams import VIDEO_TIME_BASE
 
+from ..datachannel.clock import wall_ms
 from ..errors import ConfigurationError
 from .stamp import FrameStamp, Plane, burn_stamp
 
@@ -58,7 +59,7 @@ class TestPatternTrack(VideoStreamTrack):
         frame_no = self._count
         self._count += 1
         luma = self._pattern(frame_no)
-        burn_stamp(luma, FrameStamp(frame_no, time.time_ns() // 1_000_000))
+        burn_stamp(luma, FrameStamp(frame_no, wall_ms()))
         frame = av.VideoFrame.from_ndarray(np.vstack([luma, self._chroma]), format="yuv420p")
         frame.pts, frame.time_base = pts, time_base
         return frame
