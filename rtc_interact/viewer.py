@@ -100,6 +100,10 @@ class Receipt:
     """For a giveaway entry: hex sha256 of the entry, to find it in the published result."""
 
 
+def _receipt(ack: Ack, rtt_ms: float) -> Receipt:
+    return Receipt(ack.id, ack.n, ack.hts, rtt_ms, ack.g or "", ack.e or 0, ack.eh or "")
+
+
 @dataclass(frozen=True, slots=True)
 class ReceivedFrame:
     """A decoded video frame."""
@@ -412,24 +416,25 @@ class Viewer:
 
     async def tap(self, target: str = "") -> Receipt:
         """Tap; resolves with the host's receipt (raises RateLimited, RequestTimeout, ...)."""
-        self._taps_sent += 1
-        reply, rtt = await self._request(Tap(id=next(self._ids), target=target))
-        assert isinstance(reply, Ack)
-        self._tap_rtts.append(rtt)
-        self._taps_acked += 1
-        return Receipt(reply.id, reply.n, reply.hts, rtt)
+        return await self._send_tap(Tap(id=next(self._ids), target=target), timed=True)
 
     async def enter(self, giveaway_id: str) -> Receipt:
         """Enter a giveaway: a tap carrying the media time of the frame on screen, judged by
         the window as this viewer saw it; the receipt comes once the entry is durable. Raises
         RequestRejected (NOT_ELIGIBLE, OUTSIDE_WINDOW, ...) when it does not count."""
-        self._taps_sent += 1
         tap = Tap(id=next(self._ids), target=giveaway_id, mts=self.shown_media_ms)
+        return await self._send_tap(tap, timed=False)
+
+    async def _send_tap(self, tap: Tap, timed: bool) -> Receipt:
+        """Send a tap and count it; ``timed`` adds its round trip to the tap statistics (an
+        entry's also includes the host's durable write)."""
+        self._taps_sent += 1
         reply, rtt = await self._request(tap)
         assert isinstance(reply, Ack)
+        if timed:
+            self._tap_rtts.append(rtt)
         self._taps_acked += 1
-        return Receipt(reply.id, reply.n, reply.hts, rtt, reply.g or "", reply.e or 0,
-                       reply.eh or "")
+        return _receipt(reply, rtt)
 
     async def claim(self, giveaway_id: str, *, name: str, address: str, contact: str) -> Receipt:
         """Claim a prize won in ``giveaway_id`` (after a ``Won`` event), before the deadline."""
@@ -443,7 +448,7 @@ class Viewer:
         """Post a comment; every viewer (this one too) receives it as a CommentPosted event."""
         reply, rtt = await self._request(Comment(id=next(self._ids), text=text))
         assert isinstance(reply, Ack)
-        return Receipt(reply.id, reply.n, reply.hts, rtt)
+        return _receipt(reply, rtt)
 
     async def ping(self) -> float:
         """Round-trip time to the host over the fast channel in ms; also feeds clock sync."""
