@@ -22,7 +22,7 @@ from .datachannel.codec import encode
 from .datachannel.hostcore import HostSessionCore, Sequencer
 from .datachannel.messages import Ack, Announcement, Claim, Downstream, ErrorReply, Tap, Welcome
 from .errors import ClosedError, ConfigurationError, ErrorCode, RtcInteractError
-from .events import CommentReceived, HostEvent, MessageRejected, ViewerJoined, ViewerLeft
+from .events import CommentReceived, HostEvent, ViewerJoined, ViewerLeft
 from .giveaway.analytics import PresenceSpan
 from .giveaway.core import TapIn
 from .giveaway.service import GiveawayDesk, Refusal
@@ -373,10 +373,9 @@ class Host:
         return ack
 
     def _refused(self, session: _Session, refusal: Refusal, ref: int) -> ErrorReply:
-        session.core.errors[refusal.code] += 1
-        self._events.put(MessageRejected(session.core.viewer_id, int(refusal.code),
-                                         refusal.reason))
-        return ErrorReply(code=int(refusal.code), reason=refusal.reason, ref=ref)
+        reply, event = session.core.refuse(refusal.code, refusal.reason, ref)
+        self._events.put(event)
+        return reply
 
     def _reply(self, session: _Session, data: bytes, channel: RTCDataChannel) -> None:
         """Answer on the channel the request came on; on the fast one, with redundant copies."""

@@ -197,6 +197,14 @@ class HostSessionCore:
 
     def _reject(self, out: Outcome, code: ErrorCode, reason: str, ref: int | None) -> ErrorReply:
         """Count a refusal and tell the application; returns the reply to send."""
+        reply, event = self.refuse(code, reason, ref)
+        out.events.append(event)
+        return reply
+
+    def refuse(self, code: ErrorCode, reason: str, ref: int | None
+               ) -> tuple[ErrorReply, MessageRejected]:
+        """Count a refusal (also one decided later, e.g. a giveaway entry); returns the reply and
+        the event for the application."""
         self.errors[code] += 1
-        out.events.append(MessageRejected(self.viewer_id, int(code), reason))
-        return ErrorReply(code=int(code), reason=reason, ref=ref)
+        return (ErrorReply(code=int(code), reason=reason, ref=ref),
+                MessageRejected(self.viewer_id, int(code), reason))
