@@ -6,6 +6,7 @@ import asyncio
 
 from rtc_interact import Host, Viewer
 from rtc_interact.bench.harness import linked_host
+from rtc_interact.bench.tcpdelay import TcpDelayProxy
 from rtc_interact.linkemu import get_profile
 
 
@@ -71,15 +72,19 @@ async def test_tap_made_while_connecting_is_answered_by_signaling() -> None:
 
 async def test_prepare_saves_the_http_handshake_round_trip() -> None:
     async with linked_host("ours", get_profile("rtt150"), seed=2) as link:
-        cold = Viewer(link.url, link.token)
-        warm = Viewer(link.url, link.token)
-        try:
-            await cold.open()
-            await warm.prepare()
-            await warm.open()
-            cold_ms, warm_ms = cold.connect_timings().signaling, warm.connect_timings().signaling
-            assert cold_ms is not None and warm_ms is not None
-            assert cold_ms >= 300 and 150 <= warm_ms < 250  # 2 RTT cold, 1 RTT warm
-        finally:
-            await cold.aclose()
-            await warm.aclose()
+        port = int(link.url.split(":")[2].split("/")[0])
+        # a zero-delay relay in front of the link's, counting the TCP connections viewers open
+        async with TcpDelayProxy(("127.0.0.1", port), 0, 0) as counter:
+            url = link.url.replace(f":{port}/", f":{counter.port}/")
+            cold, warm = Viewer(url, link.token), Viewer(url, link.token)
+            try:
+                await cold.open()
+                assert counter.connections == 1  # the offer paid for a TCP handshake
+                await warm.prepare()
+                assert counter.connections == 2
+                await warm.open()
+                assert counter.connections == 2  # the offer rode the warmed connection
+                assert warm.connect_timings().signaling is not None
+            finally:
+                await cold.aclose()
+                await warm.aclose()

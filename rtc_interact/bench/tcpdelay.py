@@ -21,6 +21,8 @@ class TcpDelayProxy:
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.port = 0
+        self.connections = 0
+        """TCP connections accepted so far."""
 
     async def __aenter__(self) -> TcpDelayProxy:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
@@ -38,6 +40,7 @@ class TcpDelayProxy:
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
+        self.connections += 1
         try:
             await asyncio.sleep(self.up_s + self.down_s)  # the handshake's round trip
             up_reader, up_writer = await asyncio.open_connection(*self.target)
