@@ -235,3 +235,47 @@ async def test_the_first_video_frame_leaves_twice_and_later_frames_once(
     later = [d for d in media if d[4:8] != stamps[0]]
     assert first and all(first.count(d) == 2 for d in first)
     assert later and all(later.count(d) == 1 for d in later)
+
+
+class _CapturingDtls:
+    """Stands in for the DTLS transport below an SCTP association: keeps what it is given."""
+
+    state = "connected"
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    def _register_data_receiver(self, receiver: object) -> None:
+        pass
+
+    async def _send_data(self, data: bytes) -> None:
+        self.sent.append(data)
+
+
+async def _forward_tsns_after_abandon(sacks: int, rto: float) -> int:
+    """FORWARD TSN chunks an association sends when one unordered ``maxRetransmits=0`` chunk
+    is abandoned and then ``sacks`` stale SACKs (not yet covering it) arrive."""
+    from aiortc.rtcsctptransport import ForwardTsnChunk, RTCSctpTransport, SackChunk, parse_packet
+
+    dtls = _CapturingDtls()
+    sctp = RTCSctpTransport(dtls)  # type: ignore[arg-type]
+    sctp._association_state = sctp.State.ESTABLISHED
+    sctp._remote_partial_reliability, sctp._remote_port = True, 5000
+    await sctp._send(1, 53, b"tap", max_retransmits=0, ordered=False)
+    sctp._rto = rto
+    sctp._t3_expired()  # the chunk is abandoned: the peer must be told to skip it
+    await asyncio.sleep(0)
+    for _ in range(sacks):
+        sack = SackChunk()
+        sack.cumulative_tsn = sctp._last_sacked_tsn
+        await sctp._receive_sack_chunk(sack)
+    sctp._t3_cancel()
+    return sum(isinstance(chunk, ForwardTsnChunk)
+               for data in dtls.sent for chunk in parse_packet(data)[3])
+
+
+async def test_an_unchanged_forward_tsn_is_repeated_once_per_rto_not_per_sack() -> None:
+    assert await _forward_tsns_after_abandon(sacks=5, rto=10.0) == 1
+    assert await _forward_tsns_after_abandon(sacks=5, rto=0.0) == 6  # the RTO passed each time
+    with aiortc_compat.stock_behaviour():  # aiortc repeats it on every SACK
+        assert await _forward_tsns_after_abandon(sacks=5, rto=10.0) == 6
