@@ -383,8 +383,8 @@ class Host:
         if channel is session.fast and not congested(channel):
             policy = self.config.advanced.retransmit
             loop = asyncio.get_running_loop()
-            for i in range(1, policy.copies):
-                loop.call_later(i * policy.copy_gap_s, session.send, data, channel)
+            for offset in policy.copy_offsets_s[1:]:
+                loop.call_later(offset, session.send, data, channel)
 
     async def _end(self, session: _Session, reason: str) -> None:
         viewer_id = session.core.viewer_id

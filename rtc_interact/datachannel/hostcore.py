@@ -45,9 +45,10 @@ class Limits:
 
 REMEMBERED_TAPS = 65536
 """Acknowledged tap ids kept per viewer to answer duplicates (at 30 taps/s: 36 minutes)."""
-DUPLICATE_QUIET_S = 0.02
-"""A duplicate arriving this soon after the last answer to its id is a redundant copy from the
-same burst, already covered by that answer: it gets no reply (a retransmission comes later)."""
+DUPLICATE_QUIET_S = 0.1
+"""A duplicate arriving this soon after the last answer to its id is a redundant copy (the
+viewer spreads its copies over ``RetransmitPolicy.copy_span_s``, 77 ms by default), already
+covered by that answer and its own copies: it gets no reply (a retransmission comes later)."""
 
 
 class Sequencer:

@@ -3,9 +3,13 @@
 They travel on an unordered channel without SCTP retransmission, so one lost packet never holds
 up another (no head-of-line blocking) and no 1 s ``SCTP_RTO_MIN`` applies. Instead:
 
-* **redundancy**: each message leaves ``copies`` times, ``copy_gap_s`` apart;
+* **redundancy**: each message leaves several times, at ``copy_offsets_s`` after the first: two
+  close together for a lone loss, the rest spread over ~80 ms so that one loss burst (a radio
+  fade, an overflowing queue) rarely takes every copy;
 * **retransmission** timed from the measured round trip (RFC 6298 estimator, Karn's rule), with
-  a floor of ``min_rto_s`` rather than SCTP's one second, backing off x2 up to ``max_rto_s``;
+  a floor of ``min_rto_s`` rather than SCTP's one second, backing off x2 up to ``max_rto_s``; a
+  back-off also applies to new messages until an unambiguous sample arrives (RFC 6298 5.7), so
+  a path that suddenly got slower is not flooded with retransmissions of every message;
 * the receiver **deduplicates by message id** and answers a duplicate with the same reply
   (see ``HostSessionCore``), so the host records each tap exactly once however many copies land.
 
@@ -26,10 +30,10 @@ from ..errors import ConfigurationError
 class RetransmitPolicy:
     """How hard to try."""
 
-    copies: int = 4
-    """Transmissions of each message before any acknowledgement could arrive (1 = no redundancy)."""
-    copy_gap_s: float = 0.002
-    """Spacing of those copies (non-zero, so SCTP does not bundle them into one packet)."""
+    copy_offsets_s: tuple[float, ...] = (0.0, 0.002, 0.027, 0.077)
+    """When each transmission of a message leaves, in seconds after the first, before any
+    retransmission (``(0.0,)``: no redundancy). Copies on the same offset leave together (SCTP
+    may bundle them into one packet). The host answers with copies on the same offsets."""
     initial_rto_s: float = 0.6
     """Retransmission timeout before the first round-trip sample."""
     min_rto_s: float = 0.04
@@ -45,12 +49,23 @@ class RetransmitPolicy:
     that a burst relies on retransmission alone, so copies never crowd out first sends."""
 
     def __post_init__(self) -> None:
-        if self.copies < 1 or self.copy_gap_s < 0:
-            raise ConfigurationError("copies must be >= 1 and copy_gap_s >= 0")
+        offsets = self.copy_offsets_s
+        if not offsets or offsets[0] != 0 or list(offsets) != sorted(offsets):
+            raise ConfigurationError("copy_offsets_s must start at 0.0 and never decrease")
         if not 0 < self.min_rto_s <= self.initial_rto_s <= self.max_rto_s:
             raise ConfigurationError("need 0 < min_rto_s <= initial_rto_s <= max_rto_s")
         if self.give_up_s <= 0:
             raise ConfigurationError("give_up_s must be positive")
+
+    @property
+    def copies(self) -> int:
+        """Transmissions of a message before any retransmission."""
+        return len(self.copy_offsets_s)
+
+    @property
+    def copy_span_s(self) -> float:
+        """Time from the first copy to the last."""
+        return self.copy_offsets_s[-1]
 
 
 class RttEstimator:
@@ -85,7 +100,8 @@ class _Pending(Generic[T]):
     data: T
     first_sent: float
     next_at: float
-    copies_left: int
+    copies: int
+    """Copies planned before the first retransmission (1 or the policy's)."""
     rto: float
     retransmitted: bool = False
     sends: int = 1
@@ -108,6 +124,7 @@ class ReliableSender(Generic[T]):
         self.policy = policy
         self.rtt = rtt or RttEstimator()
         self._pending: dict[int, _Pending[T]] = {}
+        self._backoff = 1.0
         self.transmissions = 0
         """Datagrams handed out so far (copies and retransmissions included)."""
 
@@ -121,17 +138,28 @@ class ReliableSender(Generic[T]):
         """
         policy = self.policy
         quiet = not congested and len(self._pending) < policy.redundant_below
-        copies = policy.copies if quiet else 1
-        pending = _Pending(data, now, now, copies - 1, self.rtt.rto(policy))
+        rto = min(policy.max_rto_s, self.rtt.rto(policy) * self._backoff)
+        pending = _Pending(data, now, now, policy.copies if quiet else 1, rto, sends=0)
         self._pending[message_id] = pending
-        out = [data]
-        while pending.copies_left and policy.copy_gap_s == 0:
-            pending.copies_left -= 1
+        out: list[T] = []
+        while pending.next_at <= now and not pending.retransmitted:
             out.append(data)
-        pending.next_at = now + (policy.copy_gap_s if pending.copies_left else pending.rto)
-        pending.sends = len(out)
-        self.transmissions += len(out)
+            self._sent(pending, now)
         return out
+
+    def _sent(self, pending: _Pending[T], now: float) -> None:
+        """Count one transmission of ``pending`` at ``now`` and schedule the next."""
+        pending.sends += 1
+        self.transmissions += 1
+        if pending.sends < pending.copies:
+            pending.next_at = pending.first_sent + self.policy.copy_offsets_s[pending.sends]
+            return
+        if pending.sends > pending.copies:
+            pending.retransmitted = True
+            pending.rto = min(self.policy.max_rto_s, pending.rto * 2)
+            # new messages wait as long as this one now does, until a clean sample (RFC 6298 5.7)
+            self._backoff = max(self._backoff, 2.0 ** min(pending.sends - pending.copies, 8))
+        pending.next_at = now + pending.rto
 
     def acknowledge(self, message_id: int, now: float) -> float | None:
         """The reply arrived: stop sending; returns the round trip in seconds (None if unknown)."""
@@ -141,6 +169,7 @@ class ReliableSender(Generic[T]):
         sample = now - pending.first_sent
         if not pending.retransmitted:  # Karn: a retransmitted message gives an ambiguous sample
             self.rtt.update(sample)
+            self._backoff = 1.0
         return sample
 
     def poll(self, now: float, congested: bool = False) -> Poll[T]:
@@ -159,20 +188,11 @@ class ReliableSender(Generic[T]):
                 out.expired.append(message_id)
                 continue
             if congested:
-                pending.copies_left = 0
+                pending.copies = min(pending.copies, pending.sends)
                 pending.next_at = now + pending.rto
                 continue
             out.send.append(pending.data)
-            pending.sends += 1
-            if pending.copies_left:
-                pending.copies_left -= 1
-                gap = self.policy.copy_gap_s if pending.copies_left else pending.rto
-                pending.next_at = now + gap
-            else:
-                pending.retransmitted = True
-                pending.rto = min(self.policy.max_rto_s, pending.rto * 2)
-                pending.next_at = now + pending.rto
-        self.transmissions += len(out.send)
+            self._sent(pending, now)
         return out
 
     def next_wakeup(self) -> float | None:

@@ -72,13 +72,19 @@
     if (channel.readyState === "open") channel.send(data);
   }
 
-  function request(message, channel, kind, copies) {
+  // When the copies of a fast-path message leave (ms after the first), as the Python viewer's
+  // RetransmitPolicy.copy_offsets_s: two close together, the rest spread past a loss burst.
+  const COPY_OFFSETS_MS = [0, 2, 27, 77];
+
+  function request(message, channel, kind, redundant) {
     const id = nextId++;
     const entry = { kind, sent: performance.now(), retries: 0, timer: null };
     const done = new Promise((resolve, reject) => { entry.resolve = resolve; entry.reject = reject; });
     pending.set(id, entry);
-    const transmit = () => {
-      for (let i = 0; i < copies; i++) setTimeout(() => send({ ...message, id }, channel), i * 2);
+    const transmit = (offsets) => {
+      for (const ms of offsets) {
+        setTimeout(() => pending.has(id) && send({ ...message, id }, channel), ms);
+      }
     };
     const retransmit = () => {
       if (!pending.has(id)) return;
@@ -88,11 +94,13 @@
         return;
       }
       entry.retries++;
-      transmit();
+      transmit([0]);
       entry.timer = setTimeout(retransmit, Math.min(2000, rto() * 2 ** entry.retries));
     };
-    transmit();
-    if (copies > 1) entry.timer = setTimeout(retransmit, rto());  // reliable channel needs none
+    transmit(redundant ? COPY_OFFSETS_MS : [0]);
+    if (redundant) {  // the reliable channel needs no retransmission of ours
+      entry.timer = setTimeout(retransmit, COPY_OFFSETS_MS.at(-1) + rto());
+    }
     return done;
   }
 
@@ -223,7 +231,7 @@
     // a giveaway judges the tap by the frame on screen (docs/GIVEAWAY.md): send its stamp
     if (target && state.shownMs !== null) message.mts = state.shownMs;
     try {
-      const ack = await request(message, state.fast, "tap", 4);
+      const ack = await request(message, state.fast, "tap", true);
       state.taps.push(ack);
       status.className = "status acked";
       status.textContent = ack.e !== undefined
@@ -238,12 +246,12 @@
   }
 
   async function comment(text) {
-    return request({ t: "comment", text }, state.events, "comment", 1);
+    return request({ t: "comment", text }, state.events, "comment", false);
   }
 
   async function claim(name, address, contact) {
     const g = state.won ? state.won.g : "";
-    return request({ t: "claim", g, name, address, contact }, state.events, "claim", 1);
+    return request({ t: "claim", g, name, address, contact }, state.events, "claim", false);
   }
 
   // ---------------------------------------------------------------- giveaway panel

@@ -74,7 +74,9 @@ async def test_page_plays_video_over_loopback_and_reads_the_stamp(
     marks = await page.evaluate("window.rtcInteract.state.marks")
     # (the answer's promise and the channel's open event may be run in either order)
     assert marks["connect_start"] <= marks["offer"] < min(marks["signaling"], marks["channel_open"])
-    assert marks["channel_open"] <= marks["first_frame"]
+    # media may flow as soon as DTLS is done; the channel also needs SCTP's handshake, so on
+    # loopback either can come first
+    assert marks["offer"] < marks["first_frame"]
     await expect(page.locator("#debug")).to_contain_text("decoded")
     await page.screenshot(path=artifacts / "video.png")
 

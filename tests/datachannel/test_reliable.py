@@ -96,8 +96,8 @@ def simulate(up: FakeLink, down: FakeLink, taps: int, policy: RetransmitPolicy,
             outcome = core.receive(data, now, 0)
             recorded += [e.tap_id for e in outcome.events if isinstance(e, TapReceived)]
             for reply in outcome.replies:
-                gap = policy.copy_gap_s
-                host_out += [(now + i * gap, encode(reply)) for i in range(host_copies)]
+                offsets = policy.copy_offsets_s[:host_copies]
+                host_out += [(now + offset, encode(reply)) for offset in offsets]
         for _, data in [h for h in host_out if h[0] <= now]:
             down.send(data, now)
         host_out = [h for h in host_out if h[0] > now]
@@ -136,14 +136,14 @@ def test_every_tap_is_acknowledged_and_recorded_exactly_once_under_loss(seed: in
 
 def test_bursty_loss_reordering_and_duplicates_still_exactly_once() -> None:
     up, down = _links(7, 0.160, bursty(5, 4), bursty(5, 4), jitter_s=0.05, duplicate_pct=3)
-    result = simulate(up, down, 500, RetransmitPolicy(copies=3))
+    result = simulate(up, down, 500, RetransmitPolicy(copy_offsets_s=(0.0, 0.002, 0.027)))
     assert sorted(result.recorded) == list(range(500))
     assert sorted(result.rtts) == list(range(500))
 
 
 def test_without_redundancy_a_lost_tap_waits_for_the_rto_not_a_second() -> None:
     up, down = _links(3, 0.075, bernoulli(10), bernoulli(0))
-    result = simulate(up, down, 300, RetransmitPolicy(copies=1), host_copies=1)
+    result = simulate(up, down, 300, RetransmitPolicy(copy_offsets_s=(0.0,)), host_copies=1)
     slow = [r for r in result.rtts.values() if r > 0.16]
     assert slow, "10% loss must cost some taps a retransmission"
     assert _p(slow, 0.5) < 0.35  # one RTO (~RTT) late; stock SCTP waits at least 1 s
@@ -153,7 +153,7 @@ def test_without_redundancy_a_lost_tap_waits_for_the_rto_not_a_second() -> None:
 
 def test_a_dead_link_gives_up_after_the_policy_deadline() -> None:
     up, down = _links(1, 0.05, bernoulli(100), bernoulli(0))
-    policy = RetransmitPolicy(copies=1, give_up_s=3.0)
+    policy = RetransmitPolicy(copy_offsets_s=(0.0,), give_up_s=3.0)
     result = simulate(up, down, 1, policy, end_s=5.0)
     assert result.expired == [0] and result.rtts == {}
     assert 3 <= result.transmissions <= 8  # exponential back-off, not a flood
@@ -166,15 +166,16 @@ def test_rtt_estimator_follows_rfc6298_and_karn() -> None:
     rtt.update(0.1)
     assert (rtt.srtt, rtt.rttvar) == (0.1, 0.05)
     assert rtt.rto(policy) == pytest.approx(0.3)
-    sender = ReliableSender(RetransmitPolicy(copies=1, initial_rto_s=0.2, min_rto_s=0.01), rtt)
+    sender = ReliableSender(RetransmitPolicy(copy_offsets_s=(0.0,), initial_rto_s=0.2,
+                                               min_rto_s=0.01), rtt)
     sender.send(1, b"x", now=0.0)
     assert sender.poll(0.31).send == [b"x"]  # retransmitted once the RTO passed
     assert sender.acknowledge(1, now=0.4) == pytest.approx(0.4)
     assert rtt.latest == 0.1  # ambiguous sample ignored
 
 
-def test_copies_are_spaced_then_retransmissions_back_off() -> None:
-    sender = ReliableSender(RetransmitPolicy(copies=3, copy_gap_s=0.01, initial_rto_s=0.1))
+def test_copies_leave_on_their_offsets_then_retransmissions_back_off() -> None:
+    sender = ReliableSender(RetransmitPolicy(copy_offsets_s=(0.0, 0.01, 0.02), initial_rto_s=0.1))
     assert sender.send(5, b"t", 0.0) == [b"t"]
     assert sender.next_wakeup() == pytest.approx(0.01)
     assert sender.poll(0.01).send == [b"t"]
@@ -186,13 +187,17 @@ def test_copies_are_spaced_then_retransmissions_back_off() -> None:
 
 def test_policy_validation() -> None:
     with pytest.raises(ConfigurationError):
-        RetransmitPolicy(copies=0)
+        RetransmitPolicy(copy_offsets_s=())
+    with pytest.raises(ConfigurationError):
+        RetransmitPolicy(copy_offsets_s=(0.01, 0.02))  # the first copy is the message itself
+    with pytest.raises(ConfigurationError):
+        RetransmitPolicy(copy_offsets_s=(0.0, 0.02, 0.01))
     with pytest.raises(ConfigurationError):
         RetransmitPolicy(min_rto_s=1.0, initial_rto_s=0.5)
 
 
 def test_a_burst_goes_without_redundant_copies() -> None:
-    sender = ReliableSender(RetransmitPolicy(copies=3, copy_gap_s=0.0, redundant_below=2))
+    sender = ReliableSender(RetransmitPolicy(copy_offsets_s=(0.0, 0.0, 0.0), redundant_below=2))
     assert len(sender.send(1, b"a", 0.0)) == 3
     assert len(sender.send(2, b"b", 0.0)) == 3
     assert len(sender.send(3, b"c", 0.0)) == 1  # two already unacknowledged
@@ -201,9 +206,55 @@ def test_a_burst_goes_without_redundant_copies() -> None:
 
 def test_a_backed_up_channel_holds_copies_and_retransmissions_back() -> None:
     sender: ReliableSender[bytes] = ReliableSender(
-        RetransmitPolicy(copies=3, copy_gap_s=0.01, initial_rto_s=0.1, min_rto_s=0.05))
+        RetransmitPolicy(copy_offsets_s=(0.0, 0.01, 0.02), initial_rto_s=0.1, min_rto_s=0.05))
     assert sender.send(1, b"tap", 0.0) == [b"tap"]
     held = sender.poll(0.01, congested=True)
     assert held.send == [] and sender.next_wakeup() == 0.01 + 0.1
     assert sender.poll(0.05, congested=False).send == []  # nothing due before the RTO
     assert sender.poll(0.11, congested=False).send == [b"tap"]  # then a retransmission
+
+
+def test_default_copies_spread_past_a_loss_burst() -> None:
+    """Two copies close together, the others tens of ms later, then one RTO after the last."""
+    policy = RetransmitPolicy(initial_rto_s=0.3)
+    sender: ReliableSender[bytes] = ReliableSender(policy)
+    assert sender.send(1, b"t", 0.0) == [b"t"]
+    times = []
+    while len(times) < 3:
+        wake = sender.next_wakeup()
+        assert wake is not None
+        assert sender.poll(wake).send == [b"t"]
+        times.append(wake)
+    assert times == pytest.approx(list(policy.copy_offsets_s[1:]))
+    assert policy.copy_span_s >= 0.05  # spread over more than a burst of a few packets
+    assert sender.next_wakeup() == pytest.approx(policy.copy_span_s + 0.3)
+
+
+def test_copies_beat_a_burst_that_swallows_every_packet_for_40_ms() -> None:
+    """A loss burst in time (a fade): close copies die together, spread ones get through."""
+    def burst_link(seed: int) -> FakeLink:
+        link = FakeLink(0.09, lambda rng: False, random.Random(seed))
+        send = link.send
+        link.send = lambda data, now: None if (now % 0.5) < 0.04 else send(data, now)  # type: ignore[method-assign]
+        return link
+    close = simulate(burst_link(1), burst_link(2), 200, RetransmitPolicy(
+        copy_offsets_s=(0.0, 0.002, 0.004, 0.006)), host_copies=4)
+    spread = simulate(burst_link(1), burst_link(2), 200, RetransmitPolicy(),
+                      host_copies=4)
+    assert sorted(spread.recorded) == list(range(200))
+    assert max(spread.rtts.values()) < 0.18 + 0.08 + 0.01  # never waits for a retransmission
+    assert max(close.rtts.values()) > 0.18 + 0.2  # some waited an RTO
+
+
+def test_after_a_retransmission_new_messages_wait_longer_until_a_clean_sample() -> None:
+    """RFC 6298 5.7: a path that got slow is not flooded with retransmissions of every tap."""
+    policy = RetransmitPolicy(copy_offsets_s=(0.0,), initial_rto_s=0.1, min_rto_s=0.01)
+    sender: ReliableSender[bytes] = ReliableSender(policy)
+    sender.send(1, b"a", 0.0)
+    assert sender.poll(0.1).send == [b"a"]  # timed out: retransmitted
+    sender.acknowledge(1, 0.12)  # ambiguous: no sample, the back-off stays
+    sender.send(2, b"b", 0.15)
+    assert sender.next_wakeup() == pytest.approx(0.15 + 0.2)  # backed-off RTO, not 0.1
+    assert sender.acknowledge(2, 0.3) == pytest.approx(0.15)  # a clean sample
+    sender.send(3, b"c", 0.4)
+    assert sender.next_wakeup() == pytest.approx(0.4 + sender.rtt.rto(policy))
