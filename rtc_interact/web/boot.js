@@ -75,18 +75,53 @@ window.rtcBoot = (() => {
   }
 
   async function signal(pc, trickle) {
-    await pc.setLocalDescription(await pc.createOffer());
+    // The offer leaves as soon as it exists: applying it locally (tens of ms in Chromium) runs
+    // beside the POST instead of before it. Its SDP is the same (candidates trickle anyway).
+    const offer = await pc.createOffer();
     mark("offer");
-    const response = await fetch(whepUrl, {
-      method: "POST", body: filterSdp(pc.localDescription.sdp),
+    const applied = pc.setLocalDescription(offer).then(() => mark("local"));
+    const posted = fetch(whepUrl, {
+      method: "POST", body: filterSdp(offer.sdp),
       headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/sdp" },
-    });
+    }).then((response) => { mark("answer"); return response; });
+    const [response] = await Promise.all([posted, applied]);
     const body = await response.text();
     if (response.status !== 201) throw new Error(`${whepUrl} answered ${response.status}: ${body}`);
     boot.session = new URL(response.headers.get("Location"), whepUrl);
     trickle.start(boot.session);
     await pc.setRemoteDescription({ type: "answer", sdp: body });
     mark("signaling");
+  }
+
+  function preferVp8(transceiver) {
+    // The host sends VP8 only; offering just VP8 (and its retransmissions) instead of every
+    // codec Chromium has makes the offer a third as long and both sides' descriptions cheaper.
+    const capabilities = RTCRtpReceiver.getCapabilities && RTCRtpReceiver.getCapabilities("video");
+    const codecs = capabilities ? capabilities.codecs.filter(
+      (c) => /^video\/(vp8|rtx)$/i.test(c.mimeType)) : [];
+    if (transceiver.setCodecPreferences && codecs.some((c) => /vp8/i.test(c.mimeType))) {
+      transceiver.setCodecPreferences(codecs);
+    }
+  }
+
+  function runHeldScripts() {
+    // The rest of the page's code (msgpack, viewer.js) waits for the answer, so that compiling
+    // it does not hold up the offer, the POST and the answer on the page's one thread.
+    for (const held of document.querySelectorAll("script[data-after-signaling]")) {
+      const script = document.createElement("script");
+      if (held.src) {
+        script.src = held.src;
+        script.async = false;  // in document order
+      } else {
+        script.text = held.text;
+      }
+      held.replaceWith(script);
+    }
+  }
+
+  function whenParsed(run) {
+    if (document.readyState === "loading") addEventListener("DOMContentLoaded", run);
+    else run();
   }
 
   function start() {
@@ -97,7 +132,7 @@ window.rtcBoot = (() => {
     const events = pc.createDataChannel("rtc-interact/events", { negotiated: true, id: 0 });
     const fast = pc.createDataChannel("rtc-interact/fast",
       { negotiated: true, id: 1, ordered: false, maxRetransmits: 0 });
-    pc.addTransceiver("video", { direction: "recvonly" });
+    preferVp8(pc.addTransceiver("video", { direction: "recvonly" }));
     const trickle = new Trickle();
     pc.onicecandidate = (e) => trickle.add(e.candidate);
     pc.addEventListener("iceconnectionstatechange", () => {
@@ -108,6 +143,7 @@ window.rtcBoot = (() => {
     });
     pc.addEventListener("track", (e) => {
       boot.stream = e.streams[0] || new MediaStream([e.track]);
+      e.track.addEventListener("unmute", () => mark("rtp"), { once: true });  // first packet
     });
     for (const channel of [events, fast]) {
       channel.binaryType = "arraybuffer";
@@ -128,6 +164,8 @@ window.rtcBoot = (() => {
     }
   }
   boot.signaled.catch(() => {});  // viewer.js reports it
+  const runRest = () => whenParsed(runHeldScripts);
+  boot.signaled.then(runRest, runRest);
   addEventListener("pagehide", leave);
   return boot;
 })();

@@ -65,5 +65,7 @@ def test_a_file_that_would_end_its_element_early_stays_a_reference(tmp_path: Pat
                     ignore=shutil.ignore_patterns("__pycache__"))
     (tmp_path / "viewer.js").write_text('document.write("</SCRIPT>");\n')
     html = render_page(tmp_path, find_msgpack_bundle(tmp_path), "/whep")
-    assert '<script src="/viewer/viewer.js"></script>' in html
+    # still held until the answer is in (boot.js then loads it from its src)
+    held = '<script src="/viewer/viewer.js" type="text/plain" data-after-signaling></script>'
+    assert held in html
     assert 'src="/viewer/boot.js"' not in html and "window.rtcBoot" in html
