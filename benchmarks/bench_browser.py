@@ -3,7 +3,8 @@
     python benchmarks/bench_browser.py --runs 10 --profile cn-us-west --json browser.json
 
 Loopback: one host on 127.0.0.1, a fresh headless Chromium per run; stages in ms from page start
-(navigation start) for Chromium and from ``connect()`` for the Python viewer. Then ``--taps``
+(navigation start, in a tab that has finished starting; ``--cold-tab`` navigates at once) for
+Chromium and from ``connect()`` for the Python viewer. Then ``--taps``
 sequential taps from one page. Emulated link: the runner's connect suite with ``--impl chromium``
 and ``--impl ours`` on the same profile and seeds (the page is loaded through the link's relay).
 """
@@ -20,27 +21,33 @@ from typing import Any
 
 from rtc_interact import Host, HostConfig, Limits, RateLimit, Viewer, ViewerConfig, new_secret
 from rtc_interact.bench import report
-from rtc_interact.bench.browser import connect_chromium
+from rtc_interact.bench.browser import connect_chromium, wait_quietly
 from rtc_interact.bench.runner import commit, machine
 from rtc_interact.bench.suites import run_connect
 from rtc_interact.linkemu import get_profile
 
 STAGES = ("offer", "signaling", "ice", "dtls", "channel_open", "first_frame")
+PAGE_STAGES = ("html", "connect_start", "offer", "local", "answer", "signaling", "ice", "dtls",
+               "channel_open", "rtp", "first_frame")
+"""The page's timeline: ``html`` is the end of the page's response (navigation timing),
+``local`` the offer applied locally, ``answer`` the POST's response, ``rtp`` the first video
+packet (the track unmuted); the rest as ``STAGES``."""
+PAGE_MARKS = """() => Object.assign(
+  {html: performance.getEntriesByType("navigation")[0].responseEnd},
+  window.rtcInteract.state.marks)"""
 
 
-async def chromium_loopback(host: Host, runs: int, taps: int) -> dict[str, Any]:
-    stages: dict[str, list[float]] = {s: [] for s in (*STAGES, "connect_start", "first_ack")}
+async def chromium_loopback(host: Host, runs: int, taps: int,
+                            cold_tab: bool = False) -> dict[str, Any]:
+    stages: dict[str, list[float]] = {s: [] for s in (*PAGE_STAGES, "first_ack")}
     rtts: list[float] = []
     for run in range(runs):
-        session = await connect_chromium(host.url, host.mint_token(f"chromium-{run}"))
+        session = await connect_chromium(host.url, host.mint_token(f"chromium-{run}"),
+                                         cold_tab=cold_tab)
         try:
             stages["first_ack"].append(await session.first_ack())
-            for _ in range(500):
-                marks = await session.refresh()
-                if marks.get("first_frame") is not None:
-                    break
-                await asyncio.sleep(0.01)
-            marks = await session.page.evaluate("window.rtcInteract.state.marks")
+            await wait_quietly(session.page, "window.rtcInteract.state.marks.first_frame", 5.0)
+            marks = await session.page.evaluate(PAGE_MARKS)
             for name in stages:
                 if name in marks:
                     stages[name].append(marks[name])
@@ -50,7 +57,8 @@ async def chromium_loopback(host: Host, runs: int, taps: int) -> dict[str, Any]:
                     await asyncio.sleep(0.02)
         finally:
             await session.aclose()
-    return {"from": "page start", "stages_ms": {k: summary(v) for k, v in stages.items()},
+    start = "page start (a cold tab)" if cold_tab else "page start (an idle tab)"
+    return {"from": start, "stages_ms": {k: summary(v) for k, v in stages.items()},
             "tap_rtt_ms": summary(rtts)}
 
 
@@ -93,7 +101,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {"name": "browser", "machine": machine(), "commit": commit(),
                            "runs": args.runs}
     async with Host(config) as host:
-        out["loopback"] = {"chromium": await chromium_loopback(host, args.runs, args.taps),
+        chromium = await chromium_loopback(host, args.runs, args.taps, args.cold_tab)
+        out["loopback"] = {"chromium": chromium,
                            "python": await python_loopback(host, args.runs, args.taps)}
     for name in args.profile:
         profile = get_profile(name)
@@ -109,7 +118,7 @@ def table(doc: dict[str, Any]) -> str:
     rows = ["loopback (Chromium: ms from page start; Python: ms from connect())",
             f"  {'stage':<14}{'chromium p50':>14}{'python p50':>12}"]
     chromium, python = doc["loopback"]["chromium"], doc["loopback"]["python"]
-    for stage in ("connect_start", *STAGES, "first_ack"):
+    for stage in (*PAGE_STAGES, "first_ack"):
         c = chromium["stages_ms"].get(stage, {}).get("p50", "-")
         p = python["stages_ms"].get(stage, {}).get("p50", "-")
         rows.append(f"  {stage:<14}{c!s:>14}{p!s:>12}")
@@ -133,6 +142,9 @@ if __name__ == "__main__":
     parser.add_argument("--profile", action="append", default=[],
                         help="emulated link profile (repeatable), e.g. cn-us-west")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--cold-tab", action="store_true",
+                        help="navigate the moment the tab exists (racing its start-up), "
+                             "not once it is idle")
     parser.add_argument("--json", dest="json_path")
     arguments = parser.parse_args()
     result = asyncio.run(main(arguments))

@@ -50,6 +50,9 @@ CHROMIUM_ARGS = (
 )
 
 
+SETTLE_S = 0.2
+"""How long a new tab idles before it navigates (see ``settle``)."""
+
 READY = ("window.rtcInteract && (s => s.marks.channel_open || s.error)(window.rtcInteract.state)")
 """True once the page's event channel is open or connecting failed."""
 
@@ -90,6 +93,36 @@ async def wait_for(page: Page, expression: str, timeout_s: float) -> Any:
     """Poll a JavaScript expression until it is truthy; its value."""
     handle = await page.wait_for_function(expression, timeout=timeout_s * 1000, polling=10)
     return await handle.json_value()
+
+
+_QUIET_POLL = """([expression, timeoutMs]) => new Promise((resolve, reject) => {
+  const until = performance.now() + timeoutMs;
+  const check = () => {
+    let value = null;
+    try { value = (0, eval)(expression); } catch (e) { value = null; }
+    if (value) resolve(value);
+    else if (performance.now() > until) reject(new Error(`not true in ${timeoutMs} ms`));
+    else setTimeout(check, 10);
+  };
+  check();
+})"""
+
+
+async def wait_quietly(page: Page, expression: str, timeout_s: float) -> Any:
+    """``wait_for`` without Playwright's poller: the first ``wait_for_function`` of a page
+    installs Playwright's injected script (hundreds of kB, 10-15 ms of the page's main thread
+    on this machine), which, right after navigation, lands in the middle of the connection
+    being measured. This polls with a plain timer in the page instead."""
+    return await page.evaluate(_QUIET_POLL, [expression, timeout_s * 1000])
+
+
+async def settle(page: Page, idle_s: float = SETTLE_S) -> None:
+    """Let a new tab finish starting (its renderer builds the view and applies Playwright's
+    per-page settings after ``new_page`` returns) before it navigates, so that "page start" is
+    a navigation in an open, idle tab, as a viewer clicking a link has, not a race with the
+    tab's own start-up."""
+    await page.evaluate("0")
+    await asyncio.sleep(idle_s)
 
 
 class ChromiumSession:
@@ -144,8 +177,10 @@ class ChromiumSession:
         await self.playwright.stop()
 
 
-async def connect_chromium(url: str, token: str, timeout_s: float = 30.0) -> ChromiumSession:
-    """Open the host's page in a fresh headless Chromium and wait until its channel is open."""
+async def connect_chromium(url: str, token: str, timeout_s: float = 30.0,
+                           cold_tab: bool = False) -> ChromiumSession:
+    """Open the host's page in a fresh headless Chromium and wait until its channel is open.
+    With ``cold_tab`` the page navigates the moment its tab exists (see ``settle``)."""
     playwright = await async_playwright().start()
     try:
         browser = await launch(playwright)
@@ -156,10 +191,11 @@ async def connect_chromium(url: str, token: str, timeout_s: float = 30.0) -> Chr
         url = viewer_page_url(url, token)
         context = await new_viewer_context(browser, url)
         page = await context.new_page()
+        if not cold_tab:
+            await settle(page)
         await page.goto(url, wait_until="commit", timeout=timeout_s * 1000)
         session = ChromiumSession(playwright, browser, page)
-        await wait_for(page, READY,
-                       timeout_s)
+        await wait_quietly(page, READY, timeout_s)
         error = await page.evaluate("window.rtcInteract.state.error")
         if error:
             raise RuntimeError(f"the page could not connect: {error}")
