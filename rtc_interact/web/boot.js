@@ -119,6 +119,15 @@ window.rtcBoot = (() => {
     }
   }
 
+  function playEarly(stream) {
+    // Attach the video now, so that the player is ready before the first packet, and mark the
+    // first frame shown; viewer.js (held until the answer) takes the element over.
+    const video = document.getElementById("video");
+    if (!video) return;
+    video.srcObject = stream;
+    if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(() => mark("first_frame"));
+  }
+
   function whenParsed(run) {
     if (document.readyState === "loading") addEventListener("DOMContentLoaded", run);
     else run();
@@ -144,6 +153,7 @@ window.rtcBoot = (() => {
     pc.addEventListener("track", (e) => {
       boot.stream = e.streams[0] || new MediaStream([e.track]);
       e.track.addEventListener("unmute", () => mark("rtp"), { once: true });  // first packet
+      playEarly(boot.stream);
     });
     for (const channel of [events, fast]) {
       channel.binaryType = "arraybuffer";

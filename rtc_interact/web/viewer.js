@@ -55,11 +55,15 @@
     else events.addEventListener("open", onChannelOpen);
   }
 
+  let watching = false;
+
   function showVideo(stream) {
     const video = $("video");
-    if (video.srcObject === stream) return;
-    video.srcObject = stream;
-    watchFrames(video);
+    if (video.srcObject !== stream) video.srcObject = stream;  // boot.js may have attached it
+    if (!watching) {
+      watching = true;
+      watchFrames(video);
+    }
   }
 
   // ---------------------------------------------------------------- event channel
