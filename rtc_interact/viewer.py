@@ -47,6 +47,7 @@ from .errors import (
 )
 from .media.stamp import FrameStamp, Plane, latency_ms, luma_of, read_stamp
 from .stats import Percentiles
+from .transport.aiortc_compat import early_dtls
 from .transport.aiortc_receiver import ReceiverStats, install_robust_receiving
 from .transport.peer import (
     choose_ice_addresses,
@@ -232,7 +233,8 @@ class Viewer:
                 for reply in answer.replies:
                     self._on_message(reply)
                 self._unanswered = [m for m in early or () if m.id in self._pending]
-                await self._pc.setRemoteDescription(RTCSessionDescription(answer.sdp, "answer"))
+                with early_dtls():  # DTLS starts once the host's first check has come
+                    await self._pc.setRemoteDescription(RTCSessionDescription(answer.sdp, "answer"))
                 await self._open_event.wait()
                 await self._welcomed
         except TimeoutError:

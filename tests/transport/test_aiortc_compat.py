@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 
 import aioice
@@ -279,3 +280,69 @@ async def test_an_unchanged_forward_tsn_is_repeated_once_per_rto_not_per_sack() 
     assert await _forward_tsns_after_abandon(sacks=5, rto=0.0) == 6  # the RTO passed each time
     with aiortc_compat.stock_behaviour():  # aiortc repeats it on every SACK
         assert await _forward_tsns_after_abandon(sacks=5, rto=10.0) == 6
+
+
+async def _dtls_before_ice(monkeypatch: pytest.MonkeyPatch, early: bool) -> bool:
+    """Whether the offerer's DTLS handshake ends before its own ICE checks complete, when the
+    answerer's responses to those checks are held back for the first 0.6 s (its own checks,
+    authenticated with the offerer's password, reach the offerer at once)."""
+    import aioice.stun
+
+    offerer, answerer = aiortc.RTCPeerConnection(), aiortc.RTCPeerConnection()
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    original = aioice.ice.StunProtocol.send_stun
+
+    def slow_answers(self: aioice.ice.StunProtocol, message: aioice.stun.Message,
+                     addr: tuple[str, int]) -> None:
+        held = self.receiver is answerer.sctp.transport.transport._connection  # type: ignore[union-attr]
+        if held and message.message_class == aioice.stun.Class.RESPONSE \
+                and loop.time() - start < 0.6:
+            return
+        original(self, message, addr)
+
+    monkeypatch.setattr(aioice.ice.StunProtocol, "send_stun", slow_answers)
+    order: list[str] = []
+    both = asyncio.Event()
+
+    def note(what: str) -> None:
+        order.append(what)
+        if "dtls-connected" in order and "ice-completed" in order:
+            both.set()
+
+    try:
+        for pc in (offerer, answerer):
+            pc.createDataChannel("x", negotiated=True, id=0)
+        offerer.on("iceconnectionstatechange", lambda: note(f"ice-{offerer.iceConnectionState}"))
+        dtls = offerer.sctp.transport  # type: ignore[union-attr]
+        dtls.on("statechange", lambda: note(f"dtls-{dtls.state}"))
+        with aiortc_compat.ice_host_addresses(LOOPBACK):
+            await offerer.setLocalDescription(await offerer.createOffer())
+            await answerer.setRemoteDescription(offerer.localDescription)
+            aiortc_compat.answer_as_dtls_server(answerer)
+            await answerer.setLocalDescription(await answerer.createAnswer())
+        with aiortc_compat.early_dtls() if early else contextlib.nullcontext():
+            await offerer.setRemoteDescription(answerer.localDescription)
+        async with asyncio.timeout(10):
+            await both.wait()
+    finally:
+        await offerer.close()
+        await answerer.close()
+    return order.index("dtls-connected") < order.index("ice-completed")
+
+
+async def test_early_dtls_starts_once_the_remote_has_checked_us(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    assert await _dtls_before_ice(monkeypatch, early=True)
+    assert not await _dtls_before_ice(monkeypatch, early=False)  # aiortc waits for its own check
+
+
+def test_what_early_dtls_relies_on() -> None:
+    start = inspect.getsource(aiortc_compat._stock_ice_start)
+    assert "await self._connection.connect()" in start and '"completed"' in start
+    connect = inspect.getsource(aiortc.RTCPeerConnection._RTCPeerConnection__connect)  # type: ignore[attr-defined]
+    assert 'if dtlsTransport.state == "new":' in connect
+    assert "self._nominated.get(component)" in inspect.getsource(aiortc_compat._stock_sendto)
+    assert "self._queue.get()" in inspect.getsource(aiortc_compat._stock_recvfrom)
+    incoming = inspect.getsource(aioice.ice.Connection.request_received)
+    assert incoming.index("check_message_integrity") < incoming.index("self.check_incoming(")
