@@ -19,10 +19,10 @@ adapter is ``transport/aiortc_receiver.py``.
   answer to its first NACK is 1.5 RTT overdue (senders often ignore a second NACK as too
   late). While waiting for a keyframe only the keyframe's own missing packets are NACKed.
 * Playout delay: while packets go missing (and ``loss_memory_ms`` after), a complete frame is
-  released ``playout_rtt_factor x RTT - playout_margin_ms`` after its expected arrival (its RTP
-  time plus the fastest recent transit), so a frame held up by one retransmission is at most a
-  little late on screen; the delay grows and shrinks by at most 10 ms per frame. On a clean
-  link it is zero.
+  released ``playout_rtt_factor x RTT - playout_margin_ms`` (at most ``playout_max_ms``) after
+  its expected arrival (its RTP time plus the fastest recent transit), so a frame held up by
+  one retransmission is at most a little late on screen; the delay grows and shrinks by at most
+  10 ms per frame. On a clean link it is zero.
 
 Frames are released when a packet arrives (``add``) or when the owner polls (``poll``).
 """
@@ -73,11 +73,20 @@ class ReceiveConfig:
     """While packets go missing, frames are released ``playout_rtt_factor x RTT -
     playout_margin_ms`` after their expected arrival, so that a frame waiting for a retransmitted
     packet is at most a little late (0: never delay)."""
-    playout_margin_ms: float = 80.0
-    """How late such a frame may be: a gap this much above the frame interval is not a freeze
-    by the W3C rule (gap > max(3 x mean, mean + 150 ms)), and costs no latency on every frame."""
-    loss_memory_ms: float = 10_000.0
-    """How long after the last missing packet that playout delay stays."""
+    playout_margin_ms: float = 30.0
+    """How much less than a round trip the delay is. A frame held up by one retransmission is
+    late by the time until its hole is noticed (up to a frame or two: the next packet reveals
+    it) plus a round trip, so it comes ``margin`` + that detection time after its playout
+    time; a gap up to 150 ms above the frame interval is no freeze by the W3C rule
+    (gap > max(3 x mean, mean + 150 ms)). Measured on cn-eu: detection ~80 ms, so 80 ms of margin
+    made 190 ms gaps (freezes) and 30 ms leaves ~40 ms to spare."""
+    playout_max_ms: float = 200.0
+    """Ceiling of that delay: past it, glass-to-glass latency (target: one-way delay + 300 ms)
+    costs more than the freezes it would hide (on long or queue-laden paths, where a round
+    trip is 300-500 ms, a retransmission cannot be hidden within that budget anyway)."""
+    loss_memory_ms: float = 30_000.0
+    """How long after the last missing packet that playout delay stays (10 s let a 1%-loss
+    link, cn-eu, drop it between two losses, and the next loss froze the picture)."""
     max_packets: int = 2048
     """Packets held at most (the oldest go first)."""
     socket_rcvbuf: int = 4 * 1024 * 1024
@@ -90,7 +99,8 @@ class ReceiveConfig:
             raise ConfigurationError("rtt_factor must be >= 1 and initial_rtt_ms > 0")
         if self.nack_tries < 0 or self.nack_list_max < 1:
             raise ConfigurationError("nack_tries must be >= 0 and nack_list_max >= 1")
-        if min(self.playout_rtt_factor, self.playout_margin_ms, self.loss_memory_ms) < 0:
+        if min(self.playout_rtt_factor, self.playout_margin_ms, self.loss_memory_ms,
+               self.playout_max_ms) < 0:
             raise ConfigurationError("playout settings must be >= 0")
         if self.pli_interval_ms <= 0 or self.max_packets < 16 or self.socket_rcvbuf < 0:
             raise ConfigurationError("pli_interval_ms > 0, max_packets >= 16, socket_rcvbuf >= 0")
@@ -375,7 +385,8 @@ class FrameBuffer:
         if now_ms - self.nack.last_gap_ms > self.config.loss_memory_ms:
             return 0.0
         c = self.config
-        return max(0.0, c.playout_rtt_factor * self.nack.rtt_ms - c.playout_margin_ms)
+        delay = c.playout_rtt_factor * self.nack.rtt_ms - c.playout_margin_ms
+        return min(c.playout_max_ms, max(0.0, delay))
 
     def _due(self, span: _Span, now_ms: float) -> bool:
         """Whether the complete frame ``span`` may go: its playout time has come."""
