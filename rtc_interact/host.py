@@ -252,6 +252,8 @@ class Host:
             raise SessionRefused(400, f"cannot use this offer: {exc}") from None
         self._sessions[viewer_id] = session
         self._wire(session)
+        if isinstance(session.track, RungTrack):
+            session.track.prepare()  # a keyframe ready when DTLS is done on a short path
         replies: list[Downstream] = []
         for data in early:
             now_replies, deferred = self._handle(session, data)
@@ -310,7 +312,7 @@ class Host:
         def on_ice() -> None:
             if session.pc.iceConnectionState == "completed" and isinstance(session.track,
                                                                            RungTrack):
-                session.track.prepare()  # a keyframe ready when DTLS is done
+                session.track.prepare()  # ... and still fresh on a long one
 
         session.channel.on("open", on_open)
         session.channel.on("message", on_message(session.channel))

@@ -180,3 +180,36 @@ async def test_media_file_source_reaches_the_viewer(tmp_path: Path) -> None:
 def test_missing_media_file_is_a_configuration_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="cannot open"):
         file_track(str(tmp_path / "nope.mp4"))
+
+
+async def test_the_host_asks_for_a_keyframe_as_soon_as_it_answers() -> None:
+    """So that one is ready when DTLS ends on a short path, before ICE has even completed."""
+    import aiortc
+
+    from rtc_interact.transport.signaling import WhepClient
+
+    config = HostConfig(secret=new_secret(), port=0, video=VideoConfig(320, 180, 30))
+
+    def keyframes() -> int:
+        return sum(r.keyframes for r in host._video.rung_stats())
+
+    async with Host(config) as host, \
+            Viewer.connect(host.url, token=host.mint_token("first")) as first:
+        async for _ in first.frames():
+            break  # the ladder is encoding
+        await asyncio.sleep(0.4)  # past keyframe_gap_s
+        before = keyframes()
+        pc = aiortc.RTCPeerConnection()  # offers, but never takes the answer: no ICE, no DTLS
+        client = WhepClient(host.url, host.mint_token("early"))
+        try:
+            pc.addTransceiver("video", direction="recvonly")
+            await pc.setLocalDescription(await pc.createOffer())
+            await client.offer(pc.localDescription.sdp)
+            for _ in range(100):  # bounded: 2 s
+                if keyframes() > before:
+                    break
+                await asyncio.sleep(0.02)
+            assert keyframes() > before
+        finally:
+            await client.aclose()
+            await pc.close()

@@ -418,8 +418,11 @@ class RungTrack(MediaStreamTrack):
         self._encoder.request_keyframe(rung)
 
     def prepare(self) -> None:
-        """The connection is nearly up (ICE done, DTLS under way): ask for a keyframe now, so
-        that one is fresh in the rung's cache when the sender starts (see ``join_frames``)."""
+        """The viewer is on its way (its offer was answered; again when ICE is done): ask for a
+        keyframe now, so that one is fresh in the rung's cache when the sender starts (see
+        ``join_frames``). Asked at the answer, it is ready on a short path (loopback: DTLS ends
+        ~50 ms later, before the next keyframe could otherwise be encoded); asked again at ICE,
+        it is still fresh on a long one (``keyframe_gap_s`` spaces the two)."""
         if not self._started:
             self._encoder.request_keyframe(self.rung)
 
