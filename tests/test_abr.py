@@ -28,6 +28,10 @@ class FakePath:
     REMB (0.85 x what arrived on over-use, else up to 1.5 x what arrived, +8 %/s)."""
 
     capacity: float
+    other_kbps: float = 0.0
+    """Non-video traffic on the same path (data channels) ..."""
+    report_other: bool = True
+    """... reported to the controller as ``other_bytes``."""
     base_rtt_ms: float = 150.0
     queue_max_ms: float = 400.0
     queue_ms: float = 0.0
@@ -38,7 +42,8 @@ class FakePath:
     trace: list[tuple[float, Decision]] = field(default_factory=list)
 
     def feedback(self, now: float, decision: Decision | None) -> Feedback:
-        sending = 0.0 if decision is None else decision.target_kbps + decision.padding_kbps
+        video = 0.0 if decision is None else decision.target_kbps + decision.padding_kbps
+        sending = video + self.other_kbps
         growth = (sending - self.capacity) / self.capacity * TICK * 1000
         overuse = growth > 0
         self.queue_ms = min(self.queue_max_ms, max(0.0, self.queue_ms + growth))
@@ -58,8 +63,9 @@ class FakePath:
             loss = self.lost_kbit / self.sent_kbit if self.sent_kbit else 0.0
             rtt = self.base_rtt_ms + self.queue_ms
             self.since_report, self.sent_kbit, self.lost_kbit = 0.0, 0.0, 0.0
-        return Feedback(now=now, sent_bytes=int(sending * TICK * 1000 / 8), loss=loss,
-                        rtt_ms=rtt, remb_kbps=remb)
+        return Feedback(now=now, sent_bytes=int(video * TICK * 1000 / 8), loss=loss,
+                        rtt_ms=rtt, remb_kbps=remb,
+                        other_bytes=int(self.report_other * self.other_kbps * TICK * 1000 / 8))
 
 
 def run(controller: AbrController, path: FakePath, start: float, seconds: float,
@@ -100,6 +106,31 @@ def test_a_thin_path_settles_on_a_rung_that_fits_and_stays() -> None:
     late = [d.rung for t, d in path.trace if t >= 30]
     assert set(late) == {2}  # 190 kbps: the best rung under 300 kbps
     assert sum(1 for d in (d for _, d in path.trace) if d.reason == "up") <= 1
+
+
+def test_data_traffic_on_the_path_leaves_less_room_for_video() -> None:
+    """190 kbps of video fits 300 kbps alone, but not beside 150 kbps of taps and acks."""
+    def late_rungs(report_other: bool) -> list[int]:
+        controller = AbrController(RATES)
+        path = FakePath(capacity=300, other_kbps=150, report_other=report_other)
+        run(controller, path, 0.0, 90)
+        return [d.rung for t, d in path.trace if t >= 30]
+
+    counted, blind = late_rungs(True), late_rungs(False)
+    assert set(counted) == {3}  # 80 kbps, and no probe fills the queue the taps need
+    assert blind.count(2) >= 0.85 * len(blind)  # 190 + 150 > 300: the taps wait in a queue
+
+
+def test_a_wide_path_climbs_while_taps_flow_and_a_storm_only_pauses_the_climb() -> None:
+    controller, path = AbrController(RATES), FakePath(capacity=5000, other_kbps=150)
+    run(controller, path, 0.0, 60)
+    assert controller.rung == 0  # 150 kbps of taps is a small share of a wide path
+    controller, path = AbrController(RATES), FakePath(capacity=5000, other_kbps=600)
+    decision = run(controller, path, 0.0, 30)
+    assert controller.rung == 2  # a heavy storm: the viewer stays where it is meanwhile
+    path.other_kbps = 0.0
+    run(controller, path, 30.0, 30, decision)
+    assert controller.rung == 0
 
 
 def test_step_down_fits_within_two_seconds() -> None:

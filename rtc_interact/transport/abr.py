@@ -34,8 +34,12 @@ padding (a REMB 10% lower, loss above ``loss_low``, the round trip up by ``queue
 back-off (``backoff_s``, doubling up to ``backoff_max_s``); reaching it for ``up_hold_s``
 switches up.
 
-Rung choice (hysteresis): down at once when the current rung's rate exceeds the estimate, to the
-best rung that fits; up one rung only after the estimate has stayed above the next rung's rate
+Rung choice (hysteresis) works on the *room*: the estimate less the other traffic we send on the
+path (``Feedback.other_bytes``: data channels and their SCTP acknowledgements, smoothed over
+~1 s), so that a burst of taps, acks and comments never has to queue behind video that fills
+the link. Down at once when the current rung's rate exceeds the room, to the best rung that
+fits; no climbing (probe or up-switch) while that traffic is above ``busy_share`` of the
+estimate; up one rung only after the estimate has stayed above the next rung's rate
 times ``1 + up_margin`` for ``up_hold_s``. An up-switch followed by a down-switch within
 ``probe_fail_s`` counts as a failed probe: the next up-switch to that rung waits
 ``backoff_s`` (doubling on each failure, reset by a probe that holds).
@@ -93,6 +97,10 @@ class AbrConfig:
     """A probe raises what we send (rung + padding) by this much per second."""
     probe_max_s: float = 15.0
     """A probe that has not reached the next rung after this long ends (and backs off)."""
+    busy_share: float = 0.3
+    """No probing or up-switch while other traffic on the path (data channels) is above this
+    share of the estimate: a probe fills the bottleneck's queue on purpose, and in a tap storm
+    the taps would wait in it. The climb resumes when the storm is over."""
     padding_max_kbps: float = 600.0
     """Most padding one viewer is sent."""
     min_kbps: float = 50.0
@@ -137,6 +145,9 @@ class Feedback:
     """Newest REMB in the interval, None if none."""
     nacks: int = 0
     """Packets NACKed in the interval."""
+    other_bytes: int = 0
+    """Other bytes sent on the same path since the previous sample (data channels: taps' acks,
+    comments, SCTP acknowledgements), wire overhead included."""
 
 
 class Estimator(Protocol):
@@ -174,7 +185,7 @@ class LossDelayEstimator:
         dt = 0.0 if self._last is None else max(0.0, feedback.now - self._last)
         self._last = feedback.now
         if dt > 0:
-            sent = feedback.sent_bytes * 8 / 1000 / dt
+            sent = (feedback.sent_bytes + feedback.other_bytes) * 8 / 1000 / dt
             alpha = min(1.0, dt / 1.0)  # ~1 s smoothing
             self.sent_kbps += alpha * (sent - self.sent_kbps)
         if feedback.loss is not None:  # one report covers few packets at low rates: smooth
@@ -277,25 +288,42 @@ class AbrController:
         self._padding_on = False
         self._remb: float | None = None
         self._min_rtt = float("inf")
+        self.other_kbps = 0.0
+        """Smoothed rate of the other traffic on the path (see the module docstring)."""
+        self._last_now: float | None = None
+
+    @property
+    def room(self) -> float:
+        """What the estimate leaves for video beside the other traffic."""
+        return max(0.0, self.estimate - self.other_kbps)
+
+    def _note_other(self, feedback: Feedback) -> None:
+        dt = 0.0 if self._last_now is None else feedback.now - self._last_now
+        self._last_now = feedback.now
+        if dt > 0:
+            other = feedback.other_bytes * 8 / 1000 / dt
+            self.other_kbps += min(1.0, dt / 1.0) * (other - self.other_kbps)
 
     def update(self, feedback: Feedback) -> Decision:
         """Run the estimator on ``feedback`` and choose the rung (and padding)."""
         before, now = self.estimate, feedback.now
         self.estimate = self.estimator.update(feedback)
+        self._note_other(feedback)
         pushed_back = self._pushed_back(feedback)
         if self.estimate < before * 0.99 or (pushed_back and self._padding_on):
             if self._probe.since is not None or self._above_since is not None:
                 self._fail(self.rung - 1, now)  # the probe found the limit: stop padding now
                 self._above_since = None
             self._probe.quiet_until = now + self.config.backoff_s
-        if self.rates[self.rung] > self.estimate and self.rung < len(self.rates) - 1:
+        if self.rates[self.rung] > self.room and self.rung < len(self.rates) - 1:
             return self._down(now)
         if self.rung == 0:
             return self._decision("hold")
         target = self.rates[self.rung - 1] * (1 + self.config.up_margin)
-        blocked = now < max(self._probe.blocked_until.get(self.rung - 1, float("-inf")),
-                            self._probe.quiet_until)
-        if self.estimate >= target and not blocked:
+        busy = self.other_kbps > self.config.busy_share * self.estimate
+        blocked = busy or now < max(self._probe.blocked_until.get(self.rung - 1, float("-inf")),
+                                    self._probe.quiet_until)
+        if self.room >= target and not blocked:
             if self._above_since is None:
                 self._above_since = now
             if now - self._above_since >= self.config.up_hold_s:
@@ -332,7 +360,7 @@ class AbrController:
         rate = self.rates[self.rung]
         since = self._probe.since if self._probe.since is not None else now
         ramp = rate * (1 + self.config.probe_ramp_per_s) ** max(0.0, now - since)
-        top = min(self.estimate, target * 1.02, ramp)
+        top = min(self.room, target * 1.02, ramp)
         padding = float(min(max(0.0, top - rate), self.config.padding_max_kbps))
         self._padding_on = padding > 0
         return padding
@@ -347,7 +375,7 @@ class AbrController:
         probe.since = None
 
     def _down(self, now: float) -> Decision:
-        fits = [i for i, rate in enumerate(self.rates) if rate <= self.estimate]
+        fits = [i for i, rate in enumerate(self.rates) if rate <= self.room]
         new = fits[0] if fits else len(self.rates) - 1
         probe = self._probe
         if probe.up_at is not None and probe.up_rung is not None \

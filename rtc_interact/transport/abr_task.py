@@ -25,6 +25,7 @@ from .aiortc_sender import (
     PADDING_MAX,
     SendCounter,
     can_pad,
+    count_data,
     observe_rtcp,
     pace_and_gate,
     send_padding,
@@ -78,7 +79,7 @@ class FeedbackLog:
         """A PLI/FIR (from ``route_keyframe_requests``)."""
         self.keyframe_requests += 1
 
-    def take(self, now: float, sent_bytes: int) -> Feedback:
+    def take(self, now: float, sent_bytes: int, other_bytes: int = 0) -> Feedback:
         """The sample since the previous call."""
         report, remb = self._fresh["report"], self._fresh["remb"]
         self._fresh = {"remb": False, "report": False}
@@ -88,7 +89,7 @@ class FeedbackLog:
             loss=self.loss if report else None,
             rtt_ms=self.rtt_s * 1000 if report and self.rtt_s is not None else None,
             remb_kbps=self.remb_bps / 1000 if remb and self.remb_bps is not None else None,
-            nacks=nacks,
+            nacks=nacks, other_bytes=other_bytes,
         )
 
 
@@ -144,6 +145,8 @@ class ViewerLink:
         self._ready()
         observe_rtcp(sender, self.feedback)
         pace_and_gate(sender, self.pacer, self.gate, self.counter)
+        count_data(sender, self.counter)
+        self._data_taken = 0
         self._tasks: list[asyncio.Task[None]] = []
         if config is not None:
             loop = asyncio.get_running_loop()
@@ -217,8 +220,10 @@ class ViewerLink:
 
     def step(self, now: float) -> Decision | None:
         """One controller run (nothing until the first receiver report: no evidence yet)."""
-        sent, self._sent_taken = self.counter.bytes - self._sent_taken, self.counter.bytes
-        sample = self.feedback.take(now, sent)
+        counter = self.counter
+        sent, self._sent_taken = counter.bytes - self._sent_taken, counter.bytes
+        other, self._data_taken = counter.data_bytes - self._data_taken, counter.data_bytes
+        sample = self.feedback.take(now, sent, other)
         if self.feedback.rtt_s is not None:
             self.gate.rtt_s = self.feedback.rtt_s
         if not self._ready() or self.controller is None or self.feedback.last_report is None:

@@ -35,6 +35,12 @@ given a different collaborator.
   counting (aiortc: an RTX payload under 2 bytes). :func:`send_padding` builds them with aiortc's
   own ``RtpPacket`` from the sender's private RTX payload type, RTX sequence number, MID and
   header extension map, and advances that sequence number as ``_retransmit`` does.
+* **Data traffic on the same path.** The SCTP association (data channels, their SACKs and
+  FORWARD TSNs) leaves through ``RTCDtlsTransport._send_data`` of the same (bundled) DTLS
+  transport as the video. :func:`count_data` wraps that method on the instance and counts each
+  packet with its DTLS, UDP and IP overhead, so that the ABR controller can leave room for it:
+  on mobile-3g-weak, 20 taps a second with their copies, acks and SACKs are ~150 kbps of a
+  400 kbps link.
 * **Negotiated codec.** Encoded packets are only valid for the codec they were made for, so the
   host checks :func:`negotiated_codec`: after ``setRemoteDescription`` the transceiver's
   ``_codecs`` hold the codecs in the order the sender will use (``codecs[0]`` is sent).
@@ -161,6 +167,26 @@ class SendCounter:
         """Media packets."""
         self.rtx_packets = 0
         """Retransmitted packets."""
+        self.data_bytes = 0
+        """SCTP bytes on the same transport, wire overhead included (see :func:`count_data`)."""
+
+
+DATA_OVERHEAD_BYTES = 65
+"""What a DTLS-wrapped SCTP packet adds on the wire: DTLS record header and AES-GCM nonce and
+tag (13 + 8 + 16), UDP and IPv4 headers (28)."""
+
+
+def count_data(sender: RTCRtpSender, counter: SendCounter) -> None:
+    """Count in ``counter.data_bytes`` what the SCTP association sends over ``sender``'s DTLS
+    transport (see the module docstring)."""
+    transport = sender.transport
+    stock: Callable[[bytes], Awaitable[None]] = transport._send_data
+
+    async def counting(data: bytes) -> None:
+        counter.data_bytes += len(data) + DATA_OVERHEAD_BYTES
+        await stock(data)
+
+    transport._send_data = counting  # type: ignore[method-assign]
 
 
 def _vp8_keyframe_start(data: bytes) -> bool:

@@ -138,3 +138,12 @@ def test_keyframe_starts_are_recognised_in_our_packets() -> None:
     assert _vp8_keyframe_start(_rtp(key_payloads[0]))
     assert not _vp8_keyframe_start(_rtp(key_payloads[1]))  # not the start of the frame
     assert not _vp8_keyframe_start(_rtp(delta_payloads[0]))
+
+
+def test_sctp_packets_leave_through_the_dtls_transports_send_data() -> None:
+    """``count_data`` wraps that method to count data-channel traffic beside the video."""
+    import aiortc.rtcsctptransport
+
+    chunk = inspect.getsource(aiortc.rtcsctptransport.RTCSctpTransport._send_chunk)
+    assert "self.__transport._send_data(" in chunk
+    assert inspect.iscoroutinefunction(aiortc.RTCDtlsTransport._send_data)
