@@ -152,15 +152,14 @@ def _first_frame_packet(connection: aioice.ice.Connection, data: bytes) -> bool:
 
 
 def _send_copy(connection: aioice.ice.Connection, data: bytes) -> None:
-    copy = asyncio.ensure_future(_stock_send(connection, data))
+    copy = asyncio.ensure_future(_quiet_send(connection, data))
     _copies.add(copy)
-    copy.add_done_callback(_copy_sent)
+    copy.add_done_callback(_copies.discard)
 
 
-def _copy_sent(copy: asyncio.Future[None]) -> None:
-    _copies.discard(copy)
-    if not copy.cancelled():
-        copy.exception()  # the connection may have closed meanwhile: nothing to do
+async def _quiet_send(connection: aioice.ice.Connection, data: bytes) -> None:
+    with contextlib.suppress(ConnectionError):  # the connection may have closed meanwhile
+        await _stock_send(connection, data)
 
 
 CONSENT_RETRANSMISSIONS = 4
