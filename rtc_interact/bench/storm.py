@@ -74,7 +74,14 @@ async def run_storm(impl: str, profile: LinkProfile, viewers: int, window_s: flo
     try:
         async with serve(impl, profile, links) as (url, host):
             tokens = [host.mint_token(f"storm-{i}") for i in range(viewers)]
-            connected = await asyncio.gather(*(_viewer(impl, url, t) for t in tokens))
+            results = await asyncio.gather(*(_viewer(impl, url, t) for t in tokens),
+                                           return_exceptions=True)
+            connected = [v for v in results if not isinstance(v, BaseException)]
+            failed = [e for e in results if isinstance(e, BaseException)]
+            if failed:  # one failed connect fails the storm; close the others first
+                for viewer in connected:
+                    await viewer.aclose()
+                raise failed[0]
             out = StormRun(viewers=len(connected))
             started = time.perf_counter()
             await asyncio.gather(*(_tap_at(v, rng.uniform(0, window_s), out) for v in connected))
