@@ -150,6 +150,11 @@ class Feedback:
     comments, SCTP acknowledgements), wire overhead included."""
 
 
+def smoothed_kbps(previous: float, sent_bytes: int, dt: float) -> float:
+    """``previous`` moved towards the rate of ``sent_bytes`` over ``dt`` s (~1 s smoothing)."""
+    return previous + min(1.0, dt / 1.0) * (sent_bytes * 8 / 1000 / dt - previous)
+
+
 class Estimator(Protocol):
     """Turns feedback samples into an available-bandwidth estimate (kbps)."""
 
@@ -185,9 +190,8 @@ class LossDelayEstimator:
         dt = 0.0 if self._last is None else max(0.0, feedback.now - self._last)
         self._last = feedback.now
         if dt > 0:
-            sent = (feedback.sent_bytes + feedback.other_bytes) * 8 / 1000 / dt
-            alpha = min(1.0, dt / 1.0)  # ~1 s smoothing
-            self.sent_kbps += alpha * (sent - self.sent_kbps)
+            self.sent_kbps = smoothed_kbps(
+                self.sent_kbps, feedback.sent_bytes + feedback.other_bytes, dt)
         if feedback.loss is not None:  # one report covers few packets at low rates: smooth
             self._loss += cfg.loss_weight * (feedback.loss - self._loss)
         target = self._decrease(feedback)
@@ -301,8 +305,7 @@ class AbrController:
         dt = 0.0 if self._last_now is None else feedback.now - self._last_now
         self._last_now = feedback.now
         if dt > 0:
-            other = feedback.other_bytes * 8 / 1000 / dt
-            self.other_kbps += min(1.0, dt / 1.0) * (other - self.other_kbps)
+            self.other_kbps = smoothed_kbps(self.other_kbps, feedback.other_bytes, dt)
 
     def update(self, feedback: Feedback) -> Decision:
         """Run the estimator on ``feedback`` and choose the rung (and padding)."""

@@ -130,7 +130,20 @@ FIRST_FRAME_COPY_GAP_S = 0.012
 _DTLS_HANDSHAKE_TYPES = (20, 22)
 _FIRST_TIMESTAMPS = "_rtc_interact_first_ts"
 _stock_send = aioice.ice.Connection.send
-_copies: set[asyncio.Future[None]] = set()
+_background: set[asyncio.Future[None]] = set()
+"""Tasks this module started and nobody awaits (kept referenced until done)."""
+
+
+def _keep(task: asyncio.Future[None]) -> None:
+    """Hold ``task`` until it is done; its exception, if any, is taken as read."""
+    _background.add(task)
+    task.add_done_callback(_forget)
+
+
+def _forget(task: asyncio.Future[None]) -> None:
+    _background.discard(task)
+    if not task.cancelled():
+        task.exception()
 
 
 async def _send(self: aioice.ice.Connection, data: bytes) -> None:
@@ -152,9 +165,7 @@ def _first_frame_packet(connection: aioice.ice.Connection, data: bytes) -> bool:
 
 
 def _send_copy(connection: aioice.ice.Connection, data: bytes) -> None:
-    copy = asyncio.ensure_future(_quiet_send(connection, data))
-    _copies.add(copy)
-    copy.add_done_callback(_copies.discard)
+    _keep(asyncio.ensure_future(_quiet_send(connection, data)))
 
 
 async def _quiet_send(connection: aioice.ice.Connection, data: bytes) -> None:
@@ -215,12 +226,12 @@ def _advance_peer_ack_point(self: RTCSctpTransport) -> None:
 _early: contextvars.ContextVar[bool] = contextvars.ContextVar("rtc_interact_early_dtls",
                                                              default=False)
 _HEARD = "_rtc_interact_heard"
+_HEARD_PATH = "_rtc_interact_heard_path"
 _EARLY = "_rtc_interact_early"
 _stock_check_incoming = aioice.ice.Connection.check_incoming
 _stock_sendto = aioice.ice.Connection.sendto
 _stock_recvfrom = aioice.ice.Connection.recvfrom
 _stock_ice_start = aiortc.rtcicetransport.RTCIceTransport.start
-_checking: set[asyncio.Future[None]] = set()
 
 
 @contextlib.contextmanager
@@ -246,7 +257,7 @@ def _check_incoming(self: aioice.ice.Connection, message: Any, addr: tuple[str, 
     from (aioice calls this only after MESSAGE-INTEGRITY and USERNAME passed)."""
     _stock_check_incoming(self, message, addr, protocol)
     if not _heard(self).is_set():
-        self.__dict__["_rtc_interact_heard_path"] = (protocol, addr)
+        self.__dict__[_HEARD_PATH] = (protocol, addr)
         _heard(self).set()
 
 
@@ -254,7 +265,7 @@ def _early_path(connection: aioice.ice.Connection, component: int) -> tuple[Any,
     """Where early data goes: nowhere once a pair is nominated or when not early."""
     if component in connection._nominated or not connection.__dict__.get(_EARLY):
         return None
-    path: tuple[Any, Any] | None = connection.__dict__.get("_rtc_interact_heard_path")
+    path: tuple[Any, Any] | None = connection.__dict__.get(_HEARD_PATH)
     return path
 
 
@@ -269,7 +280,7 @@ async def _sendto(self: aioice.ice.Connection, data: bytes, component: int) -> N
 
 async def _recvfrom(self: aioice.ice.Connection) -> tuple[bytes, int]:
     """aioice's ``recvfrom``; before nomination, what it queued from the early path."""
-    if self._nominated or _early_path(self, 1) is None:
+    if _early_path(self, 1) is None:  # nominated, or not early
         return await _stock_recvfrom(self)
     result: tuple[bytes, int] | None = await self._queue.get()
     if result is None:
@@ -290,14 +301,7 @@ async def _ice_start(self: Any, remoteParameters: Any) -> None:
     heard.cancel()
     if checks.done():
         return checks.result()
-    _checking.add(checks)
-    checks.add_done_callback(_checks_done)
-
-
-def _checks_done(checks: asyncio.Future[None]) -> None:
-    _checking.discard(checks)
-    if not checks.cancelled():
-        checks.exception()  # aiortc's start records failure in the transport's state itself
+    _keep(checks)  # aiortc's start records a failure in the transport's state itself
 
 
 _CHANGES: dict[tuple[Any, str], Any] = {
