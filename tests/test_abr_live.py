@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+
+import pytest
 
 from rtc_interact import Host, HostConfig, VideoConfig, Viewer, new_secret
 from rtc_interact.bench.harness import connect, linked_host
@@ -33,7 +36,9 @@ async def test_a_300_kbps_lossy_link_keeps_the_viewer_on_a_rung_that_fits() -> N
             await session.aclose()
 
 
-async def test_on_a_clean_path_the_viewer_starts_in_the_middle_and_climbs_to_the_top() -> None:
+async def test_on_a_clean_path_the_viewer_starts_in_the_middle_and_climbs_to_the_top(
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="rtc_interact.transport.abr_task")  # with its trace
     config = HostConfig(secret=new_secret(), port=0, video=VideoConfig(640, 360, 30))
     async with Host(config) as host:
         token = host.mint_token("abr")
@@ -51,3 +56,5 @@ async def test_on_a_clean_path_the_viewer_starts_in_the_middle_and_climbs_to_the
             assert stats[0].rung == 0 and stats[0].switches >= 1
             assert stats[0].link is not None and stats[0].link.padding_kbit > 0
             assert viewer.connection_state == "connected"
+    trace = [r.getMessage() for r in caplog.records if r.getMessage().startswith("abr ")]
+    assert any(" up rung 0 " in line for line in trace)

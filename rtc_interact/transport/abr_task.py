@@ -231,10 +231,9 @@ class ViewerLink:
         decision = self.controller.update(sample)
         self.decision = decision
         if log.isEnabledFor(logging.DEBUG):
-            log.debug("abr %.2f %s rung %d est %.0f pad %.0f loss %.3f rtt %s remb %s",
+            log.debug("abr %.2f %s rung %d est %.0f pad %.0f loss %s rtt %s remb %s",
                       now, decision.reason, decision.rung, decision.estimate_kbps,
-                      decision.padding_kbps, self.controller.loss, sample.rtt_ms,
-                      sample.remb_kbps)
+                      decision.padding_kbps, sample.loss, sample.rtt_ms, sample.remb_kbps)
         track = self.track
         if decision.rung != (track.target if track.target is not None else track.rung):
             track.switch(decision.rung)
