@@ -10,9 +10,10 @@ page needs before the answer is one response small enough to arrive in TCP's fir
 (``FIRST_WINDOW_BYTES``), its first script starts connecting as soon as it is parsed, and the
 signaling POST finds the page's HTTP connection idle. The scripts held until the answer
 (``data-after-signaling``: msgpack and ``viewer.js``, about 38 kB) stay references that boot.js
-loads once the answer is in. Inlining them too made the page three windows long on a long path:
-its connection was still busy when the POST left, so the POST opened a second connection and
-the answer came a round trip later (4.0 instead of 3.0 RTT from page start on cn-us-west).
+loads once the answer is in. Inlined too, they made the page ~50 kB, about three windows of TCP
+slow start on a long path, so the POST could leave while the page's connection was still busy.
+(The link emulator's TCP relay has no slow start; there an A/B of the two pages was within noise,
+``benchmarks/RESULTS.md`` §7.3.)
 """
 
 from __future__ import annotations
@@ -58,14 +59,12 @@ _REFERENCE = re.compile(r'<script src="/viewer/(?P<script>[\w.]+)"(?P<attrs>[^>]
                         r'|<link rel="stylesheet" href="/viewer/(?P<style>[\w.]+)">')
 
 
-def render_page(web_dir: Path, bundle: Path, whep_path: str, inline: bool = True) -> str:
+def render_page(web_dir: Path, whep_path: str, inline: bool = True) -> str:
     """``index.html`` for ``whep_path``; with ``inline``, each ``<script src="/viewer/...">``
     but those held until the answer, and each stylesheet ``<link>``, is replaced by the file's
     text (kept as a reference if that text could end the element early)."""
 
     def file_text(name: str) -> str | None:
-        if name == "msgpack.min.js":
-            return bundle.read_text(encoding="utf-8")
         path = web_dir / name
         return path.read_text(encoding="utf-8") if name in _FILES and path.is_file() else None
 
@@ -92,7 +91,7 @@ class _Page:
 
     def __init__(self, web_dir: Path, bundle: Path, whep_path: str) -> None:
         self.web_dir, self.bundle = web_dir, bundle
-        self.html = render_page(web_dir, bundle, whep_path)
+        self.html = render_page(web_dir, whep_path)
 
     async def index(self, request: web.Request) -> web.StreamResponse:
         return web.Response(text=self.html, content_type="text/html", headers=_NO_CACHE)
