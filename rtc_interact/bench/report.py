@@ -335,6 +335,7 @@ def goals_markdown(results: list[dict[str, Any]]) -> str:
             out.append(f"\nOurs at the end: rung target {link['target_kbps']:.0f} kbps, "
                        f"{link['switches']} switches, NACKed {link['nacks']}, "
                        f"retransmitted {link['rtx_sent']}, skipped {link['rtx_skipped']}, "
-                       f"padding {link['padding_kbit']:.0f} kbit, grade {link['quality']}.")
+                       f"padding {link['padding_kbit']:.0f} kbit, "
+                       f"copies {link.get('copy_kbit', 0.0):.0f} kbit, grade {link['quality']}.")
         out.append("")
     return "\n".join(out)

@@ -44,6 +44,15 @@ times ``1 + up_margin`` for ``up_hold_s``. An up-switch followed by a down-switc
 ``probe_fail_s`` counts as a failed probe: the next up-switch to that rung waits
 ``backoff_s`` (doubling on each failure, reset by a probe that holds).
 
+Redundant copies: after any loss (a receiver report with loss, or a NACK) and for
+``copy_hold_s`` after the last, the room the rung leaves (the room times ``copy_fill``, less
+the rung's rate, at most the rung's rate) carries copies of the media packets
+(``Decision.copy_kbps``), sent a fraction of a round trip after their originals: on a long path
+a retransmission cannot land within the receiver's playout delay, a copy can. Copies use the
+room before probing padding does (the padding asked for is what the copies leave of it), so
+they probe as padding would; when the estimate falls they are the first to shrink, the rung
+only when the room no longer holds it.
+
 :func:`grade` turns loss, round trip and rung into a connection quality grade.
 """
 
@@ -55,6 +64,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..errors import ConfigurationError
+
+CEILING_RUNGS = 2.5
+"""The controller's estimate stops at this many times the top rung's rate."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +113,13 @@ class AbrConfig:
     """No probing or up-switch while other traffic on the path (data channels) is above this
     share of the estimate: a probe fills the bottleneck's queue on purpose, and in a tap storm
     the taps would wait in it. The climb resumes when the storm is over."""
+    copies: bool = True
+    """Send redundant copies of media packets in spare room on lossy paths (see the module
+    docstring)."""
+    copy_hold_s: float = 10.0
+    """Copies go on for this long after the last loss report or NACK."""
+    copy_fill: float = 0.9
+    """Copies fill the room times this, less the rung's rate."""
     padding_max_kbps: float = 600.0
     """Most padding one viewer is sent."""
     min_kbps: float = 50.0
@@ -127,6 +146,8 @@ class AbrConfig:
             raise ConfigurationError("AbrConfig: 0 < min_kbps < max_kbps, rtx_share 0..1")
         if self.pacing_factor < 1 or self.increase_per_s < 0 or self.up_margin < 0:
             raise ConfigurationError("AbrConfig: pacing_factor >= 1, increase/margin >= 0")
+        if self.copy_hold_s < 0 or not 0 <= self.copy_fill <= 1:
+            raise ConfigurationError("AbrConfig: copy_hold_s >= 0, copy_fill 0..1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +190,8 @@ class LossDelayEstimator:
                  ceiling_kbps: float | None = None) -> None:
         self.config = config
         self.ceiling = min(config.max_kbps, ceiling_kbps or config.max_kbps)
-        """Highest estimate (the controller uses twice its top rung: more tells nothing)."""
+        """Highest estimate (the controller uses ``CEILING_RUNGS`` times its top rung: the top
+        rung with a copy of every packet and some headroom; more tells nothing)."""
         self.kbps = min(max(initial_kbps, config.min_kbps), self.ceiling)
         """The estimate."""
         self.sent_kbps = 0.0
@@ -254,6 +276,8 @@ class Decision:
     """Why: 'hold', 'down', 'up', 'wait-up' (hysteresis or back-off), 'probe'."""
     padding_kbps: float = 0.0
     """Probing padding to send on top of the rung (0: none)."""
+    copy_kbps: float = 0.0
+    """Redundant copies of media packets to send on top of the rung (0: none)."""
 
 
 @dataclass(slots=True)
@@ -284,7 +308,8 @@ class AbrController:
         if not 0 <= self.rung < len(self.rates):
             raise ConfigurationError(f"start rung {self.rung} outside the ladder")
         self.estimator: Estimator = estimator or LossDelayEstimator(
-            self.config, self.rates[self.rung] * (1 + self.config.up_margin), 2 * self.rates[0])
+            self.config, self.rates[self.rung] * (1 + self.config.up_margin),
+            CEILING_RUNGS * self.rates[0])
         self.estimate = self.rates[self.rung] * (1 + self.config.up_margin)
         self.switches = 0
         self._above_since: float | None = None
@@ -295,6 +320,7 @@ class AbrController:
         self.other_kbps = 0.0
         """Smoothed rate of the other traffic on the path (see the module docstring)."""
         self._last_now: float | None = None
+        self._copy_until = float("-inf")
 
     @property
     def room(self) -> float:
@@ -312,6 +338,8 @@ class AbrController:
         before, now = self.estimate, feedback.now
         self.estimate = self.estimator.update(feedback)
         self._note_other(feedback)
+        if feedback.nacks or feedback.loss:
+            self._copy_until = now + self.config.copy_hold_s
         pushed_back = self._pushed_back(feedback)
         if self.estimate < before * 0.99 or (pushed_back and self._padding_on):
             if self._probe.since is not None or self._above_since is not None:
@@ -403,7 +431,12 @@ class AbrController:
     def _decision(self, reason: str, padding: float = 0.0) -> Decision:
         if padding == 0.0:
             self._padding_on = False
-        return Decision(self.rung, self.rates[self.rung], self.estimate, reason, padding)
+        rate, copies = self.rates[self.rung], 0.0
+        if self.config.copies and self._last_now is not None \
+                and self._last_now < self._copy_until:
+            copies = min(rate, max(0.0, self.room * self.config.copy_fill - rate))
+        return Decision(self.rung, rate, self.estimate, reason, max(0.0, padding - copies),
+                        copies)
 
 
 class Quality(enum.Enum):

@@ -5,8 +5,9 @@
 and, every ``AbrConfig.interval_s``, turns what arrived into one ``abr.Feedback``, runs the
 sans-IO ``abr.AbrController`` and moves the viewer's ``RungTrack`` when the rung changes. The
 pacer runs at the rung's rate times ``pacing_factor``; retransmissions may use ``rtx_share`` of
-the estimate. With ``abr=None`` the rung stays fixed, but pacing, the retransmission gate and the
-stats work the same.
+the estimate; redundant copies (``Decision.copy_kbps``) leave half a round trip after their
+originals, at least ``COPY_DELAY_MIN_S`` and at most ``COPY_DELAY_MAX_S``. With ``abr=None``
+the rung stays fixed, but pacing, the retransmission gate and the stats work the same.
 """
 
 from __future__ import annotations
@@ -30,12 +31,16 @@ from .aiortc_sender import (
     pace_and_gate,
     send_padding,
 )
-from .pacer import Pacer, RetransmitGate
+from .pacer import CopyBudget, Pacer, RetransmitGate
 
 log = logging.getLogger(__name__)
 
 LOSS_WEIGHT = 0.3
 """Weight of a new report in ``FeedbackLog.loss_avg`` (the grade uses it)."""
+COPY_DELAY_MIN_S, COPY_DELAY_MAX_S = 0.02, 0.1
+"""Bounds of the lag of a redundant copy behind its original: far enough apart that one loss
+burst rarely takes both, near enough to stay within the receiver's playout delay (a round trip
+less 30 ms in ours)."""
 _UNKNOWN_KBPS = 2000.0
 """Pacing and retransmission budgets use this rung rate until the ladder is known."""
 
@@ -117,6 +122,8 @@ class LinkStats:
     """Media packets sent."""
     padding_kbit: float
     """Probing padding sent, kbit."""
+    copy_kbit: float
+    """Redundant copies sent, kbit."""
     quality: Quality
     """Connection quality grade (``abr.grade`` of the smoothed loss, the round trip, the rung
     and the age of the newest report)."""
@@ -137,6 +144,7 @@ class ViewerLink:
         self.controller: AbrController | None = None
         self.pacer = Pacer(_UNKNOWN_KBPS * settings.pacing_factor)
         self.gate = RetransmitGate(_UNKNOWN_KBPS * settings.rtx_share)
+        self.copies = CopyBudget()
         self.decision: Decision | None = None
         self._sent_taken = 0
         self._last_keyframe = float("-inf")
@@ -144,7 +152,7 @@ class ViewerLink:
         """Keyframe requests not passed on (too soon after the previous one)."""
         self._ready()
         observe_rtcp(sender, self.feedback)
-        pace_and_gate(sender, self.pacer, self.gate, self.counter)
+        pace_and_gate(sender, self.pacer, self.gate, self.counter, copies=self.copies)
         count_data(sender, self.counter)
         self._data_taken = 0
         self._tasks: list[asyncio.Task[None]] = []
@@ -174,11 +182,15 @@ class ViewerLink:
         return True
 
     def _budgets(self, rung: int, estimate: float | None = None) -> None:
-        rates = self.rates
-        padding = 0.0 if self.decision is None else self.decision.padding_kbps
-        self.pacer.rate_kbps = (max(rates[rung], rates[self.track.rung]) + padding) \
-            * self.settings.pacing_factor
+        rates, decision = self.rates, self.decision
+        padding = 0.0 if decision is None else decision.padding_kbps
+        self.copies.rate_kbps = 0.0 if decision is None else decision.copy_kbps
+        self.pacer.rate_kbps = (max(rates[rung], rates[self.track.rung]) + padding
+                                + self.copies.rate_kbps) * self.settings.pacing_factor
         self.gate.budget_kbps = max((estimate or rates[rung]) * self.settings.rtx_share, 20.0)
+        rtt = self.feedback.rtt_s
+        if rtt is not None:
+            self.copies.delay_s = min(max(rtt / 2, COPY_DELAY_MIN_S), COPY_DELAY_MAX_S)
 
     async def _run(self) -> None:
         try:
@@ -231,9 +243,10 @@ class ViewerLink:
         decision = self.controller.update(sample)
         self.decision = decision
         if log.isEnabledFor(logging.DEBUG):
-            log.debug("abr %.2f %s rung %d est %.0f pad %.0f loss %s rtt %s remb %s",
+            log.debug("abr %.2f %s rung %d est %.0f pad %.0f copy %.0f loss %s rtt %s remb %s",
                       now, decision.reason, decision.rung, decision.estimate_kbps,
-                      decision.padding_kbps, sample.loss, sample.rtt_ms, sample.remb_kbps)
+                      decision.padding_kbps, decision.copy_kbps, sample.loss, sample.rtt_ms,
+                      sample.remb_kbps)
         track = self.track
         if decision.rung != (track.target if track.target is not None else track.rung):
             track.switch(decision.rung)
@@ -266,6 +279,7 @@ class ViewerLink:
             nacks=fb.nacks, rtx_sent=rtx.sent, rtx_skipped=rtx.skipped,
             keyframe_requests=fb.keyframe_requests, packets_sent=self.counter.packets,
             padding_kbit=round(self.counter.padding_bytes * 8 / 1000, 1),
+            copy_kbit=round(self.counter.copy_bytes * 8 / 1000, 1),
             quality=grade(fb.loss_avg, rtt_ms, self.track.rung, len(rates), age,
                           self.settings.stale_s),
             reason="fixed" if self.decision is None else self.decision.reason,

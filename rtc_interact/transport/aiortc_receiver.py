@@ -105,6 +105,8 @@ class ReceiverStats:
     """Frames the decoder failed on."""
     frames_dropped_waiting_keyframe: int = 0
     """Complete frames not decoded (or not shown) because their reference chain was broken."""
+    copies_received: int = 0
+    """Packets that arrived a second time (the host's redundant copies)."""
     rtt_ms: float = 0.0
     """Round-trip estimate from NACKed packets (the initial guess until one is measured)."""
     socket_rcvbuf: int = 0
@@ -311,6 +313,7 @@ class RobustReceiving:
             decoder_errors=sum(r.buffer.errors.count for r in rs),
             frames_dropped_waiting_keyframe=sum(c.dropped_waiting_keyframe for c in counters)
             + sum(r.queue.skipped for r in rs),
+            copies_received=sum(n.copies for n in nacks),
             rtt_ms=round(max((n.rtt_ms for n in nacks), default=0.0), 1),
             socket_rcvbuf=min(buffers, default=0),
         )

@@ -35,6 +35,13 @@ given a different collaborator.
   counting (aiortc: an RTX payload under 2 bytes). :func:`send_padding` builds them with aiortc's
   own ``RtpPacket`` from the sender's private RTX payload type, RTX sequence number, MID and
   header extension map, and advances that sequence number as ``_retransmit`` does.
+* **Redundant copies.** Where the ABR task asks for them (lossy paths with spare room), a
+  :class:`~rtc_interact.transport.pacer.CopyBudget` picks media packets that are sent again
+  ``delay_s`` later on the RTX stream, before any NACK: :func:`send_copy` wraps the packet as
+  aiortc's ``_retransmit`` does (``wrap_rtx``, the same private RTX state as the padding) but
+  with a fresh ``abs-send-time``, so the receiver's delay-based estimator sees it in order.
+  Receivers drop the copy of a packet they have; ours (``receive_buffer.NackScheduler``) also
+  learns the copies' lag and holds its first NACK for that long.
 * **Data traffic on the same path.** The SCTP association (data channels, their SACKs and
   FORWARD TSNs) leaves through ``RTCDtlsTransport._send_data`` of the same (bundled) DTLS
   transport as the video. :func:`count_data` wraps that method on the instance and counts each
@@ -49,9 +56,11 @@ given a different collaborator.
 from __future__ import annotations
 
 import asyncio
+import logging
 import struct
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from aiortc import RTCRtpSender, RTCRtpTransceiver
@@ -66,10 +75,13 @@ from aiortc.rtp import (
     RtpPacket,
     is_rtcp,
     unpack_remb_fci,
+    wrap_rtx,
 )
 
 from ..media.vp8 import inspect_vp8
-from .pacer import Pacer, RetransmitGate
+from .pacer import CopyBudget, Pacer, RetransmitGate
+
+log = logging.getLogger(__name__)
 
 _ENCODER_ATTRIBUTE = "_RTCRtpSender__encoder"
 """Where aiortc 1.16's RTCRtpSender keeps its encoder (name-mangled ``self.__encoder``)."""
@@ -79,7 +91,7 @@ _PACED_MARK = "_rtc_interact_paced"
 _PRIVATE = "_RTCRtpSender__"
 _RTX_PT, _RTX_SEQ, _MID, _EXT_MAP = "rtx_payload_type", "rtx_sequence_number", "mid", \
     "rtp_header_extensions_map"
-"""Sender attributes (``self.__<name>``) :func:`send_padding` uses."""
+"""Sender attributes (``self.__<name>``) :func:`send_padding` and :func:`send_copy` use."""
 PADDING_MAX = 255
 """Most RTP padding one packet can carry."""
 
@@ -166,7 +178,9 @@ class SendCounter:
         self.packets = 0
         """Media packets."""
         self.rtx_packets = 0
-        """Retransmitted packets."""
+        """Packets on the RTX stream: retransmissions, copies and padding."""
+        self.copy_bytes = 0
+        """Redundant copies sent (also counted in ``bytes``)."""
         self.data_bytes = 0
         """SCTP bytes on the same transport, wire overhead included (see :func:`count_data`)."""
 
@@ -198,8 +212,10 @@ def _vp8_keyframe_start(data: bytes) -> bool:
 
 
 def pace_and_gate(sender: RTCRtpSender, pacer: Pacer, gate: RetransmitGate,
-                  counter: SendCounter, clock: Callable[[], float] = time.monotonic) -> None:
-    """Pace ``sender``'s media packets, resend only what ``gate`` allows, count what leaves."""
+                  counter: SendCounter, clock: Callable[[], float] = time.monotonic,
+                  copies: CopyBudget | None = None) -> None:
+    """Pace ``sender``'s media packets, resend only what ``gate`` allows, send the copies
+    ``copies`` asks for, count what leaves."""
     stock_retransmit: Callable[[int], Awaitable[None]] = sender._retransmit
     stock_next: Callable[[Any], Awaitable[Any]] = sender._next_encoded_frame
     sizes: dict[int, int] = {}
@@ -212,7 +228,8 @@ def pace_and_gate(sender: RTCRtpSender, pacer: Pacer, gate: RetransmitGate,
         frame = await stock_next(codec)
         transport = sender.transport
         if not getattr(transport, _PACED_MARK, False):
-            _pace_transport(transport, sender, pacer, gate, counter, clock, sizes)
+            _pace_transport(transport, sender, _Pacing(pacer, gate, counter, clock, copies),
+                            sizes)
             setattr(sender, _PACED_MARK, True)
         return frame
 
@@ -220,24 +237,39 @@ def pace_and_gate(sender: RTCRtpSender, pacer: Pacer, gate: RetransmitGate,
     sender._next_encoded_frame = next_encoded_frame  # type: ignore[method-assign]
 
 
-def _pace_transport(transport: Any, sender: RTCRtpSender, pacer: Pacer, gate: RetransmitGate,
-                    counter: SendCounter, clock: Callable[[], float],
+@dataclass(frozen=True, slots=True)
+class _Pacing:
+    pacer: Pacer
+    gate: RetransmitGate
+    counter: SendCounter
+    clock: Callable[[], float]
+    copies: CopyBudget | None
+
+
+def _pace_transport(transport: Any, sender: RTCRtpSender, pacing: _Pacing,
                     sizes: dict[int, int]) -> None:
     stock_send: Callable[[bytes], Awaitable[None]] = transport._send_rtp
+    counter, copies = pacing.counter, pacing.copies
+    keyframe = [-1]  # RTP timestamp of the newest keyframe: its packets are copied first
 
     async def send_rtp(data: bytes) -> None:
         if is_rtcp(data) or len(data) < 12:
             await stock_send(data)
             return
-        now = clock()
-        wait = pacer.delay(len(data), now)
+        now = pacing.clock()
+        wait = pacing.pacer.delay(len(data), now)
         ssrc = struct.unpack_from("!I", data, 8)[0]
-        if ssrc == sender._ssrc:
+        media, key = ssrc == sender._ssrc, False
+        if media:
             if wait > 0:
                 await asyncio.sleep(wait)
-                now = clock()
+                now = pacing.clock()
             seq, counter.timestamp = struct.unpack_from("!HI", data, 2)
-            gate.sent(seq, now, _vp8_keyframe_start(data))
+            key_start = _vp8_keyframe_start(data)
+            if key_start:
+                keyframe[0] = counter.timestamp
+            key = keyframe[0] == counter.timestamp
+            pacing.gate.sent(seq, now, key_start)
             sizes[seq] = len(data)
             if len(sizes) > 4096:
                 sizes.pop(next(iter(sizes)))
@@ -246,6 +278,9 @@ def _pace_transport(transport: Any, sender: RTCRtpSender, pacer: Pacer, gate: Re
             counter.rtx_packets += 1  # a retransmission: at once, but it used the credit
         counter.bytes += len(data)
         await stock_send(data)
+        if media and copies is not None and copies.take(len(data), now, key):
+            asyncio.get_running_loop().call_later(copies.delay_s, _copy_later, sender, counter,
+                                                  data)
 
     transport._send_rtp = send_rtp
     setattr(transport, _PACED_MARK, True)
@@ -257,15 +292,56 @@ def can_pad(sender: RTCRtpSender) -> bool:
         and getattr(sender, _PACED_MARK, False)
 
 
-async def send_padding(sender: RTCRtpSender, counter: SendCounter, size: int) -> None:
-    """Send one RTX padding-only packet of about ``size`` bytes (see the module docstring)."""
+def _next_rtx_sequence_number(sender: RTCRtpSender) -> int:
+    """Take the sender's next RTX sequence number, as ``_retransmit`` does."""
     seq: int = getattr(sender, _PRIVATE + _RTX_SEQ)
     setattr(sender, _PRIVATE + _RTX_SEQ, (seq + 1) & 0xFFFF)
-    packet = RtpPacket(payload_type=getattr(sender, _PRIVATE + _RTX_PT), sequence_number=seq,
+    return seq
+
+
+def _stamp_and_serialize(sender: RTCRtpSender, packet: RtpPacket) -> bytes:
+    """``packet`` with a fresh ``abs-send-time``, serialized with the sender's extension map."""
+    packet.extensions.abs_send_time = (aiortc_clock.current_ntp_time() >> 14) & 0x00FFFFFF
+    return packet.serialize(getattr(sender, _PRIVATE + _EXT_MAP))
+
+
+async def send_padding(sender: RTCRtpSender, counter: SendCounter, size: int) -> None:
+    """Send one RTX padding-only packet of about ``size`` bytes (see the module docstring)."""
+    packet = RtpPacket(payload_type=getattr(sender, _PRIVATE + _RTX_PT),
+                       sequence_number=_next_rtx_sequence_number(sender),
                        timestamp=counter.timestamp, ssrc=sender._rtx_ssrc)
     packet.padding_size = max(1, min(PADDING_MAX, size))
-    packet.extensions.abs_send_time = (aiortc_clock.current_ntp_time() >> 14) & 0x00FFFFFF
     packet.extensions.mid = getattr(sender, _PRIVATE + _MID)
-    data = packet.serialize(getattr(sender, _PRIVATE + _EXT_MAP))
+    data = _stamp_and_serialize(sender, packet)
     counter.padding_bytes += len(data)
     await sender.transport._send_rtp(data)
+
+
+async def send_copy(sender: RTCRtpSender, counter: SendCounter, data: bytes) -> None:
+    """Send a redundant copy of the media packet ``data`` (plain RTP) on the RTX stream."""
+    packet = RtpPacket.parse(data, getattr(sender, _PRIVATE + _EXT_MAP))
+    copy = wrap_rtx(packet, payload_type=getattr(sender, _PRIVATE + _RTX_PT),
+                    sequence_number=_next_rtx_sequence_number(sender), ssrc=sender._rtx_ssrc)
+    out = _stamp_and_serialize(sender, copy)
+    counter.copy_bytes += len(out)
+    await sender.transport._send_rtp(out)
+
+
+_COPY_TASKS: set[asyncio.Task[None]] = set()
+"""Copies on their way (a task only weakly referenced by the loop could be collected)."""
+
+
+def _copy_later(sender: RTCRtpSender, counter: SendCounter, data: bytes) -> None:
+    if not can_pad(sender) or sender.transport.state != "connected":
+        return
+    task = asyncio.ensure_future(send_copy(sender, counter, data))
+    _COPY_TASKS.add(task)
+    task.add_done_callback(_copy_done)
+
+
+def _copy_done(task: asyncio.Task[None]) -> None:
+    _COPY_TASKS.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        exc = task.exception()
+        if not isinstance(exc, ConnectionError):
+            log.warning("redundant copy not sent: %r", exc)

@@ -34,6 +34,38 @@ class Pacer:
         return max(0.0, start - now)
 
 
+class CopyBudget:
+    """Token bucket over the bytes of media packets that get a redundant copy."""
+
+    def __init__(self, rate_kbps: float = 0.0, delay_s: float = 0.05,
+                 burst_s: float = 0.5) -> None:
+        self.rate_kbps = rate_kbps
+        """Copies per second, in kbit (0: none); change it at any time."""
+        self.delay_s = delay_s
+        """How long after its original a copy leaves; change it at any time."""
+        self.burst_s = burst_s
+        """Most credit kept, in seconds of ``rate_kbps`` (a keyframe is copied whole)."""
+        self.copied = 0
+        """Packets copied so far."""
+        self._credit = 0.0
+        self._last: float | None = None
+
+    def take(self, size: int, now: float, keyframe: bool = False) -> bool:
+        """Whether the media packet of ``size`` bytes sent at ``now`` gets a copy; books it.
+        A keyframe's packets are copied whenever copies are on, borrowing up to ``burst_s``
+        of credit: losing one costs a keyframe request and a round trip of frozen picture."""
+        rate = self.rate_kbps * 1000 / 8
+        elapsed = 0.0 if self._last is None else max(0.0, now - self._last)
+        self._last = now
+        self._credit = min(self._credit + rate * elapsed, rate * self.burst_s)
+        floor = -rate * self.burst_s if keyframe else 0.0
+        if rate <= 0 or self._credit - size < floor:
+            return False
+        self._credit -= size
+        self.copied += 1
+        return True
+
+
 @dataclass(slots=True)
 class _Sent:
     at: float

@@ -7,7 +7,10 @@ adapter is ``transport/aiortc_receiver.py``.
   most ``nack_tries`` times, a retry only after about one round trip, only while a retransmission
   can still arrive before the frame would be abandoned, at most ``nack_list_max`` per RTCP packet.
   It estimates the round trip from NACK-to-retransmission times (packets NACKed once; packets
-  NACKed twice only correct an underestimate).
+  NACKed twice only correct an underestimate). When the sender also sends redundant copies
+  (a packet that arrives twice), it learns how far the copies lag their originals and holds
+  each first NACK for that long: the copy usually fills the hole, and a NACK answered by a
+  copy would also spoil the round-trip estimate.
 * :class:`FrameBuffer` assembles frames from packets and releases them in order, and only while
   the reference chain is intact: every packet since the last keyframe was delivered. When the
   first missing packet has been missing longer than the wait bound (``max(min_wait_ms,
@@ -46,6 +49,14 @@ PLAYOUT_SLEW_MS = 10.0
 OVERDUE_RTTS = 1.5
 """A retransmission not here this many RTTs after the first NACK is probably not coming: the
 keyframe is asked for then, while the hole is still waited for (see ``FrameBuffer``)."""
+COPY_SLACK_MS = 10.0
+"""A first NACK is held for the copies' lag plus this."""
+COPY_MEMORY_MS = 2000.0
+"""First NACKs are held while a copy arrived this recently."""
+COPY_LAG_DECAY = 0.98
+"""The copies' lag follows the largest seen, decaying by this factor per copy."""
+ARRIVALS_KEPT = 512
+"""Arrival times kept to measure how far a copy lags its original."""
 MAX_GAP = 1000
 """A jump of more sequence numbers than this is a stream restart, not loss; no NACKs for it."""
 
@@ -149,8 +160,14 @@ class NackScheduler:
         """When a packet was last found missing."""
         self.nack_from = float("-inf")
         """Only packets from this one on are NACKed (the frame buffer moves it)."""
+        self.copies = 0
+        """Packets that arrived a second time (redundant copies, needless retransmissions)."""
+        self.copy_lag_ms = 0.0
+        """How far copies lag their originals (a decaying maximum)."""
+        self._last_copy_ms = float("-inf")
         self._highest: int | None = None
         self._missing: dict[int, _Missing] = {}
+        self._arrived: dict[int, float] = {}
 
     def wait_ms(self) -> float:
         """How long a missing packet is waited for: the buffer's time bound."""
@@ -162,6 +179,15 @@ class NackScheduler:
         entry = self._missing.pop(seq, None)
         if entry is not None and entry.tries >= 1:
             self._learn_rtt(entry, now_ms)
+        first = self._arrived.get(seq)
+        if first is not None:
+            self.copies += 1
+            self.copy_lag_ms = max(now_ms - first, COPY_LAG_DECAY * self.copy_lag_ms)
+            self._last_copy_ms = now_ms
+            return
+        self._arrived[seq] = now_ms
+        if len(self._arrived) > ARRIVALS_KEPT:
+            del self._arrived[next(iter(self._arrived))]
         if self._highest is None or seq - self._highest > MAX_GAP:
             self._highest = seq
             self._missing.clear()
@@ -200,14 +226,23 @@ class NackScheduler:
         for old in [s for s in self._missing if s < seq]:
             del self._missing[old]
 
+    def copy_hold_ms(self, now_ms: float) -> float:
+        """How long a first NACK waits for a redundant copy (0: no copies lately)."""
+        if now_ms - self._last_copy_ms > COPY_MEMORY_MS:
+            return 0.0
+        return self.copy_lag_ms + COPY_SLACK_MS
+
     def due(self, now_ms: float) -> list[int]:
         """Extended sequence numbers to NACK now, oldest first (empty: send nothing)."""
         c, wait, retry = self.config, self.wait_ms(), 1.25 * self.rtt_ms
+        hold = self.copy_hold_ms(now_ms)
         out: list[int] = []
         for seq in sorted(s for s in self._missing if s >= self.nack_from):
             entry = self._missing[seq]
             if entry.tries >= c.nack_tries or now_ms - entry.last_sent < retry:
                 continue
+            if entry.tries == 0 and now_ms - entry.first_seen < hold:
+                continue  # a copy may still come
             if now_ms - entry.first_seen + self.rtt_ms > wait:
                 continue  # a retransmission would come after the frame is given up
             entry.tries += 1
@@ -268,7 +303,8 @@ class BufferCounters:
     keyframes_requested: int = 0
     """PLIs asked for."""
     late_packets: int = 0
-    """Packets that came after their frame was released or given up."""
+    """Packets that came after their frame was released or given up (copies of packets
+    already used included)."""
 
 
 @dataclass(slots=True)
