@@ -32,6 +32,8 @@ class FakePath:
     """Non-video traffic on the same path (data channels) ..."""
     report_other: bool = True
     """... reported to the controller as ``other_bytes``."""
+    random_loss: float = 0.0
+    """Loss fraction on top of the queue's drops (reported, not taken off what arrives)."""
     base_rtt_ms: float = 150.0
     queue_max_ms: float = 400.0
     queue_ms: float = 0.0
@@ -42,7 +44,8 @@ class FakePath:
     trace: list[tuple[float, Decision]] = field(default_factory=list)
 
     def feedback(self, now: float, decision: Decision | None) -> Feedback:
-        video = 0.0 if decision is None else decision.target_kbps + decision.padding_kbps
+        video = 0.0 if decision is None else \
+            decision.target_kbps + decision.padding_kbps + decision.copy_kbps
         sending = video + self.other_kbps
         growth = (sending - self.capacity) / self.capacity * TICK * 1000
         overuse = growth > 0
@@ -60,7 +63,7 @@ class FakePath:
         loss = rtt = None
         self.since_report += TICK
         if self.since_report >= 1.0:
-            loss = self.lost_kbit / self.sent_kbit if self.sent_kbit else 0.0
+            loss = self.random_loss + (self.lost_kbit / self.sent_kbit if self.sent_kbit else 0)
             rtt = self.base_rtt_ms + self.queue_ms
             self.since_report, self.sent_kbit, self.lost_kbit = 0.0, 0.0, 0.0
         return Feedback(now=now, sent_bytes=int(video * TICK * 1000 / 8), loss=loss,
@@ -184,6 +187,39 @@ def test_queueing_delay_backs_off() -> None:
     estimator.update(Feedback(now=0.0, sent_bytes=0, rtt_ms=150))
     kbps = estimator.update(Feedback(now=1.0, sent_bytes=125_000, rtt_ms=400))
     assert kbps < 1000
+
+
+def test_after_loss_copies_fill_the_spare_room_and_stop_once_the_path_is_clean() -> None:
+    controller, path = AbrController(RATES), FakePath(capacity=5000)
+    run(controller, path, 0.0, 40)
+    assert controller.rung == 0 and all(d.copy_kbps == 0 for _, d in path.trace)
+    path.random_loss = 0.02
+    decision = run(controller, path, 40.0, 20)
+    assert decision is not None and decision.rung == 0
+    assert decision.copy_kbps == RATES[0]  # every packet: the room holds twice the rung
+    path.random_loss = 0.0
+    hold = controller.config.copy_hold_s
+    decision = run(controller, path, 60.0, hold - 1, decision)
+    assert decision is not None and decision.copy_kbps > 0
+    decision = run(controller, path, 59.0 + hold, 2, decision)
+    assert decision is not None and decision.copy_kbps == 0
+
+
+def test_copies_use_only_the_room_the_rung_leaves_and_never_push_it_down() -> None:
+    rungs = {}
+    for copies in (False, True):
+        controller = AbrController(RATES, AbrConfig(copies=copies))
+        path = FakePath(capacity=1000, random_loss=0.02)
+        run(controller, path, 0.0, 60)
+        late = [d for t, d in path.trace if t >= 30]
+        rungs[copies] = {d.rung for d in late}
+        for d in late:
+            assert d.copy_kbps == 0 or \
+                d.target_kbps + d.copy_kbps <= 0.9 * d.estimate_kbps + 1e-6
+            assert d.copy_kbps <= d.target_kbps and (copies or d.copy_kbps == 0)
+        if copies:
+            assert sum(d.copy_kbps for d in late) / len(late) > 0.5 * RATES[1]
+    assert rungs[True] == rungs[False] == {1}  # 530 kbps under 1000, copies or not
 
 
 def test_config_is_validated() -> None:

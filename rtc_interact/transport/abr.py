@@ -385,12 +385,14 @@ class AbrController:
 
     def _padding(self, target: float, now: float) -> float:
         """Padding that ramps what we send from the rung's rate by ``probe_ramp_per_s`` per
-        second of probe, up to the estimate and the next rung's rate x (1 + margin)."""
+        second of probe, up to the estimate and the next rung's rate x (1 + margin). With no
+        probe running (the estimate alone says the next rung fits), the padding goes straight
+        to that rate: ``up_hold_s`` at it tests the up-switch before it is made."""
         if not self.config.probe:
             return 0.0
-        rate = self.rates[self.rung]
-        since = self._probe.since if self._probe.since is not None else now
-        ramp = rate * (1 + self.config.probe_ramp_per_s) ** max(0.0, now - since)
+        rate, since = self.rates[self.rung], self._probe.since
+        ramp = target * 1.02 if since is None else \
+            rate * (1 + self.config.probe_ramp_per_s) ** max(0.0, now - since)
         top = min(self.room, target * 1.02, ramp)
         padding = float(min(max(0.0, top - rate), self.config.padding_max_kbps))
         self._padding_on = padding > 0
