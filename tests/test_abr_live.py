@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from rtc_interact import Host, HostConfig, VideoConfig, Viewer, new_secret
-from rtc_interact.bench.harness import connect, linked_host
+from rtc_interact.bench.harness import OursSession, connect, linked_host
 from rtc_interact.linkemu import get_profile
 from rtc_interact.transport.abr import Quality
 
@@ -30,6 +30,10 @@ async def test_a_300_kbps_lossy_link_keeps_the_viewer_on_a_rung_that_fits() -> N
             assert link_stats.rtt_ms is not None and link_stats.rtt_ms > 140
             assert link_stats.quality is not Quality.LOST
             assert link_stats.nacks > 0 and link_stats.rtx_sent > 0
+            assert link_stats.copy_kbit > 0  # lossy, with room beside the rung: copies
+            assert isinstance(session, OursSession)
+            receiver = session.viewer.stats().receiver
+            assert receiver.copies_received > 0
             recent = session.frames.records[-20:]
             assert len(recent) == 20 and sum(r.stamp is not None for r in recent) >= 18
         finally:

@@ -7,14 +7,16 @@ import inspect
 import av
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
-from aiortc.rtp import HeaderExtensionsMap, RtpPacket
+from aiortc.rtp import HeaderExtensionsMap, RtpPacket, unwrap_rtx
 
 from rtc_interact.media.ladder import TIME_BASE
 from rtc_interact.media.vp8 import Vp8Packetizer
 from rtc_interact.transport.aiortc_sender import (
+    SendCounter,
     _vp8_keyframe_start,
     negotiated_codec,
     route_keyframe_requests,
+    send_copy,
     use_packetizer,
 )
 from rtc_interact.transport.peer import new_peer_connection
@@ -101,6 +103,45 @@ def test_rtp_loop_still_sends_each_packet_through_the_transport() -> None:
     assert "self.__rtx_sequence_number = uint16_add(self.__rtx_sequence_number, 1)" in retransmit
     assert "payload_type=self.__rtx_payload_type" in retransmit
     assert "packet.serialize(self.__rtp_header_extensions_map)" in retransmit
+
+
+def test_receivers_unwrap_rtx_before_the_nack_generator_sees_the_packet() -> None:
+    """A copy reaches our NackScheduler under the original's sequence number."""
+    source = inspect.getsource(RTCRtpReceiver._handle_rtp_packet)
+    unwrap = source.index("packet = unwrap_rtx(packet, payload_type=apt, ssrc=original_ssrc)")
+    assert unwrap < source.index("self.__nack_generator.add(packet)")
+
+
+async def test_a_copy_is_an_rtx_packet_that_unwraps_to_its_original() -> None:
+    pc, sender = await _video_sender()
+    sent: list[bytes] = []
+
+    async def capture(data: bytes) -> None:
+        sent.append(data)
+
+    try:
+        extensions = getattr(sender, "_RTCRtpSender__rtp_header_extensions_map")  # noqa: B009
+        extensions.configure(RTCRtpParameters(headerExtensions=[RTCRtpHeaderExtensionParameters(
+            id=3, uri="http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time")]))
+        setattr(sender, "_RTCRtpSender__rtx_payload_type", 97)  # noqa: B010
+        setattr(sender, "_RTCRtpSender__rtx_sequence_number", 65535)  # noqa: B010
+        sender.transport._send_rtp = capture  # type: ignore[method-assign]
+        original = RtpPacket(payload_type=96, sequence_number=7, timestamp=9, ssrc=sender._ssrc,
+                             payload=b"\x10frame", marker=1)
+        original.extensions.abs_send_time = 1
+        counter = SendCounter()
+        await send_copy(sender, counter, original.serialize(extensions))
+        copy = RtpPacket.parse(sent[0], extensions)
+        assert (copy.payload_type, copy.ssrc, copy.sequence_number) == (97, sender._rtx_ssrc,
+                                                                        65535)
+        assert getattr(sender, "_RTCRtpSender__rtx_sequence_number") == 0  # noqa: B009
+        assert copy.extensions.abs_send_time != 1  # stamped when it leaves
+        back = unwrap_rtx(copy, payload_type=96, ssrc=sender._ssrc)
+        assert (back.sequence_number, back.timestamp, back.marker, back.payload) == \
+            (7, 9, 1, b"\x10frame")
+        assert counter.copy_bytes == len(sent[0])
+    finally:
+        await pc.close()
 
 
 def test_receivers_count_and_drop_rtx_padding() -> None:

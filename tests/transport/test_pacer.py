@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rtc_interact.transport.pacer import Pacer, RetransmitGate
+from rtc_interact.transport.pacer import CopyBudget, Pacer, RetransmitGate
 
 
 def test_a_burst_is_spread_at_the_rate() -> None:
@@ -50,3 +50,23 @@ def test_the_gate_caps_retransmissions_to_the_budget() -> None:
     assert allowed == 10
     assert gate.counts().over_budget == 10
     assert gate.counts().skipped == 10
+
+
+def test_copies_follow_their_rate_and_none_at_rate_zero() -> None:
+    copies = CopyBudget(rate_kbps=0.0)
+    assert not any(copies.take(1000, now=i * 0.01) for i in range(100))
+    copies.rate_kbps = 400.0  # 50 kB/s: half of 100 kB/s of 1000-byte packets
+    taken = sum(copies.take(1000, now=1.0 + i * 0.01) for i in range(1000))
+    assert 480 <= taken <= 520 and copies.copied == taken
+
+
+def test_a_keyframe_is_copied_whole_on_borrowed_credit() -> None:
+    copies = CopyBudget(rate_kbps=80.0, burst_s=0.5)  # 10 kB/s, 5 kB of credit at most
+    copies.take(1000, now=0.0)
+    delta = [copies.take(1000, now=10.0) for _ in range(10)]
+    assert sum(delta) == 5  # the credit a delta frame may use
+    copies = CopyBudget(rate_kbps=80.0, burst_s=0.5)
+    copies.take(1000, now=0.0)
+    key = [copies.take(1000, now=10.0, keyframe=True) for _ in range(12)]
+    assert sum(key) == 10  # 5 kB of credit and 5 kB borrowed
+    assert not copies.take(1000, now=10.5)  # the debt is paid back first

@@ -137,6 +137,38 @@ def test_round_trip_is_learned_from_retransmissions_nacked_once() -> None:
     assert nack.wait_ms() == pytest.approx(2.5 * nack.rtt_ms)
 
 
+def test_copies_are_counted_and_their_lag_holds_the_first_nack() -> None:
+    nack = NackScheduler(ReceiveConfig(initial_rtt_ms=300.0))
+    for seq in range(10):
+        nack.on_packet(seq, seq * 10.0)
+        nack.on_packet(seq, seq * 10.0 + 60.0)  # its copy, 60 ms later
+    assert nack.copies == 10 and nack.copy_lag_ms == 60.0
+    nack.on_packet(11, 110.0)  # 10 lost
+    assert nack.due(110.0) == [] and nack.due(179.0) == []  # its copy may still come
+    assert nack.due(181.0) == [10]  # lag + 10 ms: no copy, NACK it
+    assert nack.nacked == 1
+
+
+def test_a_copy_that_fills_a_hole_is_never_nacked_nor_taken_for_a_round_trip() -> None:
+    nack = NackScheduler(ReceiveConfig(initial_rtt_ms=300.0))
+    nack.on_packet(0, 0.0)
+    nack.on_packet(0, 50.0)  # copies are on, 50 ms behind
+    nack.on_packet(2, 20.0)  # 1 lost
+    assert nack.due(30.0) == []
+    nack.on_packet(1, 70.0)  # its copy
+    assert nack.due(100.0) == [] and nack.nacked == 0 and nack.rtt_ms == 300.0
+
+
+def test_without_copies_lately_the_first_nack_goes_at_once() -> None:
+    nack = NackScheduler(ReceiveConfig(initial_rtt_ms=100.0))
+    nack.on_packet(0, 0.0)
+    nack.on_packet(0, 80.0)
+    assert nack.copy_hold_ms(100.0) == 90.0
+    nack.on_packet(3000, 3000.0)  # a restart: no copy for 2.9 s
+    nack.on_packet(3002, 3001.0)
+    assert nack.copy_hold_ms(3001.0) == 0.0 and nack.due(3001.0) == [3001]
+
+
 # frame release
 
 def test_frames_go_out_in_order_as_soon_as_their_last_packet_is_in() -> None:
