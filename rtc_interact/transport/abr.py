@@ -51,7 +51,14 @@ the rung's rate, at most the rung's rate) carries copies of the media packets
 a retransmission cannot land within the receiver's playout delay, a copy can. Copies use the
 room before probing padding does (the padding asked for is what the copies leave of it), so
 they probe as padding would; when the estimate falls they are the first to shrink, the rung
-only when the room no longer holds it.
+only when the room no longer holds it. The estimate may run above what the path carries (it
+grows to 1.5 x what we send), and copies are redundancy that must not hold a queue (on a
+400 kbps link, copies filling the room kept a standing queue of 300-800 ms), so they have a
+level of their own: from zero at the first loss, up by ``copy_ramp_per_s`` of the rung's rate
+per second, halved on any sign of a queue while no probe pads (the estimate falls, a REMB
+10% below the previous one, the round trip up by ``queue_ms / 2``: aiortc's, smoothed 0.85 per
+report, or the report's own, which shows a queue seconds sooner), within ``copy_fill`` of the
+room.
 
 :func:`grade` turns loss, round trip and rung into a connection quality grade.
 """
@@ -65,7 +72,7 @@ from typing import Protocol
 
 from ..errors import ConfigurationError
 
-CEILING_RUNGS = 2.5
+CEILING_RUNGS = 3.0
 """The controller's estimate stops at this many times the top rung's rate."""
 
 
@@ -118,8 +125,11 @@ class AbrConfig:
     docstring)."""
     copy_hold_s: float = 10.0
     """Copies go on for this long after the last loss report or NACK."""
-    copy_fill: float = 0.9
-    """Copies fill the room times this, less the rung's rate."""
+    copy_ramp_per_s: float = 0.25
+    """Copies grow by this share of the rung's rate per second while no queue shows."""
+    copy_fill: float = 0.75
+    """Copies fill the room times this, less the rung's rate (the estimate errs high by up
+    to the 15-20% a probe overshoots: copies leave that margin)."""
     padding_max_kbps: float = 600.0
     """Most padding one viewer is sent."""
     min_kbps: float = 50.0
@@ -146,8 +156,9 @@ class AbrConfig:
             raise ConfigurationError("AbrConfig: 0 < min_kbps < max_kbps, rtx_share 0..1")
         if self.pacing_factor < 1 or self.increase_per_s < 0 or self.up_margin < 0:
             raise ConfigurationError("AbrConfig: pacing_factor >= 1, increase/margin >= 0")
-        if self.copy_hold_s < 0 or not 0 <= self.copy_fill <= 1:
-            raise ConfigurationError("AbrConfig: copy_hold_s >= 0, copy_fill 0..1")
+        if min(self.copy_hold_s, self.copy_ramp_per_s) < 0 or not 0 <= self.copy_fill <= 1:
+            raise ConfigurationError("AbrConfig: copy_hold_s, copy_ramp_per_s >= 0, "
+                                     "copy_fill 0..1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +172,9 @@ class Feedback:
     loss: float | None = None
     """Fraction lost of the newest receiver report in the interval (None: no report)."""
     rtt_ms: float | None = None
-    """Round trip from the newest report (LSR/DLSR), None if none."""
+    """Round trip from the newest report (LSR/DLSR, smoothed by aiortc), None if none."""
+    rtt_raw_ms: float | None = None
+    """The newest report's own round trip, not smoothed (None if none)."""
     remb_kbps: float | None = None
     """Newest REMB in the interval, None if none."""
     nacks: int = 0
@@ -317,18 +330,20 @@ class AbrController:
         self._padding_on = False
         self._remb: float | None = None
         self._min_rtt = float("inf")
+        self._min_raw_rtt = float("inf")
         self.other_kbps = 0.0
         """Smoothed rate of the other traffic on the path (see the module docstring)."""
         self._last_now: float | None = None
         self._copy_until = float("-inf")
+        self._copy_kbps = 0.0
+        """The copies' own level (additive increase, halved on a queue sign)."""
 
     @property
     def room(self) -> float:
         """What the estimate leaves for video beside the other traffic."""
         return max(0.0, self.estimate - self.other_kbps)
 
-    def _note_other(self, feedback: Feedback) -> None:
-        dt = 0.0 if self._last_now is None else feedback.now - self._last_now
+    def _note_other(self, feedback: Feedback, dt: float) -> None:
         self._last_now = feedback.now
         if dt > 0:
             self.other_kbps = smoothed_kbps(self.other_kbps, feedback.other_bytes, dt)
@@ -336,11 +351,14 @@ class AbrController:
     def update(self, feedback: Feedback) -> Decision:
         """Run the estimator on ``feedback`` and choose the rung (and padding)."""
         before, now = self.estimate, feedback.now
+        dt = 0.0 if self._last_now is None else max(0.0, now - self._last_now)
         self.estimate = self.estimator.update(feedback)
-        self._note_other(feedback)
-        if feedback.nacks or feedback.loss:
-            self._copy_until = now + self.config.copy_hold_s
-        pushed_back = self._pushed_back(feedback)
+        self._note_other(feedback, dt)
+        queue_signs = self._queue_signs(feedback)
+        pushed_back = queue_signs or (feedback.loss is not None
+                                      and feedback.loss > self.config.loss_low)
+        self._pace_copies(feedback, dt, queue_signs or self.estimate < before * 0.99
+                          or self._raw_queue(feedback))
         if self.estimate < before * 0.99 or (pushed_back and self._padding_on):
             if self._probe.since is not None or self._above_since is not None:
                 self._fail(self.rung - 1, now)  # the probe found the limit: stop padding now
@@ -370,18 +388,39 @@ class AbrController:
             return self._decision("hold")
         return self._decision("probe", self._padding(target, now))
 
-    def _pushed_back(self, feedback: Feedback) -> bool:
-        """Early signs of a queue, enough to end a probe (not to lower the estimate): a REMB
-        10% below the previous one, loss above ``loss_low``, or the round trip up by half of
-        ``queue_ms``."""
+    def _pace_copies(self, feedback: Feedback, dt: float, queue: bool) -> None:
+        """The copies' level: on after a loss, up by ``copy_ramp_per_s`` of the rung's rate
+        per second, halved on a sign of a queue they may have caused (see the docstring)."""
+        cfg = self.config
+        if feedback.nacks or feedback.loss:
+            self._copy_until = feedback.now + cfg.copy_hold_s
+        if not cfg.copies or feedback.now >= self._copy_until:
+            self._copy_kbps = 0.0
+        elif queue and not self._padding_on:  # while probing, the padding goes first
+            self._copy_kbps /= 2
+        else:
+            self._copy_kbps = min(self._copy_kbps + cfg.copy_ramp_per_s * dt
+                                  * self.rates[self.rung], self.rates[self.rung])
+
+    def _raw_queue(self, feedback: Feedback) -> bool:
+        """Whether the report's own round trip (not smoothed) is up by ``queue_ms / 2``."""
+        if feedback.rtt_raw_ms is None:
+            return False
+        self._min_raw_rtt = min(self._min_raw_rtt, feedback.rtt_raw_ms)
+        return feedback.rtt_raw_ms - self._min_raw_rtt > self.config.queue_ms / 2
+
+    def _queue_signs(self, feedback: Feedback) -> bool:
+        """Early signs of a queue, enough to end a probe (not to lower the estimate), with
+        loss above ``loss_low``: a REMB 10% below the previous one, or the round trip up by
+        half of ``queue_ms``."""
         signs = False
         if feedback.remb_kbps is not None:
             signs = self._remb is not None and feedback.remb_kbps < 0.9 * self._remb
             self._remb = feedback.remb_kbps
         if feedback.rtt_ms is not None:
             self._min_rtt = min(self._min_rtt, feedback.rtt_ms)
-            signs = signs or feedback.rtt_ms > self._min_rtt + self.config.queue_ms / 2
-        return signs or (feedback.loss is not None and feedback.loss > self.config.loss_low)
+            signs = signs or feedback.rtt_ms - self._min_rtt > self.config.queue_ms / 2
+        return signs
 
     def _padding(self, target: float, now: float) -> float:
         """Padding that ramps what we send from the rung's rate by ``probe_ramp_per_s`` per
@@ -434,9 +473,9 @@ class AbrController:
         if padding == 0.0:
             self._padding_on = False
         rate, copies = self.rates[self.rung], 0.0
-        if self.config.copies and self._last_now is not None \
-                and self._last_now < self._copy_until:
-            copies = min(rate, max(0.0, self.room * self.config.copy_fill - rate))
+        if self._copy_kbps > 0:
+            copies = min(self._copy_kbps, rate,
+                         max(0.0, self.room * self.config.copy_fill - rate))
         return Decision(self.rung, rate, self.estimate, reason, max(0.0, padding - copies),
                         copies)
 

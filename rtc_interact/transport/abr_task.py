@@ -52,6 +52,7 @@ class FeedbackLog:
         self.remb_bps: int | None = None
         self.loss: float | None = None
         self.rtt_s: float | None = None
+        self.raw_rtt_s: float | None = None
         self.loss_avg: float | None = None
         """Loss smoothed over reports (one report covers few packets at low rates)."""
         self.nacks = 0
@@ -68,9 +69,10 @@ class FeedbackLog:
         self.remb_bps = bps
         self._fresh["remb"] = True
 
-    def on_report(self, fraction_lost: float, rtt_s: float | None) -> None:
+    def on_report(self, fraction_lost: float, rtt_s: float | None,
+                  raw_rtt_s: float | None = None) -> None:
         """RtcpListener."""
-        self.loss, self.rtt_s = fraction_lost, rtt_s
+        self.loss, self.rtt_s, self.raw_rtt_s = fraction_lost, rtt_s, raw_rtt_s
         previous = fraction_lost if self.loss_avg is None else self.loss_avg
         self.loss_avg = previous + LOSS_WEIGHT * (fraction_lost - previous)
         self.last_report = time.monotonic()
@@ -93,6 +95,7 @@ class FeedbackLog:
             now=now, sent_bytes=sent_bytes,
             loss=self.loss if report else None,
             rtt_ms=self.rtt_s * 1000 if report and self.rtt_s is not None else None,
+            rtt_raw_ms=self.raw_rtt_s * 1000 if report and self.raw_rtt_s is not None else None,
             remb_kbps=self.remb_bps / 1000 if remb and self.remb_bps is not None else None,
             nacks=nacks, other_bytes=other_bytes,
         )

@@ -133,11 +133,22 @@ class RtcpListener(Protocol):
     def on_remb(self, bps: int) -> None:
         """A REMB for this sender's SSRC."""
 
-    def on_report(self, fraction_lost: float, rtt_s: float | None) -> None:
+    def on_report(self, fraction_lost: float, rtt_s: float | None,
+                  raw_rtt_s: float | None = None) -> None:
         """A receiver report block for this sender (loss 0..1, aiortc's round trip)."""
 
     def on_nack(self, count: int) -> None:
         """A NACK listing ``count`` sequence numbers."""
+
+
+def report_rtt(report: Any, ntp_time: int | None = None) -> float | None:
+    """The round trip one report block gives (RFC 3550 section 6.4.1: arrival less LSR less
+    DLSR, on the middle 32 bits of NTP time), not smoothed; None without an SR to refer to."""
+    if not report.lsr:
+        return None
+    now = aiortc_clock.current_ntp_time() if ntp_time is None else ntp_time
+    rtt = ((now >> 16) - report.lsr - report.dlsr) & 0xFFFFFFFF
+    return rtt / 65536 if rtt < 60 * 65536 else None
 
 
 def observe_rtcp(sender: RTCRtpSender, listener: RtcpListener) -> None:
@@ -160,7 +171,7 @@ def observe_rtcp(sender: RTCRtpSender, listener: RtcpListener) -> None:
             for report in packet.reports:
                 if report.ssrc == sender._ssrc:
                     listener.on_report(report.fraction_lost / 256,
-                                       getattr(sender, _RTT_ATTRIBUTE, None))
+                                       getattr(sender, _RTT_ATTRIBUTE, None), report_rtt(report))
 
     sender._handle_rtcp_packet = handle_rtcp_packet  # type: ignore[method-assign]
 

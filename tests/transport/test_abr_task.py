@@ -7,14 +7,16 @@ from rtc_interact.transport.abr_task import FeedbackLog
 
 def test_a_sample_carries_only_what_arrived_since_the_previous_one() -> None:
     log = FeedbackLog()
-    log.on_report(0.1, 0.2)
+    log.on_report(0.1, 0.2, 0.25)
     log.on_remb(300_000)
     log.on_nack(3)
     first = log.take(now=1.0, sent_bytes=1000)
-    assert (first.loss, first.rtt_ms, first.remb_kbps, first.nacks) == (0.1, 200.0, 300.0, 3)
+    assert (first.loss, first.rtt_ms, first.rtt_raw_ms, first.remb_kbps, first.nacks) == \
+        (0.1, 200.0, 250.0, 300.0, 3)
     log.on_nack(2)
     second = log.take(now=2.0, sent_bytes=500)
-    assert (second.loss, second.rtt_ms, second.remb_kbps, second.nacks) == (None, None, None, 2)
+    assert (second.loss, second.rtt_ms, second.rtt_raw_ms, second.remb_kbps, second.nacks) == \
+        (None, None, None, None, 2)
     assert log.nacks == 5 and second.sent_bytes == 500
 
 

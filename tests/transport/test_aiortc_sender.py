@@ -7,7 +7,7 @@ import inspect
 import av
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
-from aiortc.rtp import HeaderExtensionsMap, RtpPacket, unwrap_rtx
+from aiortc.rtp import HeaderExtensionsMap, RtcpReceiverInfo, RtpPacket, unwrap_rtx
 
 from rtc_interact.media.ladder import TIME_BASE
 from rtc_interact.media.vp8 import Vp8Packetizer
@@ -15,6 +15,7 @@ from rtc_interact.transport.aiortc_sender import (
     SendCounter,
     _vp8_keyframe_start,
     negotiated_codec,
+    report_rtt,
     route_keyframe_requests,
     send_copy,
     use_packetizer,
@@ -142,6 +143,17 @@ async def test_a_copy_is_an_rtx_packet_that_unwraps_to_its_original() -> None:
         assert counter.copy_bytes == len(sent[0])
     finally:
         await pc.close()
+
+
+def test_a_report_gives_its_own_round_trip_from_lsr_and_dlsr() -> None:
+    sent = (3_900_000_000 << 32) | (1 << 31)  # NTP time of the SR: 3.9e9 s and a half
+    report = RtcpReceiverInfo(ssrc=1, fraction_lost=0, packets_lost=0, highest_sequence=0,
+                              jitter=0, lsr=(sent >> 16) & 0xFFFFFFFF, dlsr=65536 // 10)
+    later = sent + int(0.35 * (1 << 32))  # the report arrives 350 ms after the SR left
+    assert abs((report_rtt(report, later) or 0) - 0.25) < 1e-4  # less 100 ms held
+    no_sr = RtcpReceiverInfo(ssrc=1, fraction_lost=0, packets_lost=0, highest_sequence=0,
+                             jitter=0, lsr=0, dlsr=0)
+    assert report_rtt(no_sr, later) is None
 
 
 def test_receivers_count_and_drop_rtx_padding() -> None:
