@@ -8,10 +8,11 @@ adapter is ``transport/aiortc_receiver.py``.
   can still arrive before the frame would be abandoned, at most ``nack_list_max`` per RTCP packet.
   It estimates the round trip from NACK-to-retransmission times (packets NACKed once; packets
   NACKed twice only correct an underestimate). When the sender also sends redundant copies
-  (a packet that arrives twice), it learns how far the copies lag their originals and, while
-  most packets come twice, holds each first NACK for that long: the copy usually fills the
-  hole. A packet that comes within that lag of its hole's discovery may be a copy, so it is
-  not taken for a round trip.
+  (a packet that arrives twice), it counts them and learns how far they lag their originals:
+  a packet that comes within that lag of its hole's discovery may be a copy, so it is not
+  taken for a round trip. NACKs are not held for copies: a packet lost with its copy then
+  still has its retransmission in time (holding them, and playing out at the copies' lag, cost
+  freezes on cn-eu, where a retransmission lands within the playout delay).
 * :class:`FrameBuffer` assembles frames from packets and releases them in order, and only while
   the reference chain is intact: every packet since the last keyframe was delivered. When the
   first missing packet has been missing longer than the wait bound (``max(min_wait_ms,
@@ -26,10 +27,7 @@ adapter is ``transport/aiortc_receiver.py``.
   released ``playout_rtt_factor x RTT - playout_margin_ms`` (at most ``playout_max_ms``) after
   its expected arrival (its RTP time plus the fastest recent transit), so a frame held up by
   one retransmission is at most a little late on screen; the delay grows and shrinks by at most
-  10 ms per frame. On a clean link it is zero. While nearly every packet comes twice (the
-  host's redundant copies), a lost packet's copy is what fills its hole, so the delay is at
-  most the copies' lag (plus ``COPY_SLACK_MS``): on a long path that is less than a round
-  trip, and glass-to-glass latency drops by the difference.
+  10 ms per frame. On a clean link it is zero.
 
 Frames are released when a packet arrives (``add``) or when the owner polls (``poll``).
 """
@@ -54,18 +52,9 @@ OVERDUE_RTTS = 1.5
 """A retransmission not here this many RTTs after the first NACK is probably not coming: the
 keyframe is asked for then, while the hole is still waited for (see ``FrameBuffer``)."""
 COPY_SLACK_MS = 10.0
-"""A first NACK is held for the copies' lag plus this."""
+"""A copy may come up to its lag plus this after its hole was found."""
 COPY_MEMORY_MS = 2000.0
-"""First NACKs are held while a copy arrived this recently."""
-COPY_SHARE_HOLD = 0.4
-"""First NACKs are held only while at least this share of arrivals are copies (two thirds of
-the packets copied): when few are, a held NACK only delays the retransmission of the rest."""
-COPY_SHARE_PLAYOUT = 0.45
-"""The playout delay is cut to the copies' lag only while at least this share of arrivals are
-copies (about 80% of the packets copied): a lost packet without a copy then needs a NACK, and
-its retransmission a round trip."""
-COPY_SHARE_WINDOW = 64
-"""Arrivals over which that share is averaged."""
+"""Copies are expected while one arrived this recently."""
 COPY_LAG_DECAY = 0.98
 """The copies' lag follows the largest seen, decaying by this factor per copy."""
 ARRIVALS_KEPT = 512
@@ -177,8 +166,6 @@ class NackScheduler:
         """Packets that arrived a second time (redundant copies, needless retransmissions)."""
         self.copy_lag_ms = 0.0
         """How far copies lag their originals (a decaying maximum)."""
-        self.copy_share = 0.0
-        """Share of recent arrivals that were copies."""
         self._last_copy_ms = float("-inf")
         self._highest: int | None = None
         self._missing: dict[int, _Missing] = {}
@@ -196,7 +183,6 @@ class NackScheduler:
                 now_ms - entry.first_seen > self._copy_window_ms(now_ms):
             self._learn_rtt(entry, now_ms)
         first = self._arrived.get(seq)
-        self.copy_share += ((first is not None) - self.copy_share) / COPY_SHARE_WINDOW
         if first is not None:
             self.copies += 1
             self.copy_lag_ms = max(now_ms - first, COPY_LAG_DECAY * self.copy_lag_ms)
@@ -249,21 +235,14 @@ class NackScheduler:
             return 0.0
         return self.copy_lag_ms + COPY_SLACK_MS
 
-    def copy_hold_ms(self, now_ms: float) -> float:
-        """How long a first NACK waits for a redundant copy (0: few or no copies lately)."""
-        return self._copy_window_ms(now_ms) if self.copy_share >= COPY_SHARE_HOLD else 0.0
-
     def due(self, now_ms: float) -> list[int]:
         """Extended sequence numbers to NACK now, oldest first (empty: send nothing)."""
         c, wait, retry = self.config, self.wait_ms(), 1.25 * self.rtt_ms
-        hold = self.copy_hold_ms(now_ms)
         out: list[int] = []
         for seq in sorted(s for s in self._missing if s >= self.nack_from):
             entry = self._missing[seq]
             if entry.tries >= c.nack_tries or now_ms - entry.last_sent < retry:
                 continue
-            if entry.tries == 0 and now_ms - entry.first_seen < hold:
-                continue  # a copy may still come
             if now_ms - entry.first_seen + self.rtt_ms > wait:
                 continue  # a retransmission would come after the frame is given up
             entry.tries += 1
@@ -443,8 +422,6 @@ class FrameBuffer:
             return 0.0
         c = self.config
         delay = c.playout_rtt_factor * self.nack.rtt_ms - c.playout_margin_ms
-        if self.nack.copy_share >= COPY_SHARE_PLAYOUT:
-            delay = min(delay, self.nack.copy_hold_ms(now_ms))
         return min(c.playout_max_ms, max(0.0, delay))
 
     def _due(self, span: _Span, now_ms: float) -> bool:
