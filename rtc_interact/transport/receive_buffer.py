@@ -305,6 +305,9 @@ class BufferCounters:
     late_packets: int = 0
     """Packets that came after their frame was released or given up (copies of packets
     already used included)."""
+    duplicates: int = 0
+    """Packets that came again while their frame was still held (a copy or a needless
+    retransmission; the first arrival counts)."""
 
 
 @dataclass(slots=True)
@@ -347,6 +350,9 @@ class FrameBuffer:
         if self._next is not None and packet.seq < self._next:
             self.counters.late_packets += 1
             return []
+        if packet.seq in self._packets:  # a copy: the first arrival sets the playout clock
+            self.counters.duplicates += 1
+            return self._release(now_ms)
         self._packets[packet.seq] = packet
         if self._last_pli is None:
             self._last_pli = now_ms

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import pytest
@@ -320,6 +321,32 @@ def test_while_packets_go_missing_frames_play_out_a_round_trip_late() -> None:
     assert delays[-1] == pytest.approx(100.0, abs=1.0)  # reached the round trip ...
     assert all(b - a <= 10.0 + 1.0 for a, b in itertools.pairwise(delays))  # ... gently
     assert buffer.playout_delay_ms(stream.now + 40_000) == 0.0  # forgotten after loss stops
+
+
+def test_a_copy_of_a_held_packet_does_not_move_the_playout_clock() -> None:
+    config = ReceiveConfig(initial_rtt_ms=200.0, playout_margin_ms=0.0)
+    released: dict[str, list[float]] = {}
+    for copies in (False, True):
+        buffer, stream = FrameBuffer(config), Stream(size=1)
+        feed(buffer, stream.next_frame())
+        hole = stream.next_frame()  # lost, then recovered: the delay is on
+        feed(buffer, stream.next_frame())
+        feed(buffer, hole, now=hole[0].arrived_ms + 60.0)
+        times = []
+        for _ in range(100):
+            packets = stream.next_frame()
+            feed(buffer, packets)
+            if copies:  # every packet again 100 ms later, while its frame is held
+                feed(buffer, [dataclasses.replace(p, arrived_ms=p.arrived_ms + 100.0)
+                              for p in packets])
+            t, out = packets[0].arrived_ms, []
+            while not out and t < packets[0].arrived_ms + 500:
+                out = buffer.poll(t)
+                t += 1.0
+            times.append(t - 1.0 - packets[0].arrived_ms)
+        released[str(copies)] = times
+        assert buffer.counters.duplicates == (100 if copies else 0)
+    assert released["True"][-10:] == released["False"][-10:]
 
 
 def test_unanswered_plis_back_off_to_four_intervals_and_reset_on_a_keyframe() -> None:
