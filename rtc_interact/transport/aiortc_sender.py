@@ -41,7 +41,7 @@ given a different collaborator.
   aiortc's ``_retransmit`` does (``wrap_rtx``, the same private RTX state as the padding) but
   with a fresh ``abs-send-time``, so the receiver's delay-based estimator sees it in order.
   Receivers drop the copy of a packet they have; ours (``receive_buffer.NackScheduler``) also
-  learns the copies' lag and holds its first NACK for that long.
+  counts copies and learns their lag, so that a copy is never taken for a retransmission.
 * **Data traffic on the same path.** The SCTP association (data channels, their SACKs and
   FORWARD TSNs) leaves through ``RTCDtlsTransport._send_data`` of the same (bundled) DTLS
   transport as the video. :func:`count_data` wraps that method on the instance and counts each
