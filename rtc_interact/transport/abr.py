@@ -44,19 +44,22 @@ times ``1 + up_margin`` for ``up_hold_s``. An up-switch followed by a down-switc
 ``probe_fail_s`` counts as a failed probe: the next up-switch to that rung waits
 ``backoff_s`` (doubling on each failure, reset by a probe that holds).
 
-Redundant copies: after any loss (a receiver report with loss, or a NACK) and for
-``copy_hold_s`` after the last, the room the rung leaves (the room times ``copy_fill``, less
-the rung's rate, at most the rung's rate) carries copies of the media packets
-(``Decision.copy_kbps``), sent a fraction of a round trip after their originals: on a long path
-a retransmission cannot land within the receiver's playout delay, a copy can. Copies use the
-room before probing padding does (the padding asked for is what the copies leave of it), so
-they probe as padding would; when the estimate falls they are the first to shrink, the rung
-only when the room no longer holds it. The estimate may run above what the path carries (it
-grows to 1.5 x what we send), and copies are redundancy that must not hold a queue (on a
-400 kbps link, copies filling the room kept a standing queue of 300-800 ms), so they have a
-level of their own: from zero at the first loss, up by ``copy_ramp_per_s`` of the rung's rate
-per second, halved on any sign of a queue while no probe pads (the estimate falls, a REMB
-10% below the previous one, the round trip up by ``queue_ms / 2``: aiortc's, smoothed 0.85 per
+Redundant copies: from the session's start, and after any loss (a receiver report with loss,
+or a NACK), for ``copy_hold_s`` after the last, the room the rung leaves (the room times
+``copy_fill``, less the rung's rate; at most the rung's rate, and on a long path
+``copy_cover`` times that, since a rung sends more than its nominal rate) carries copies of
+the media packets (``Decision.copy_kbps``), sent a fraction of a round trip after their
+originals: on a long path a retransmission cannot land within the receiver's playout delay, a
+copy can. The first receiver report with loss comes seconds into a session, so copies do not
+wait for it; a first round trip under ``copy_long_rtt_ms`` with no loss yet stops them.
+Copies use the room before probing padding does (the padding asked for is what the copies
+leave of it), so they probe as padding would; when the estimate falls they are the first to
+shrink, the rung only when the room no longer holds it. The estimate may run above what the
+path carries (it grows to 1.5 x what we send), and copies are redundancy that must not hold a
+queue (on a 400 kbps link, copies filling the room kept a standing queue of 300-800 ms), so
+they have a level of their own: from zero, up by ``copy_ramp_per_s`` of the rung's rate per
+second, halved on any sign of a queue while no probe pads (the estimate falls, a REMB 10%
+below the previous one, the round trip up by ``queue_ms / 2``: aiortc's, smoothed 0.85 per
 report, or the report's own, which shows a queue seconds sooner), within ``copy_fill`` of the
 room.
 
@@ -125,6 +128,20 @@ class AbrConfig:
     docstring)."""
     copy_hold_s: float = 10.0
     """Copies go on for this long after the last loss report or NACK."""
+    copy_at_start: bool = True
+    """On a long path, copies from the session's start, for ``copy_hold_s``, as after a loss:
+    the first loss report comes seconds in, and each loss before the copies flow costs a
+    frozen round trip. A first round trip that shows a shorter path, with no loss yet, stops
+    them (before it, the path's length is unknown)."""
+    copy_cover: float = 1.15
+    """On a long path, copies reach this many times the rung's rate: a rung sends more than
+    its nominal rate (on cn-brazil ~580 kbps arrived on the 530 kbps rung: headers and the
+    encoder's overshoot), and copies held to the nominal rate left that part uncopied."""
+    copy_long_rtt_ms: float = 250.0
+    """A long path: its smallest round trip is at least this. There a retransmission cannot
+    land within the viewer's playout delay (at most 200 ms), so every lost packet without a
+    copy freezes the picture. On a shorter path a retransmission mostly lands in time, and on
+    a thin link, where the estimate runs high, more copies held a queue."""
     copy_ramp_per_s: float = 0.25
     """Copies grow by this share of the rung's rate per second while no queue shows."""
     copy_fill: float = 0.75
@@ -337,6 +354,9 @@ class AbrController:
         self._copy_until = float("-inf")
         self._copy_kbps = 0.0
         """The copies' own level (additive increase, halved on a queue sign)."""
+        self._start_clean: bool | None = None
+        """None before the first update; then whether the path has shown neither a loss nor a
+        round trip yet (see ``AbrConfig.copy_at_start``)."""
 
     @property
     def room(self) -> float:
@@ -392,15 +412,36 @@ class AbrController:
         """The copies' level: on after a loss, up by ``copy_ramp_per_s`` of the rung's rate
         per second, halved on a sign of a queue they may have caused (see the docstring)."""
         cfg = self.config
-        if feedback.nacks or feedback.loss:
+        lost = bool(feedback.nacks or feedback.loss)
+        if lost:
             self._copy_until = feedback.now + cfg.copy_hold_s
+        if cfg.copy_at_start:
+            self._start_copies(feedback, lost)
         if not cfg.copies or feedback.now >= self._copy_until:
             self._copy_kbps = 0.0
         elif queue and not self._padding_on:  # while probing, the padding goes first
             self._copy_kbps /= 2
         else:
-            self._copy_kbps = min(self._copy_kbps + cfg.copy_ramp_per_s * dt
-                                  * self.rates[self.rung], self.rates[self.rung])
+            rate = self.rates[self.rung]
+            self._copy_kbps = min(self._copy_kbps + cfg.copy_ramp_per_s * dt * rate,
+                                  self._copy_cap(rate))
+
+    def _copy_cap(self, rate: float) -> float:
+        """The most copies of a rung of ``rate``: more than the rate on a long path."""
+        long_path = self.config.copy_long_rtt_ms <= self._min_rtt < float("inf")
+        return rate * self.config.copy_cover if long_path else rate
+
+    def _start_copies(self, feedback: Feedback, lost: bool) -> None:
+        """Copies from the first update, until a first round trip shows a short clean path."""
+        if self._start_clean is None:
+            self._start_clean = not lost
+            self._copy_until = feedback.now + self.config.copy_hold_s
+        elif lost:
+            self._start_clean = False
+        elif self._start_clean and feedback.rtt_ms is not None:
+            self._start_clean = False
+            if feedback.rtt_ms < self.config.copy_long_rtt_ms:
+                self._copy_until = feedback.now  # a shorter path, clean so far: no copies yet
 
     def _raw_queue(self, feedback: Feedback) -> bool:
         """Whether the report's own round trip (not smoothed) is up by ``queue_ms / 2``."""
@@ -474,7 +515,7 @@ class AbrController:
             self._padding_on = False
         rate, copies = self.rates[self.rung], 0.0
         if self._copy_kbps > 0:
-            copies = min(self._copy_kbps, rate,
+            copies = min(self._copy_kbps, self._copy_cap(rate),
                          max(0.0, self.room * self.config.copy_fill - rate))
         return Decision(self.rung, rate, self.estimate, reason, max(0.0, padding - copies),
                         copies)
