@@ -426,10 +426,14 @@ class AbrController:
             self._copy_kbps = min(self._copy_kbps + cfg.copy_ramp_per_s * dt * rate,
                                   self._copy_cap(rate))
 
+    @property
+    def _long_path(self) -> bool:
+        """Whether the smallest round trip seen is at least ``copy_long_rtt_ms``."""
+        return self.config.copy_long_rtt_ms <= self._min_rtt < float("inf")
+
     def _copy_cap(self, rate: float) -> float:
         """The most copies of a rung of ``rate``: more than the rate on a long path."""
-        long_path = self.config.copy_long_rtt_ms <= self._min_rtt < float("inf")
-        return rate * self.config.copy_cover if long_path else rate
+        return rate * self.config.copy_cover if self._long_path else rate
 
     def _start_copies(self, feedback: Feedback, lost: bool) -> None:
         """Copies from the first update, until a first round trip shows a short clean path."""
@@ -440,7 +444,7 @@ class AbrController:
             self._start_clean = False
         elif self._start_clean and feedback.rtt_ms is not None:
             self._start_clean = False
-            if feedback.rtt_ms < self.config.copy_long_rtt_ms:
+            if not self._long_path:  # the first round trip: _queue_signs has just noted it
                 self._copy_until = feedback.now  # a shorter path, clean so far: no copies yet
 
     def _raw_queue(self, feedback: Feedback) -> bool:
