@@ -30,41 +30,46 @@ IMPLEMENTATIONS = [
 
 @pytest.mark.parametrize("packetize", IMPLEMENTATIONS)
 def test_descriptors_and_split(packetize: Packetize) -> None:
-    frame = bytes(range(256)) * 12  # 3072 bytes: 1296 + 1296 + 480
-    payloads = packetize(frame, 0x1234, 1300)
-    assert [len(p) for p in payloads] == [1300, 1300, 484]
-    assert payloads[0][:4] == b"\x90\x80\x92\x34"
-    assert payloads[1][:4] == payloads[2][:4] == b"\x80\x80\x92\x34"
-    assert b"".join(p[4:] for p in payloads) == frame
+    frame = bytes(range(256)) * 12  # 3072 bytes: 1294 + 1294 + 484
+    payloads = packetize(frame, 0x1234, 1300, 0x1A5, False)  # TL0PICIDX keeps 8 bits
+    assert [len(p) for p in payloads] == [1300, 1300, 490]
+    assert payloads[0][:6] == b"\x90\xe0\x92\x34\xa5\x00"
+    assert payloads[1][:6] == payloads[2][:6] == b"\x80\xe0\x92\x34\xa5\x00"
+    assert b"".join(p[6:] for p in payloads) == frame
+    dropped = packetize(frame, 0x1234, 1300, 7, True)  # N=1, TID=1, Y=1
+    assert [p[:6] for p in dropped] == [b"\xb0\xe0\x92\x34\x07\x60"] + \
+        [b"\xa0\xe0\x92\x34\x07\x60"] * 2
 
 
 @pytest.mark.parametrize("packetize", IMPLEMENTATIONS)
 def test_aiortc_depacketizer_reads_our_payloads(packetize: Packetize) -> None:
     frame = os.urandom(5000)
-    payloads = packetize(frame, 77, 1300)
+    payloads = packetize(frame, 77, 1300, 9, True)
     descriptors = [VpxPayloadDescriptor.parse(p)[0] for p in payloads]
     assert [d.partition_start for d in descriptors] == [1, 0, 0, 0]
     assert {d.picture_id for d in descriptors} == {77}
+    assert {(d.tl0picidx, d.tid) for d in descriptors} == {(9, (1, 1))}
     assert b"".join(vp8_depayload(p) for p in payloads) == frame
 
 
 @pytest.mark.parametrize("packetize", IMPLEMENTATIONS)
 def test_edges(packetize: Packetize) -> None:
-    assert packetize(b"", 1, 1300) == []
-    assert packetize(b"x", 0x8001, 5) == [b"\x90\x80\x80\x01x"]  # picture id wraps to 15 bits
+    assert packetize(b"", 1, 1300, 0, False) == []
+    # picture id wraps to 15 bits
+    assert packetize(b"x", 0x8001, 7, 2, False) == [b"\x90\xe0\x80\x01\x02\x00x"]
     with pytest.raises(ValueError):
-        packetize(b"abc", 1, 4)
+        packetize(b"abc", 1, 6, 0, False)
 
 
 @needs_native
 @settings(max_examples=300, deadline=None)
 @given(frame=st.binary(max_size=9000), picture_id=st.integers(0, 1 << 16),
-       max_payload=st.integers(5, 3000))
-def test_c_and_python_give_the_same_bytes(frame: bytes, picture_id: int,
-                                          max_payload: int) -> None:
+       max_payload=st.integers(7, 3000), tl0=st.integers(0, 1 << 10), drop=st.booleans())
+def test_c_and_python_give_the_same_bytes(frame: bytes, picture_id: int, max_payload: int,
+                                          tl0: int, drop: bool) -> None:
     assert native_packetize is not None
-    assert native_packetize(frame, picture_id, max_payload) == \
-        vp8.packetize_py(frame, picture_id, max_payload)
+    assert native_packetize(frame, picture_id, max_payload, tl0, drop) == \
+        vp8.packetize_py(frame, picture_id, max_payload, tl0, drop)
 
 
 @needs_native
@@ -73,7 +78,7 @@ def test_c_takes_an_av_packet_without_copying_it_first() -> None:
 
     packet = av.Packet(b"\x01\x02\x03")
     assert native_packetize is not None
-    assert native_packetize(packet, 9, 1300) == vp8.packetize_py(packet, 9, 1300)
+    assert native_packetize(packet, 9, 1300, 3, True) == vp8.packetize_py(packet, 9, 1300, 3, True)
 
 
 def _implementation(env: dict[str, str]) -> str:

@@ -93,6 +93,7 @@ def video_entry(run: VideoRun, profile: LinkProfile | None = None) -> dict[str, 
         "frames": s.frames,
         "survived": run.survived,
         "host_link": run.host_link,
+        "viewer_receiver": run.viewer_receiver,
     }
     ladder = default_ladder(VideoConfig().width, VideoConfig().height, VideoConfig().fps)
     widths = {r.width: float(r.kbps) for r in ladder.rungs}

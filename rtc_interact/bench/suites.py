@@ -12,7 +12,7 @@ from typing import Any
 from ..host import Host
 from ..linkemu import LinkProfile
 from ..transport.aiortc_compat import KeyframeCounter, count_vp8_keyframes
-from .harness import STAGES, Link, connect, linked_host
+from .harness import STAGES, Link, OursSession, connect, linked_host
 from .metrics import VideoSummary, summarise
 
 Progress = Callable[[int], object]
@@ -116,6 +116,9 @@ class VideoRun:
     """Packets the link's host-to-viewer queue dropped in each second (sent beyond capacity)."""
     host_link: dict[str, Any] | None = None
     """Our host's view of the viewer at the end (rung, estimate, loss, NACKs, RTX, grade)."""
+    viewer_receiver: dict[str, Any] | None = None
+    """Our viewer's receive counters at the end (NACKs, abandoned and skipped frames, copies);
+    None for the stock viewer."""
 
 
 async def run_video(impl: str, profile: LinkProfile, seconds: int, seed: int,
@@ -140,6 +143,8 @@ async def _watch(impl: str, profile: LinkProfile, seconds: int, seed: int, progr
             stats = link.emulator.stats()
             link_t0 = time.perf_counter() - stats.elapsed_s
             host_link = await _host_link(link)
+            receiver = dataclasses.asdict(session.viewer.stats().receiver) \
+                if isinstance(session, OursSession) else None
         finally:
             await session.aclose()
     offset = max(0, round(started - link_t0))
@@ -153,6 +158,7 @@ async def _watch(impl: str, profile: LinkProfile, seconds: int, seed: int, progr
         queue_ms_max=[round(s.queue_ms_max, 1) for s in seconds_stats],
         dropped_queue=[s.dropped_queue for s in seconds_stats],
         host_link=host_link,
+        viewer_receiver=receiver,
     )
 
 

@@ -13,6 +13,13 @@ pre-encoded packets without encoding them again (``Encoder.pack``).
   served when the gap ends. Rates never change mid-stream, so no encoder is ever rebuilt.
 * Switching: ``RungTrack.switch(rung)`` asks the target rung for a keyframe and moves the viewer
   at that keyframe; until then it keeps the packets of its current rung.
+* Temporal layers (``Ladder.temporal_layers``): each rung encodes two, every other frame
+  referencing only the base layer and updating nothing (libvpx's two-layer pattern, in
+  error-resilient mode so that no probability update outlives a frame). A receiver may drop such
+  a frame when a packet of it is lost instead of freezing until a retransmission comes, which on
+  a 300 ms path is after the frame was due. Each packet says whether its frame is droppable
+  (``av.Packet.opaque``, read from the frame's header by ``media.vp8.droppable``); the
+  packetizer puts that in the RTP payload descriptor.
 * Stamps (``media/stamp.py``): a scaled frame gets the source frame's stamp burned again at its
   own size, so the viewer can read frame number and capture time on every rung.
 """
@@ -35,6 +42,7 @@ from aiortc.mediastreams import MediaStreamError
 
 from ..errors import ConfigurationError
 from .stamp import COLUMNS, burn_stamp, luma_of, read_stamp
+from .vp8 import droppable
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +90,8 @@ class Ladder:
     """Encoded frames a viewer's sender may fall behind before it skips to the next keyframe."""
     cpu_used: int = 8
     """libvpx speed setting (realtime deadline; higher is faster and blurrier, up to 16)."""
+    temporal_layers: bool = True
+    """Encode two temporal layers, so that every other frame is droppable (see above)."""
 
     def __post_init__(self) -> None:
         if not self.rungs:
@@ -179,7 +189,12 @@ class _RungState:
     """The newest keyframe and the frames since, while at most ``join_frames`` long."""
 
 
-def _open_codec(rung: Rung, cpu_used: int) -> av.video.codeccontext.VideoCodecContext:
+BASE_LAYER_SHARE = 0.6
+"""Share of a rung's rate given to the base layer (half the frames, each a reference)."""
+
+
+def _open_codec(rung: Rung, cpu_used: int,
+                layers: bool) -> av.video.codeccontext.VideoCodecContext:
     codec = av.CodecContext.create("libvpx", "w")
     codec.width, codec.height, codec.pix_fmt = rung.width, rung.height, "yuv420p"
     codec.time_base = TIME_BASE
@@ -189,11 +204,18 @@ def _open_codec(rung: Rung, cpu_used: int) -> av.video.codeccontext.VideoCodecCo
     codec.qmin, codec.qmax = 2, 56
     codec.thread_count = 1
     bits = str(rung.kbps * 1000)
-    codec.options = {
+    options = {
         "deadline": "realtime", "cpu-used": str(cpu_used), "lag-in-frames": "0",
         "minrate": bits, "maxrate": bits, "bufsize": bits, "undershoot-pct": "100",
         "overshoot-pct": "15", "static-thresh": "1", "partitions": "0", "auto-alt-ref": "0",
     }
+    if layers:  # kbps per layer, cumulative; mode 2: base layer on even frames
+        base = max(1, int(rung.kbps * BASE_LAYER_SHARE))
+        options["error-resilient"] = "default"
+        options["ts-parameters"] = (
+            f"ts_number_layers=2:ts_target_bitrate={base},{rung.kbps}:ts_rate_decimator=2,1:"
+            "ts_periodicity=2:ts_layer_id=0,1:ts_layering_mode=2")
+    codec.options = options
     codec.open()
     return codec
 
@@ -244,7 +266,8 @@ class LadderEncoder:
     def _use(self, ladder: Ladder) -> None:
         self.ladder = ladder
         self._rungs = [
-            _RungState(r, KeyframeGate(ladder.keyframe_gap_s), _open_codec(r, ladder.cpu_used))
+            _RungState(r, KeyframeGate(ladder.keyframe_gap_s),
+                       _open_codec(r, ladder.cpu_used, ladder.temporal_layers))
             for r in ladder.rungs
         ]
 
@@ -370,6 +393,7 @@ class _EncodeJob:
             return None
         packet = packets[0] if len(packets) == 1 else av.Packet(b"".join(map(bytes, packets)))
         packet.pts, packet.time_base = self.pts, TIME_BASE
+        packet.opaque = droppable(packet)  # the packetizer marks it (see the docstring)
         state.frames += 1
         state.keyframes += packet.is_keyframe
         state.bytes += packet.size

@@ -61,7 +61,7 @@ from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtcrtpreceiver import NackGenerator
 from aiortc.rtp import RtpPacket
 
-from ..media.vp8 import inspect_vp8
+from ..media.vp8 import PayloadInfo, inspect_vp8
 from .receive_buffer import (
     SEQ_SPAN,
     Frame,
@@ -105,6 +105,8 @@ class ReceiverStats:
     """Frames the decoder failed on."""
     frames_dropped_waiting_keyframe: int = 0
     """Complete frames not decoded (or not shown) because their reference chain was broken."""
+    frames_skipped: int = 0
+    """Droppable frames skipped at a hole (temporal layers) instead of waiting for it."""
     copies_received: int = 0
     """Packets that arrived a second time (the host's redundant copies)."""
     rtt_ms: float = 0.0
@@ -113,10 +115,11 @@ class ReceiverStats:
     """Smallest SO_RCVBUF the kernel reports on the ICE sockets (0: not set yet)."""
 
 
-def inspect_h264(payload: bytes) -> tuple[bool, bool]:
-    """(begins a frame, begins a keyframe) for H.264: a packet carrying an SPS (RFC 6184)."""
+def inspect_h264(payload: bytes) -> PayloadInfo:
+    """(begins a frame, begins a keyframe, droppable, TL0PICIDX) for H.264: a keyframe is a
+    packet carrying an SPS (RFC 6184); no frame is known to be droppable."""
     if not payload:
-        return False, False
+        return False, False, False, None
     kind = payload[0] & 0x1F
     if kind == 24:  # STAP-A: look at each aggregated unit
         pos, kinds = 1, []
@@ -129,7 +132,7 @@ def inspect_h264(payload: bytes) -> tuple[bool, bool]:
         key = 7 in kinds
     else:
         key = kind == 7
-    return key, key
+    return key, key, False, None
 
 
 _INSPECTORS = {"video/vp8": inspect_vp8, "video/h264": inspect_h264}
@@ -214,11 +217,11 @@ class RobustJitterBuffer(JitterBuffer):
             self.frames.on_decoder_error()
         codec = getattr(self._receiver, CODECS).get(packet.payload_type)
         inspect = _INSPECTORS.get(codec.mimeType.lower() if codec else "", inspect_vp8)
-        start, key = inspect(packet.payload)
+        start, key, droppable, tl0 = inspect(packet.payload)
         data: bytes = getattr(packet, "_data", b"")
         ready = self.frames.add(Packet(
             self.unwrapper.unwrap(packet.sequence_number), packet.timestamp,
-            bool(packet.marker), start, key, data, now), now)
+            bool(packet.marker), start, key, data, now, droppable, tl0), now)
         return self.frames.want_keyframe(now), _Batch(ready) if ready else None
 
 
@@ -313,6 +316,7 @@ class RobustReceiving:
             decoder_errors=sum(r.buffer.errors.count for r in rs),
             frames_dropped_waiting_keyframe=sum(c.dropped_waiting_keyframe for c in counters)
             + sum(r.queue.skipped for r in rs),
+            frames_skipped=sum(c.skipped for c in counters),
             copies_received=sum(n.copies for n in nacks),
             rtt_ms=round(max((n.rtt_ms for n in nacks), default=0.0), 1),
             socket_rcvbuf=min(buffers, default=0),

@@ -214,12 +214,13 @@ def count_data(sender: RTCRtpSender, counter: SendCounter) -> None:
     transport._send_data = counting  # type: ignore[method-assign]
 
 
-def _vp8_keyframe_start(data: bytes) -> bool:
-    """Whether an RTP packet carries the start of a VP8 keyframe."""
+def _vp8_inspect(data: bytes) -> tuple[bool, bool]:
+    """(carries the start of a VP8 keyframe, belongs to a droppable frame) for an RTP packet."""
     offset = 12 + 4 * (data[0] & 0x0F)  # fixed header and CSRCs
     if data[0] & 0x10 and len(data) >= offset + 4:  # header extension
         offset += 4 + 4 * struct.unpack_from("!H", data, offset + 2)[0]
-    return inspect_vp8(data[offset:])[1]
+    _, key, droppable, _ = inspect_vp8(data[offset:])
+    return key, droppable
 
 
 def pace_and_gate(sender: RTCRtpSender, pacer: Pacer, gate: RetransmitGate,
@@ -270,13 +271,13 @@ def _pace_transport(transport: Any, sender: RTCRtpSender, pacing: _Pacing,
         now = pacing.clock()
         wait = pacing.pacer.delay(len(data), now)
         ssrc = struct.unpack_from("!I", data, 8)[0]
-        media, key = ssrc == sender._ssrc, False
+        media, key, droppable = ssrc == sender._ssrc, False, False
         if media:
             if wait > 0:
                 await asyncio.sleep(wait)
                 now = pacing.clock()
             seq, counter.timestamp = struct.unpack_from("!HI", data, 2)
-            key_start = _vp8_keyframe_start(data)
+            key_start, droppable = _vp8_inspect(data)
             if key_start:
                 keyframe[0] = counter.timestamp
             key = keyframe[0] == counter.timestamp
@@ -289,7 +290,7 @@ def _pace_transport(transport: Any, sender: RTCRtpSender, pacing: _Pacing,
             counter.rtx_packets += 1  # a retransmission: at once, but it used the credit
         counter.bytes += len(data)
         await stock_send(data)
-        if media and copies is not None and copies.take(len(data), now, key):
+        if media and copies is not None and copies.take(len(data), now, key, droppable):
             asyncio.get_running_loop().call_later(copies.delay_s, _copy_later, sender, counter,
                                                   data)
 

@@ -50,15 +50,19 @@ class CopyBudget:
         self._credit = 0.0
         self._last: float | None = None
 
-    def take(self, size: int, now: float, keyframe: bool = False) -> bool:
+    def take(self, size: int, now: float, keyframe: bool = False,
+             droppable: bool = False) -> bool:
         """Whether the media packet of ``size`` bytes sent at ``now`` gets a copy; books it.
         A keyframe's packets are copied whenever copies are on, borrowing up to ``burst_s``
-        of credit: losing one costs a keyframe request and a round trip of frozen picture."""
+        of credit: losing one costs a keyframe request and a round trip of frozen picture. A
+        droppable frame's packets (a receiver skips that frame when one is lost) are copied
+        only from credit above half of ``burst_s``: what the base layer leaves."""
         rate = self.rate_kbps * 1000 / 8
         elapsed = 0.0 if self._last is None else max(0.0, now - self._last)
         self._last = now
         self._credit = min(self._credit + rate * elapsed, rate * self.burst_s)
-        floor = -rate * self.burst_s if keyframe else 0.0
+        floor = -rate * self.burst_s if keyframe else \
+            rate * self.burst_s / 2 if droppable else 0.0
         if rate <= 0 or self._credit - size < floor:
             return False
         self._credit -= size

@@ -23,6 +23,11 @@ adapter is ``transport/aiortc_receiver.py``.
   arriving. A keyframe is also asked for early, while a hole is still waited for, once the
   answer to its first NACK is 1.5 RTT overdue (senders often ignore a second NACK as too
   late). While waiting for a keyframe only the keyframe's own missing packets are NACKed.
+* Droppable frames (temporal layers, see ``media.vp8``): when the frame at a hole is droppable
+  (every packet of it that came says so) and the next frame is complete, due, and needs only
+  what was released (a keyframe, or its TL0PICIDX follows the last base-layer frame's), the
+  droppable frame is skipped when that next frame is due, with no keyframe wait: one frame
+  less on screen instead of a freeze while a retransmission crosses a long path.
 * Playout delay: while packets go missing (and ``loss_memory_ms`` after), a complete frame is
   released ``playout_rtt_factor x RTT - playout_margin_ms`` (at most ``playout_max_ms``) after
   its expected arrival (its RTP time plus the fastest recent transit), so a frame held up by
@@ -276,6 +281,10 @@ class Packet:
     """Depayloaded bytes (empty: padding, belongs to no frame)."""
     arrived_ms: float = 0.0
     """When it arrived."""
+    droppable: bool = False
+    """The codec says its frame references only the base layer and is referenced by none."""
+    tl0: int | None = None
+    """The codec's 8-bit index of the newest base-layer frame (None: not sent)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,6 +317,8 @@ class BufferCounters:
     duplicates: int = 0
     """Packets that came again while their frame was still held (a copy or a needless
     retransmission; the first arrival counts)."""
+    skipped: int = 0
+    """Droppable frames skipped because a packet of theirs was missing when the next was due."""
 
 
 @dataclass(slots=True)
@@ -339,6 +350,8 @@ class FrameBuffer:
         self._lags: deque[float] = deque(maxlen=LAG_WINDOW)
         self._delay = 0.0
         """Playout delay now: follows ``playout_delay_ms`` by at most PLAYOUT_SLEW_MS a frame."""
+        self._tl0: int | None = None
+        """TL0PICIDX of the newest base-layer frame released (None: unknown)."""
 
     @property
     def waiting_for_keyframe(self) -> bool:
@@ -410,6 +423,12 @@ class FrameBuffer:
                 if not self._due(span, now_ms):
                     break
                 out.append(self._deliver(span))
+                continue
+            after = self._droppable_gap(head)
+            if after is not None:
+                if not self._due(self._span(after), now_ms, commit=False):
+                    break
+                self._skip_to(after)
             elif not self._abandon_if_stale(head, span, now_ms):
                 break
         return out
@@ -430,8 +449,9 @@ class FrameBuffer:
         delay = c.playout_rtt_factor * self.nack.rtt_ms - c.playout_margin_ms
         return min(c.playout_max_ms, max(0.0, delay))
 
-    def _due(self, span: _Span, now_ms: float) -> bool:
-        """Whether the complete frame ``span`` may go: its playout time has come."""
+    def _due(self, span: _Span, now_ms: float, commit: bool = True) -> bool:
+        """Whether the complete frame ``span`` may go: its playout time has come (``commit``:
+        it goes now, so its arrival joins the playout clock)."""
         target = self.playout_delay_ms(now_ms)
         delay = max(min(target, self._delay + PLAYOUT_SLEW_MS), self._delay - PLAYOUT_SLEW_MS)
         first = self._packets[span.first]
@@ -439,9 +459,34 @@ class FrameBuffer:
         lag = arrived - self._timestamps.unwrap(first.timestamp) / VIDEO_CLOCK_KHZ
         if delay > 0 and now_ms < arrived - lag + min(self._lags, default=lag) + delay:
             return False
-        self._lags.append(lag)
-        self._delay = delay
+        if commit:
+            self._lags.append(lag)
+            self._delay = delay
         return True
+
+    def _droppable_gap(self, head: int) -> int | None:
+        """Where the next frame starts, if everything from ``head`` to it is droppable and it is
+        complete and decodable (see the module docstring); None otherwise."""
+        if self._waiting_keyframe or self._tl0 is None:
+            return None
+        after = min((s for s, p in self._packets.items() if s > head and p.start), default=None)
+        if after is None or not self._span(after).complete:
+            return None
+        nxt = self._packets[after]
+        if not nxt.keyframe and (nxt.tl0 is None or nxt.tl0 != (
+                self._tl0 if nxt.droppable else (self._tl0 + 1) & 0xFF)):
+            return None
+        if any(not p.droppable for s, p in self._packets.items() if head <= s < after):
+            return None
+        return after
+
+    def _skip_to(self, seq: int) -> None:
+        """Drop the droppable frames before ``seq`` and go on from there."""
+        self.counters.skipped += 1
+        for old in [s for s in self._packets if s < seq]:
+            del self._packets[old]
+        self._next = seq
+        self.nack.forget_below(seq)
 
     def _head(self) -> int | None:
         """Where the next frame must start: after the last one, or at the first keyframe held."""
@@ -487,6 +532,8 @@ class FrameBuffer:
             self.nack.nack_from = float("-inf")
         self._next = span.last + 1
         self._want_early = False
+        if not packets[0].droppable and packets[0].tl0 is not None:
+            self._tl0 = packets[0].tl0
         self.nack.forget_below(self._next)
         self.counters.frames += 1
         return Frame(b"".join(p.data for p in packets), packets[0].timestamp,

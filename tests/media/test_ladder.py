@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from typing import Any
 
 import av
@@ -20,6 +21,7 @@ from rtc_interact.media.ladder import (
 )
 from rtc_interact.media.sources import TestPatternTrack
 from rtc_interact.media.stamp import FrameStamp, luma_of, read_stamp
+from rtc_interact.media.vp8 import droppable
 
 
 def test_default_ladder_of_720p_has_three_rungs_topped_by_the_source_size() -> None:
@@ -180,3 +182,36 @@ async def test_a_viewer_starts_from_a_recent_keyframe_and_ignores_frames_before_
     finally:
         await encoder.aclose()
         source.stop()
+
+
+@pytest.mark.parametrize("layers", [True, False])
+async def test_every_other_frame_is_droppable_and_dropping_it_changes_nothing_else(
+        layers: bool) -> None:
+    """With temporal layers, the frames the ladder marks droppable (``packet.opaque``) can be
+    left out: every other frame decodes to the same picture as with all frames decoded."""
+    source = TestPatternTrack(320, 180, 30)
+    ladder = Ladder((Rung(320, 180, 30, 190),), temporal_layers=layers)
+    encoder = LadderEncoder(source, ladder)
+    try:
+        track = encoder.subscribe(0)
+        full = await _decode(track, av.CodecContext.create("libvpx", "r"), 40)
+    finally:
+        await encoder.aclose()
+        source.stop()
+    marks = [packet.opaque is True for packet, _ in full]
+    assert marks == [droppable(packet) for packet, _ in full]
+    assert not marks[0] and full[0][0].is_keyframe
+    if not layers:
+        assert not any(marks)
+        return
+    assert 18 <= sum(marks) <= 20 and not any(a and b for a, b in itertools.pairwise(marks))
+    decoder = av.CodecContext.create("libvpx", "r")
+    for (packet, frame), mark in zip(full, marks, strict=True):
+        if not mark:
+            (picture,) = decoder.decode(packet)
+            assert (picture.to_ndarray() == frame.to_ndarray()).all()
+
+
+def test_a_frame_that_is_not_an_inter_frame_header_is_not_droppable() -> None:
+    assert not droppable(b"")
+    assert not droppable(b"\x10\x02\x00\x9d\x01\x2a" + bytes(40))  # P bit 0: a keyframe

@@ -160,16 +160,16 @@ def _vp8_payloads(frames: int) -> list[list[bytes]]:
 
 def test_vp8_payloads_reveal_frame_starts_and_keyframes() -> None:
     key, delta = _vp8_payloads(2)
-    assert rx.inspect_vp8(key[0]) == (True, True)
-    assert rx.inspect_vp8(delta[0]) == (True, False)
-    assert all(rx.inspect_vp8(p) == (False, False) for p in key[1:])
-    assert rx.inspect_vp8(b"") == (False, False)
+    assert rx.inspect_vp8(key[0])[:3] == (True, True, False)
+    assert rx.inspect_vp8(delta[0])[:3] == (True, False, False)
+    assert all(rx.inspect_vp8(p)[:3] == (False, False, False) for p in key[1:])
+    assert rx.inspect_vp8(b"") == (False, False, False, None)
 
 
 def test_h264_keyframes_are_packets_that_carry_an_sps() -> None:
     sps, idr, slice_ = bytes([0x67, 1, 2]), bytes([0x65, 1]), bytes([0x41, 1])
     stap_a = bytes([0x78]) + len(sps).to_bytes(2, "big") + sps + len(idr).to_bytes(2, "big") + idr
-    assert rx.inspect_h264(stap_a) == (True, True)
-    assert rx.inspect_h264(sps) == (True, True)
-    assert rx.inspect_h264(slice_) == (False, False)
-    assert rx.inspect_h264(b"") == (False, False)
+    assert rx.inspect_h264(stap_a) == (True, True, False, None)
+    assert rx.inspect_h264(sps) == (True, True, False, None)
+    assert rx.inspect_h264(slice_) == (False, False, False, None)
+    assert rx.inspect_h264(b"") == (False, False, False, None)

@@ -13,7 +13,7 @@ from rtc_interact.media.ladder import TIME_BASE
 from rtc_interact.media.vp8 import Vp8Packetizer
 from rtc_interact.transport.aiortc_sender import (
     SendCounter,
-    _vp8_keyframe_start,
+    _vp8_inspect,
     negotiated_codec,
     report_rtt,
     route_keyframe_requests,
@@ -188,9 +188,11 @@ def test_keyframe_starts_are_recognised_in_our_packets() -> None:
         packet.pts, packet.time_base = 0, TIME_BASE
     key_payloads, _ = Vp8Packetizer().pack(key)
     delta_payloads, _ = Vp8Packetizer().pack(delta)
-    assert _vp8_keyframe_start(_rtp(key_payloads[0]))
-    assert not _vp8_keyframe_start(_rtp(key_payloads[1]))  # not the start of the frame
-    assert not _vp8_keyframe_start(_rtp(delta_payloads[0]))
+    assert _vp8_inspect(_rtp(key_payloads[0])) == (True, False)
+    assert _vp8_inspect(_rtp(key_payloads[1])) == (False, False)  # not the start of the frame
+    assert _vp8_inspect(_rtp(delta_payloads[0])) == (False, False)
+    delta.opaque = True  # the ladder's mark of a droppable frame
+    assert _vp8_inspect(_rtp(Vp8Packetizer().pack(delta)[0][1])) == (False, True)
 
 
 def test_sctp_packets_leave_through_the_dtls_transports_send_data() -> None:

@@ -70,3 +70,20 @@ def test_a_keyframe_is_copied_whole_on_borrowed_credit() -> None:
     key = [copies.take(1000, now=10.0, keyframe=True) for _ in range(12)]
     assert sum(key) == 10  # 5 kB of credit and 5 kB borrowed
     assert not copies.take(1000, now=10.5)  # the debt is paid back first
+
+
+def test_droppable_frames_get_copies_only_from_what_the_base_layer_leaves() -> None:
+    # 100 kB/s of 1000-byte packets for 10 s, 60 kB/s of them in the base layer
+    for kbps, base_min, dropped_range in ((400, 490, (0, 0)), (560, 594, (80, 110))):
+        copies = CopyBudget(rate_kbps=kbps, burst_s=0.5)
+        base = dropped = 0
+        for i in range(1000):
+            droppable = i % 10 >= 6
+            taken = copies.take(1000, now=i * 0.01, droppable=droppable)
+            base += taken and not droppable
+            dropped += taken and droppable
+        # 50 kB/s: all for the base layer; 70 kB/s: the base layer, and its 10 kB/s surplus
+        assert base >= base_min and dropped_range[0] <= dropped <= dropped_range[1]
+    copies = CopyBudget(rate_kbps=1000.0, burst_s=0.5)  # room for all: all get one
+    copies.take(1000, now=0.0)
+    assert all(copies.take(1000, now=1.0 + i * 0.01, droppable=i % 2 == 1) for i in range(100))

@@ -400,3 +400,66 @@ def test_a_keyframe_is_asked_for_early_once_the_first_nack_goes_unanswered() -> 
     late = frame_packets(12, 1, 2)[1]
     buffer.nack.on_packet(late.seq, 240.0)
     assert len(buffer.add(late, 240.0)) == 2  # it came after all: nothing lost
+
+
+class LayeredStream(Stream):
+    """A :class:`Stream` with two temporal layers: odd frames droppable, each packet carrying
+    the TL0PICIDX of the newest base-layer frame."""
+
+    def __init__(self, size: int = 2) -> None:
+        super().__init__(size)
+        self.tl0 = 250  # wraps past 255 within the test
+
+    def next_frame(self, key: bool | None = None) -> list[Packet]:
+        droppable = self.index % 2 == 1
+        if not droppable:
+            self.tl0 = (self.tl0 + 1) & 0xFF
+        return [dataclasses.replace(p, droppable=droppable, tl0=self.tl0)
+                for p in super().next_frame(key)]
+
+
+def lossy_buffer() -> FrameBuffer:
+    """A buffer that has seen loss lately: frames play out 150 ms after their arrival."""
+    buffer = FrameBuffer(ReceiveConfig(initial_rtt_ms=180.0))
+    buffer.nack.last_gap_ms = 0.0
+    return buffer
+
+
+@pytest.mark.parametrize("lose", ["one packet", "whole frame"])
+def test_a_droppable_frame_with_a_hole_is_skipped_when_the_next_is_due(lose: str) -> None:
+    stream, buffer = LayeredStream(), lossy_buffer()
+    frames = [stream.next_frame() for _ in range(12)]
+    hole = frames[5][1:] if lose == "one packet" else frames[5]  # frame 5 is droppable
+    out = []
+    for t in range(0, 900, 5):  # time passes; each packet arrives at its time
+        arrived = [p for f in frames for p in f if t - 5 < p.arrived_ms <= t and p not in hole]
+        out += feed(buffer, arrived, now=float(t)) + buffer.poll(float(t))
+    shown = [f.timestamp // 3000 for f in out]
+    assert shown == [i for i in range(12) if i != 5]
+    assert buffer.counters.skipped == 1 and buffer.counters.abandoned == 0
+    assert not buffer.waiting_for_keyframe and buffer.counters.keyframes_requested == 0
+    late = out[5].timestamp // 3000  # frame 6 went when due, not after a round trip more
+    assert late == 6
+
+
+@pytest.mark.parametrize("lost", [4, 5])
+def test_only_droppable_frames_are_skipped(lost: int) -> None:
+    """A base-layer frame (4) with a hole is waited for and then abandoned as before; a
+    droppable one (5) is skipped. Without TL0PICIDX nothing is skipped."""
+    stream, buffer = LayeredStream(), lossy_buffer()
+    frames = [stream.next_frame() for _ in range(30)]
+    out = []
+    for t in range(0, 1500, 5):
+        arrived = [p for f in frames for p in f
+                   if t - 5 < p.arrived_ms <= t and p is not frames[lost][0]]
+        out += feed(buffer, arrived, now=float(t)) + buffer.poll(float(t))
+    assert (buffer.counters.skipped, buffer.counters.abandoned) == \
+        ((0, 1) if lost == 4 else (1, 0))
+    plain = FrameBuffer(ReceiveConfig(initial_rtt_ms=180.0))
+    plain.nack.last_gap_ms = 0.0
+    for t in range(0, 1500, 5):
+        arrived = [dataclasses.replace(p, tl0=None) for f in frames for p in f
+                   if t - 5 < p.arrived_ms <= t and p is not frames[5][0]]
+        feed(plain, arrived, now=float(t))
+        plain.poll(float(t))
+    assert (plain.counters.skipped, plain.counters.abandoned) == (0, 1)
