@@ -107,7 +107,7 @@ def inspect_vp8(payload: bytes) -> PayloadInfo:
     except ValueError:
         return False, False, False, None
     start = descriptor.partition_start == 1 and descriptor.partition_id == 0
-    # N=1, or TID>0 with Y=1: the frame references only the base layer, and nothing it
+    # N=1 and TID>0: the frame references only the base layer, and no frame references it
     droppable = bool(payload[0] & 0x20) and descriptor.tid is not None and descriptor.tid[0] > 0
     return (start, start and bool(rest) and not rest[0] & 0x01, droppable,
             descriptor.tl0picidx)

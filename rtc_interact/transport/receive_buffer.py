@@ -27,7 +27,8 @@ adapter is ``transport/aiortc_receiver.py``.
   (every packet of it that came says so) and the next frame is complete, due, and needs only
   what was released (a keyframe, or its TL0PICIDX follows the last base-layer frame's), the
   droppable frame is skipped when that next frame is due, with no keyframe wait: one frame
-  less on screen instead of a freeze while a retransmission crosses a long path.
+  less on screen instead of a freeze while a retransmission crosses a long path. A complete
+  keyframe after a hole is released the same way, when it is due, whatever came before it.
 * Playout delay: while packets go missing (and ``loss_memory_ms`` after), a complete frame is
   released ``playout_rtt_factor x RTT - playout_margin_ms`` (at most ``playout_max_ms``) after
   its expected arrival (its RTP time plus the fastest recent transit), so a frame held up by
@@ -318,7 +319,8 @@ class BufferCounters:
     """Packets that came again while their frame was still held (a copy or a needless
     retransmission; the first arrival counts)."""
     skipped: int = 0
-    """Droppable frames skipped because a packet of theirs was missing when the next was due."""
+    """Times droppable frames with a hole were skipped because the next frame was due (or the
+    frames before a complete keyframe, when it was due)."""
 
 
 @dataclass(slots=True)
@@ -424,7 +426,7 @@ class FrameBuffer:
                     break
                 out.append(self._deliver(span))
                 continue
-            after = self._droppable_gap(head)
+            after = self._skippable_gap(head)
             if after is not None:
                 if not self._due(self._span(after), now_ms, commit=False):
                     break
@@ -464,21 +466,23 @@ class FrameBuffer:
             self._delay = delay
         return True
 
-    def _droppable_gap(self, head: int) -> int | None:
-        """Where the next frame starts, if everything from ``head`` to it is droppable and it is
-        complete and decodable (see the module docstring); None otherwise."""
+    def _skippable_gap(self, head: int) -> int | None:
+        """Where the next frame to release starts, if the frames from ``head`` to it may be
+        skipped (see the module docstring): the next frame, when it is complete, needs only
+        what was released and everything before it is droppable; else the first complete
+        keyframe. None otherwise."""
         if self._waiting_keyframe or self._tl0 is None:
             return None
         after = min((s for s, p in self._packets.items() if s > head and p.start), default=None)
-        if after is None or not self._span(after).complete:
+        if after is None:
             return None
         nxt = self._packets[after]
-        if not nxt.keyframe and (nxt.tl0 is None or nxt.tl0 != (
-                self._tl0 if nxt.droppable else (self._tl0 + 1) & 0xFF)):
-            return None
-        if any(not p.droppable for s, p in self._packets.items() if head <= s < after):
-            return None
-        return after
+        expected = self._tl0 if nxt.droppable else (self._tl0 + 1) & 0xFF
+        if nxt.tl0 == expected and self._span(after).complete and all(
+                p.droppable for s, p in self._packets.items() if head <= s < after):
+            return after
+        key = min((s for s, p in self._packets.items() if s > head and p.keyframe), default=None)
+        return key if key is not None and self._span(key).complete else None
 
     def _skip_to(self, seq: int) -> None:
         """Drop the droppable frames before ``seq`` and go on from there."""

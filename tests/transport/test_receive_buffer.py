@@ -463,3 +463,19 @@ def test_only_droppable_frames_are_skipped(lost: int) -> None:
         feed(plain, arrived, now=float(t))
         plain.poll(float(t))
     assert (plain.counters.skipped, plain.counters.abandoned) == (0, 1)
+
+
+def test_a_complete_keyframe_after_a_base_layer_hole_goes_when_due_without_the_wait() -> None:
+    stream, buffer = LayeredStream(), lossy_buffer()
+    frames = [stream.next_frame(key=i in (0, 8)) for i in range(12)]
+    out = []
+    for t in range(0, 900, 5):
+        arrived = [p for f in frames for p in f
+                   if t - 5 < p.arrived_ms <= t and p is not frames[4][0]]
+        out += feed(buffer, arrived, now=float(t)) + buffer.poll(float(t))
+        if any(f.timestamp == 8 * 3000 for f in out) and "key_at" not in locals():
+            key_at = t
+    assert [f.timestamp // 3000 for f in out] == [0, 1, 2, 3, 8, 9, 10, 11]
+    assert buffer.counters.skipped == 1 and buffer.counters.abandoned == 0
+    # due 150 ms after it arrived, not after the hole's wait bound (2.5 round trips)
+    assert key_at <= frames[8][-1].arrived_ms + 200
