@@ -68,5 +68,6 @@ async def test_after_a_blackout_a_keyframe_is_requested_and_the_picture_recovers
     assert all(f.stamp is not None for f in frames)
     stamps = [f.stamp.frame_no for f in after if f.stamp is not None]
     assert stamps == sorted(stamps)  # in order, nothing stale replayed
-    assert stats.receiver.frames_abandoned >= 1
+    # the hole was given up: abandoned, or skipped when the keyframe that followed was due
+    assert stats.receiver.frames_abandoned + stats.receiver.frames_skipped >= 1
     assert stats.receiver.keyframes_requested >= 1  # PLI
