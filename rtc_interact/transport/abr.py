@@ -51,9 +51,7 @@ or a NACK), for ``copy_hold_s`` after the last, the room the rung leaves (the ro
 the media packets (``Decision.copy_kbps``), sent a fraction of a round trip after their
 originals: on a long path a retransmission cannot land within the receiver's playout delay, a
 copy can. The first receiver report with loss comes seconds into a session, so copies do not
-wait for it; a first round trip under ``copy_long_rtt_ms`` with no loss yet stops them. On a
-path that is not long, copies stay within what the receiver's REMB leaves above the rung
-(``copy_remb_cap``).
+wait for it; a first round trip under ``copy_long_rtt_ms`` with no loss yet stops them.
 Copies use the room before probing padding does (the padding asked for is what the copies
 leave of it), so they probe as padding would; when the estimate falls they are the first to
 shrink, the rung only when the room no longer holds it. The estimate may run above what the
@@ -79,9 +77,6 @@ from ..errors import ConfigurationError
 
 CEILING_RUNGS = 3.0
 """The controller's estimate stops at this many times the top rung's rate."""
-RUNG_OVERSHOOT = 1.1
-"""What a rung sends, headers and the encoder's overshoot included, over its nominal rate (on
-cn-brazil ~580 kbps arrived on the 530 kbps rung)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,13 +142,6 @@ class AbrConfig:
     land within the viewer's playout delay (at most 200 ms), so every lost packet without a
     copy freezes the picture. On a shorter path a retransmission mostly lands in time, and on
     a thin link, where the estimate runs high, more copies held a queue."""
-    copy_remb_cap: bool = True
-    """On a path that is not long, copies stay within what the receiver's newest REMB leaves
-    above the rung: there a lost base-layer packet is mostly retransmitted in time and a lost
-    droppable frame is skipped, while copies that outrun the path (its estimate runs high on
-    thin links) filled a 400 ms queue on abr-300-loss3 for seconds at a time. Over-use sends
-    REMB to 0.85 x what arrives; otherwise it grows up to 1.5 x that, so it binds only once a
-    queue shows."""
     copy_ramp_per_s: float = 0.25
     """Copies grow by this share of the rung's rate per second while no queue shows."""
     copy_fill: float = 0.75
@@ -444,14 +432,8 @@ class AbrController:
         return self.config.copy_long_rtt_ms <= self._min_rtt < float("inf")
 
     def _copy_cap(self, rate: float) -> float:
-        """The most copies of a rung of ``rate``: more than the rate on a long path; on a
-        shorter one, no more than the receiver's REMB leaves above the rung (see
-        ``AbrConfig.copy_remb_cap``)."""
-        if self._long_path:
-            return rate * self.config.copy_cover
-        if self.config.copy_remb_cap and self._remb is not None:
-            return min(rate, max(0.0, self._remb - RUNG_OVERSHOOT * rate))
-        return rate
+        """The most copies of a rung of ``rate``: more than the rate on a long path."""
+        return rate * self.config.copy_cover if self._long_path else rate
 
     def _start_copies(self, feedback: Feedback, lost: bool) -> None:
         """Copies from the first update, until a first round trip shows a short clean path."""
