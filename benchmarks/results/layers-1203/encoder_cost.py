@@ -1,23 +1,58 @@
-"""Encoder CPU per rung, temporal layers on/off: 300 frames of the test pattern, 3 repeats each, interleaved."""
-import asyncio, time, statistics as st, json, av
+"""Encoder CPU of the default ladder of a 640x360 source, two temporal layers against none.
+
+    python benchmarks/results/layers-1203/encoder_cost.py > encoder-cost.json
+
+300 test-pattern frames per rung, encoded by each rung's encoder as the ladder opens it
+(``media.ladder._open_codec``); three repeats, interleaved. Cores = CPU seconds / 10 s of video.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import time
+
+import av
+import numpy as np
+
+from rtc_interact.media.ladder import Rung, _open_codec, default_ladder
 from rtc_interact.media.sources import TestPatternTrack
-from rtc_interact.media.ladder import _open_codec, default_ladder
-ladder = default_ladder(640, 360, 30)
-async def grab(n, w, h):
-    t = TestPatternTrack(w, h, 30.0); return [(await t.recv()).to_ndarray(format="yuv420p").copy() for _ in range(n)]
-frames = {r: asyncio.run(grab(300, r.width, r.height)) for r in ladder.rungs}
-res = {False: [], True: []}; kb = {False: [], True: []}
-for rep in range(3):
-    for layers in (False, True):
-        cpu = 0.0; bits = 0
-        for r in ladder.rungs:
-            c = _open_codec(r, 8, layers)
-            vf = [av.VideoFrame.from_ndarray(a, format="yuv420p") for a in frames[r]]
-            t0 = time.process_time()
-            for i, f in enumerate(vf):
-                f.pts = i * 3000; f.time_base = c.time_base
-                bits += sum(p.size for p in c.encode(f)) * 8
-            cpu += time.process_time() - t0
-        res[layers].append(cpu / 10); kb[layers].append(bits / 10 / 1000)
-out = {("layers" if k else "plain"): {"cores_median": round(st.median(v), 4), "cores": [round(x, 4) for x in v], "kbps_all_rungs": [round(x) for x in kb[k]]} for k, v in res.items()}
-print(json.dumps(out, indent=1))
+
+SECONDS, REPEATS = 10, 3
+
+
+async def _grab(rung: Rung) -> list[np.ndarray]:
+    track = TestPatternTrack(rung.width, rung.height, 30.0)
+    return [(await track.recv()).to_ndarray(format="yuv420p").copy()
+            for _ in range(SECONDS * 30)]
+
+
+def _encode(rung: Rung, frames: list[np.ndarray], layers: bool) -> tuple[float, int]:
+    """(CPU seconds, bits) to encode ``frames`` on ``rung``."""
+    codec = _open_codec(rung, 8, layers)
+    pictures = [av.VideoFrame.from_ndarray(a, format="yuv420p") for a in frames]
+    bits, started = 0, time.process_time()
+    for i, picture in enumerate(pictures):
+        picture.pts, picture.time_base = i * 3000, codec.time_base
+        bits += sum(p.size for p in codec.encode(picture)) * 8
+    return time.process_time() - started, bits
+
+
+def main() -> None:
+    ladder = default_ladder(640, 360, 30)
+    frames = {r: asyncio.run(_grab(r)) for r in ladder.rungs}
+    cores: dict[bool, list[float]] = {False: [], True: []}
+    kbps: dict[bool, list[float]] = {False: [], True: []}
+    for _ in range(REPEATS):
+        for layers in (False, True):
+            runs = [_encode(r, frames[r], layers) for r in ladder.rungs]
+            cores[layers].append(round(sum(c for c, _ in runs) / SECONDS, 4))
+            kbps[layers].append(round(sum(b for _, b in runs) / SECONDS / 1000))
+    print(json.dumps({("layers" if k else "plain"): {
+        "cores_median": statistics.median(v), "cores": v, "kbps_all_rungs": kbps[k]}
+        for k, v in cores.items()}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
