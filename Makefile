@@ -2,8 +2,7 @@
 #   make demo   - host and viewer on 127.0.0.1, prints what the viewer measured
 #   make test   - lint, type check and the test suite
 # Each creates .venv and installs what the project needs into it. `make setup` also installs the
-# viewer page's JavaScript (npm ci) and, for the browser tests, Debian's chromium (as root);
-# RTC_INTERACT_SKIP_BROWSER=1 skips Chromium and the browser tests.
+# viewer page's JavaScript (npm ci) and, for the browser tests, Debian's chromium (as root).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -11,7 +10,6 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CHROMIUM    ?= /usr/bin/chromium
 WEB_BUNDLE  := rtc_interact/web/vendor/msgpack.min.js
-BROWSER_DEP := $(if $(filter 1,$(RTC_INTERACT_SKIP_BROWSER)),,$(CHROMIUM))
 
 .PHONY: demo test lint typecheck venv setup clean bench-smoke
 
@@ -36,7 +34,7 @@ $(CHROMIUM):
 APT_INSTALL = { [ "$$(id -u)" = 0 ] || { echo "run as root, or apt-get install it yourself" >&2; exit 1; }; } && \
 	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q
 
-setup: $(STAMP) $(WEB_BUNDLE) $(BROWSER_DEP)
+setup: $(STAMP) $(WEB_BUNDLE) $(CHROMIUM)
 
 demo: $(STAMP)   # Python only: needs neither npm nor Chromium (nor root)
 	$(BIN)/rtc-interact demo --seconds 10

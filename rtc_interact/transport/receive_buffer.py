@@ -487,10 +487,7 @@ class FrameBuffer:
     def _skip_to(self, seq: int) -> None:
         """Drop the droppable frames before ``seq`` and go on from there."""
         self.counters.skipped += 1
-        for old in [s for s in self._packets if s < seq]:
-            del self._packets[old]
-        self._next = seq
-        self.nack.forget_below(seq)
+        self._drop_below(seq, waiting_keyframe=False)
 
     def _head(self) -> int | None:
         """Where the next frame must start: after the last one, or at the first keyframe held."""
@@ -571,11 +568,13 @@ class FrameBuffer:
                 return True
         return False
 
-    def _drop_below(self, seq: int) -> None:
-        """Discard every packet before ``seq``, counting the complete frames among them."""
+    def _drop_below(self, seq: int, waiting_keyframe: bool = True) -> None:
+        """Discard every packet before ``seq``, counting the complete frames among them as
+        dropped for a broken reference chain (unless skipped: ``waiting_keyframe`` False)."""
         old = sorted(s for s in self._packets if s < seq)
-        self.counters.dropped_waiting_keyframe += len(
-            {self._packets[s].timestamp for s in old if self._packets[s].marker})
+        if waiting_keyframe:
+            self.counters.dropped_waiting_keyframe += len(
+                {self._packets[s].timestamp for s in old if self._packets[s].marker})
         for s in old:
             del self._packets[s]
         if self._next is None or self._next < seq:

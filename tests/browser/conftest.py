@@ -1,7 +1,7 @@
 """Real Chromium (the system package) against a real host on 127.0.0.1.
 
-Set RTC_INTERACT_SKIP_BROWSER=1 to skip the browser tests; without it a missing Chromium is a
-failure, so CI cannot pass them silently. Screenshots go to test-artifacts/ at the repository root.
+A missing Chromium is a failure (``make setup`` installs it), so CI cannot pass these tests
+silently. Screenshots go to test-artifacts/ at the repository root.
 """
 
 from __future__ import annotations

@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-if os.environ.get("RTC_INTERACT_SKIP_BROWSER") == "1":
-    # An explicit opt-out for machines without Chromium (make setup then skips installing it);
-    # CI never sets it, and without it a missing Chromium fails these tests instead.
-    pytest.skip("browser tests skipped on request: RTC_INTERACT_SKIP_BROWSER=1 is set "
-                "(unset it and run `make setup` to install Chromium)", allow_module_level=True)
-
 from playwright.async_api import Browser, Page, expect
 
 from rtc_interact import Announcement, Host, TapReceived, ViewerLeft
