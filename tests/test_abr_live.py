@@ -59,6 +59,8 @@ async def test_on_a_clean_path_the_viewer_starts_in_the_middle_and_climbs_to_the
             assert first == 1
             assert stats[0].rung == 0 and stats[0].switches >= 1
             assert stats[0].link is not None and stats[0].link.padding_kbit > 0
+            # no loss here, so no copies: what came twice is the probe's padding
+            assert viewer.stats().receiver.copies_received > 0
             assert viewer.connection_state == "connected"
     trace = [r.getMessage() for r in caplog.records if r.getMessage().startswith("abr ")]
     assert any(" up rung 0 " in line for line in trace)

@@ -29,9 +29,10 @@ from .aiortc_sender import (
     count_data,
     observe_rtcp,
     pace_and_gate,
+    send_copy,
     send_padding,
 )
-from .pacer import CopyBudget, Pacer, RetransmitGate
+from .pacer import CopyBudget, Pacer, PaddingPackets, RetransmitGate
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,10 @@ COPY_DELAY_MIN_S, COPY_DELAY_MAX_S = 0.02, 0.1
 """Bounds of the lag of a redundant copy behind its original: far enough apart that one loss
 burst rarely takes both, near enough to stay within the receiver's playout delay (a round trip
 less 30 ms in ours)."""
+PADDING_BURST = 1500
+"""Most padding credit kept, in bytes: room for one media packet resent as padding, so a slice
+adds at most about one packet to a thin link's queue (the credit may go below zero by one
+packet, so the average rate holds)."""
 _UNKNOWN_KBPS = 2000.0
 """Pacing and retransmission budgets use this rung rate until the ladder is known."""
 
@@ -148,6 +153,7 @@ class ViewerLink:
         self.pacer = Pacer(_UNKNOWN_KBPS * settings.pacing_factor)
         self.gate = RetransmitGate(_UNKNOWN_KBPS * settings.rtx_share)
         self.copies = CopyBudget()
+        self.recent = PaddingPackets()
         self.decision: Decision | None = None
         self._sent_taken = 0
         self._last_keyframe = float("-inf")
@@ -155,7 +161,8 @@ class ViewerLink:
         """Keyframe requests not passed on (too soon after the previous one)."""
         self._ready()
         observe_rtcp(sender, self.feedback)
-        pace_and_gate(sender, self.pacer, self.gate, self.counter, copies=self.copies)
+        pace_and_gate(sender, self.pacer, self.gate, self.counter, copies=self.copies,
+                      recent=self.recent)
         count_data(sender, self.counter)
         self._data_taken = 0
         self._tasks: list[asyncio.Task[None]] = []
@@ -208,30 +215,40 @@ class ViewerLink:
             log.exception("ABR task failed; the viewer keeps its rung")
 
     async def _pad(self) -> None:
-        """Send the probing padding the controller asks for, in 20 ms slices."""
-        credit, tick = 0.0, 0.02
+        """Send the probing padding the controller asks for, in 20 ms slices (with none asked
+        for, look again at each controller run, not every slice: one viewer less to wake 50
+        times a second)."""
+        credit, tick, idle = 0.0, 0.02, True
         try:
             for _ in range(1 << 40):  # until the track ends
-                await asyncio.sleep(tick)
+                await asyncio.sleep(self.settings.interval_s if idle else tick)
                 if self.track.readyState != "live":
                     return
                 kbps = 0.0 if self.decision is None else self.decision.padding_kbps
-                if kbps <= 0 or not can_pad(self.sender):
+                idle = kbps <= 0 or not can_pad(self.sender)
+                if idle:
                     credit = 0.0
                     continue
-                credit = min(credit + kbps * 1000 / 8 * tick, 4 * PADDING_MAX)
+                credit = min(credit + kbps * 1000 / 8 * tick, PADDING_BURST)
                 for _ in range(64):
                     if credit < PADDING_MAX / 2:
                         break
-                    size = int(min(credit, PADDING_MAX))
-                    credit -= size + 24  # header and extensions
-                    await send_padding(self.sender, self.counter, size)
+                    credit -= await self._pad_once(int(min(credit, PADDING_MAX)))
         except asyncio.CancelledError:
             raise
         except ConnectionError:
             return
         except Exception:
             log.exception("padding task failed; no more probing for this viewer")
+
+    async def _pad_once(self, size: int) -> int:
+        """Send one packet of probing padding: a recent media packet again, or ``size`` bytes
+        of padding alone before there is one; returns the bytes it took."""
+        data = self.recent.take()
+        if data is not None:
+            return await send_copy(self.sender, self.counter, data, padding=True)
+        await send_padding(self.sender, self.counter, size)
+        return size + 24  # header and extensions
 
     def step(self, now: float) -> Decision | None:
         """One controller run (nothing until the first receiver report: no evidence yet)."""

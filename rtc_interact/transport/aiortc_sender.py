@@ -29,12 +29,16 @@ given a different collaborator.
   :class:`~rtc_interact.transport.pacer.Pacer`, retransmissions leave at once but use its
   credit, RTCP passes untouched; every packet is counted.
 * **Probing padding.** To learn whether the next rung fits without switching to it, the ABR
-  task asks for padding: RTX packets with no payload and only RTP padding (RFC 4588 section 4
-  allows it; libwebrtc probes the same way), stamped with a fresh ``abs-send-time`` so that the
-  receiver's delay-based estimator (and its REMB) counts them, and that receivers drop after
-  counting (aiortc: an RTX payload under 2 bytes). :func:`send_padding` builds them with aiortc's
-  own ``RtpPacket`` from the sender's private RTX payload type, RTX sequence number, MID and
-  header extension map, and advances that sequence number as ``_retransmit`` does.
+  task asks for padding. It is made of the newest media packets sent again on the RTX stream
+  (:func:`send_copy`, from a :class:`~rtc_interact.transport.pacer.PaddingPackets`), and of
+  padding-only packets when no media has left yet: RTX packets with no payload and only RTP
+  padding (RFC 4588 section 4 allows it; libwebrtc probes the same way). Both are stamped
+  with a fresh ``abs-send-time`` so that the receiver's delay-based estimator (and its REMB)
+  counts them; receivers drop a copy of a packet they have, and padding-only packets after
+  counting them (aiortc: an RTX payload under 2 bytes). :func:`send_padding` builds the
+  latter with aiortc's own ``RtpPacket`` from the sender's private RTX payload type, RTX
+  sequence number, MID and header extension map, and advances that sequence number as
+  ``_retransmit`` does.
 * **Redundant copies.** Where the ABR task asks for them (lossy paths with spare room), a
   :class:`~rtc_interact.transport.pacer.CopyBudget` picks media packets that are sent again
   ``delay_s`` later on the RTX stream, before any NACK: :func:`send_copy` wraps the packet as
@@ -79,7 +83,7 @@ from aiortc.rtp import (
 )
 
 from ..media.vp8 import inspect_vp8
-from .pacer import CopyBudget, Pacer, RetransmitGate
+from .pacer import CopyBudget, Pacer, PaddingPackets, RetransmitGate
 
 log = logging.getLogger(__name__)
 
@@ -225,9 +229,10 @@ def _vp8_inspect(data: bytes) -> tuple[bool, bool]:
 
 def pace_and_gate(sender: RTCRtpSender, pacer: Pacer, gate: RetransmitGate,
                   counter: SendCounter, clock: Callable[[], float] = time.monotonic,
-                  copies: CopyBudget | None = None) -> None:
+                  copies: CopyBudget | None = None,
+                  recent: PaddingPackets | None = None) -> None:
     """Pace ``sender``'s media packets, resend only what ``gate`` allows, send the copies
-    ``copies`` asks for, count what leaves."""
+    ``copies`` asks for, keep the newest media packets in ``recent``, count what leaves."""
     stock_retransmit: Callable[[int], Awaitable[None]] = sender._retransmit
     stock_next: Callable[[Any], Awaitable[Any]] = sender._next_encoded_frame
     sizes: dict[int, int] = {}
@@ -240,8 +245,8 @@ def pace_and_gate(sender: RTCRtpSender, pacer: Pacer, gate: RetransmitGate,
         frame = await stock_next(codec)
         transport = sender.transport
         if not getattr(transport, _PACED_MARK, False):
-            _pace_transport(transport, sender, _Pacing(pacer, gate, counter, clock, copies),
-                            sizes)
+            _pace_transport(transport, sender,
+                            _Pacing(pacer, gate, counter, clock, copies, recent), sizes)
             setattr(sender, _PACED_MARK, True)
         return frame
 
@@ -256,6 +261,7 @@ class _Pacing:
     counter: SendCounter
     clock: Callable[[], float]
     copies: CopyBudget | None
+    recent: PaddingPackets | None
 
 
 def _pace_transport(transport: Any, sender: RTCRtpSender, pacing: _Pacing,
@@ -290,6 +296,8 @@ def _pace_transport(transport: Any, sender: RTCRtpSender, pacing: _Pacing,
             counter.rtx_packets += 1  # a retransmission: at once, but it used the credit
         counter.bytes += len(data)
         await stock_send(data)
+        if media and pacing.recent is not None:
+            pacing.recent.sent(data)
         if media and copies is not None and copies.take(len(data), now, key, droppable):
             asyncio.get_running_loop().call_later(copies.delay_s, _copy_later, sender, counter,
                                                   data)
@@ -329,17 +337,23 @@ async def send_padding(sender: RTCRtpSender, counter: SendCounter, size: int) ->
     await sender.transport._send_rtp(data)
 
 
-async def send_copy(sender: RTCRtpSender, counter: SendCounter, data: bytes) -> None:
-    """Send a redundant copy of the media packet ``data`` (plain RTP) on the RTX stream."""
+async def send_copy(sender: RTCRtpSender, counter: SendCounter, data: bytes,
+                    padding: bool = False) -> int:
+    """Send a redundant copy of the media packet ``data`` (plain RTP) on the RTX stream,
+    counted as probing padding if ``padding``; returns its size."""
     packet = RtpPacket.parse(data, getattr(sender, _PRIVATE + _EXT_MAP))
     copy = wrap_rtx(packet, payload_type=getattr(sender, _PRIVATE + _RTX_PT),
                     sequence_number=_next_rtx_sequence_number(sender), ssrc=sender._rtx_ssrc)
     out = _stamp_and_serialize(sender, copy)
-    counter.copy_bytes += len(out)
+    if padding:
+        counter.padding_bytes += len(out)
+    else:
+        counter.copy_bytes += len(out)
     await sender.transport._send_rtp(out)
+    return len(out)
 
 
-_COPY_TASKS: set[asyncio.Task[None]] = set()
+_COPY_TASKS: set[asyncio.Task[int]] = set()
 """Copies on their way (a task only weakly referenced by the loop could be collected)."""
 
 
@@ -351,7 +365,7 @@ def _copy_later(sender: RTCRtpSender, counter: SendCounter, data: bytes) -> None
     task.add_done_callback(_copy_done)
 
 
-def _copy_done(task: asyncio.Task[None]) -> None:
+def _copy_done(task: asyncio.Task[int]) -> None:
     _COPY_TASKS.discard(task)
     if not task.cancelled() and task.exception() is not None:
         exc = task.exception()

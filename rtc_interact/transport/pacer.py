@@ -9,6 +9,11 @@
   the packet left, a repeated one about two, and our receiver waits 2.5 round trips for a hole;
   not before the newest keyframe; not resent within the last round trip) and the
   retransmissions of the last second stay within ``budget_kbps``.
+* :class:`PaddingPackets` keeps the newest media packets, which probing padding resends (RTX
+  with payload, as libwebrtc's pacer pads when it has a packet history) instead of padding-only
+  packets: a media packet carries up to ~1200 bytes where RTP padding alone carries at most 255,
+  so a probe costs a quarter of the packets (each is a full trip through the sender, SRTP and
+  the socket), and its bytes also stand in for a lost packet.
 """
 
 from __future__ import annotations
@@ -68,6 +73,40 @@ class CopyBudget:
         self._credit -= size
         self.copied += 1
         return True
+
+
+PADDING_HISTORY = 4
+"""Media packets that :class:`PaddingPackets` keeps: about two frames at the top rung, so a
+resent packet lags its original by a frame or two (the receiver learns the copies' lag)."""
+
+
+@dataclass(slots=True)
+class _Recent:
+    resent: int
+    data: bytes
+
+
+class PaddingPackets:
+    """The newest media packets, for probing padding: the one resent the fewest times goes
+    next, the newest among equals."""
+
+    def __init__(self, keep: int = PADDING_HISTORY) -> None:
+        self._recent: deque[_Recent] = deque(maxlen=keep)
+
+    def sent(self, data: bytes) -> None:
+        """Media packet ``data`` (plain RTP) left."""
+        self._recent.append(_Recent(0, data))
+
+    def take(self) -> bytes | None:
+        """The packet to resend as padding now (None: no media sent yet); books it."""
+        best: _Recent | None = None
+        for entry in reversed(self._recent):
+            if best is None or entry.resent < best.resent:
+                best = entry
+        if best is None:
+            return None
+        best.resent += 1
+        return best.data
 
 
 @dataclass(slots=True)

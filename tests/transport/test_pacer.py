@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rtc_interact.transport.pacer import CopyBudget, Pacer, RetransmitGate
+from rtc_interact.transport.pacer import CopyBudget, Pacer, PaddingPackets, RetransmitGate
 
 
 def test_a_burst_is_spread_at_the_rate() -> None:
@@ -87,3 +87,14 @@ def test_droppable_frames_get_copies_only_from_what_the_base_layer_leaves() -> N
     copies = CopyBudget(rate_kbps=1000.0, burst_s=0.5)  # room for all: all get one
     copies.take(1000, now=0.0)
     assert all(copies.take(1000, now=1.0 + i * 0.01, droppable=i % 2 == 1) for i in range(100))
+
+
+def test_padding_resends_the_newest_packets_fewest_times_first() -> None:
+    recent = PaddingPackets(keep=3)
+    assert recent.take() is None  # no media yet: padding alone
+    for data in (b"a", b"b", b"c", b"d"):
+        recent.sent(data)
+    # newest first, each once, then round again; "a" has left the history
+    assert [recent.take() for _ in range(6)] == [b"d", b"c", b"b", b"d", b"c", b"b"]
+    recent.sent(b"e")  # a fresh packet goes before any second resend
+    assert [recent.take() for _ in range(2)] == [b"e", b"e"]
