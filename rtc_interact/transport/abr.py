@@ -26,13 +26,13 @@ Estimation (:class:`LossDelayEstimator`, GCC-like, pluggable through :class:`Est
 Probing: a rung sends at a fixed rate, so to find out whether the next rung fits, the controller
 asks for padding (``Decision.padding_kbps``: the newest media packets sent again on the RTX
 stream, which receivers count and drop unless they fill a hole) that brings what we send up to
-the estimate, at most to the next rung's rate times ``1 + up_margin``. The estimate then grows with what the path carries (the receiver's REMB
-follows it). Padding ramps from the rung's rate by ``probe_ramp_per_s`` per second. Any decrease
-blocks probing for ``backoff_s``; a decrease while padding, an early sign of a queue while
-padding (a REMB 10% lower, loss above ``loss_low``, the round trip up by ``queue_ms / 2``), or
-``probe_max_s`` without reaching the next rung, ends the probe and blocks the next one for a
-back-off (``backoff_s``, doubling up to ``backoff_max_s``); reaching it for ``up_hold_s``
-switches up.
+the estimate, at most to the next rung's rate times ``1 + up_margin``. The estimate then grows
+with what the path carries (the receiver's REMB follows it). Padding ramps from the rung's rate
+by ``probe_ramp_per_s`` per second. Any decrease blocks probing for ``backoff_s``; a decrease
+while padding, an early sign of a queue while padding (a REMB 10% lower, loss above
+``loss_low``, the round trip up by ``queue_ms / 2``), or ``probe_max_s`` without reaching the
+next rung, ends the probe and blocks the next one for a back-off (``backoff_s``, doubling up
+to ``backoff_max_s``); reaching it for ``up_hold_s`` switches up.
 
 Rung choice (hysteresis) works on the *room*: the estimate less the other traffic we send on the
 path (``Feedback.other_bytes``: data channels and their SCTP acknowledgements, smoothed over
