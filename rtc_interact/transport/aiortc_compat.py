@@ -262,10 +262,13 @@ def _check_incoming(self: aioice.ice.Connection, message: Any, addr: tuple[str, 
 
 
 def _early_path(connection: aioice.ice.Connection, component: int) -> tuple[Any, Any] | None:
-    """Where early data goes: nowhere once a pair is nominated or when not early."""
+    """Where early data goes: nowhere once a pair is nominated, when not early, or once the
+    early path's socket is closing (then aioice's own ``sendto`` says ConnectionError)."""
     if component in connection._nominated or not connection.__dict__.get(_EARLY):
         return None
     path: tuple[Any, Any] | None = connection.__dict__.get(_HEARD_PATH)
+    if path is not None and path[0].transport.is_closing():
+        return None
     return path
 
 

@@ -346,3 +346,21 @@ def test_what_early_dtls_relies_on() -> None:
     assert "self._queue.get()" in inspect.getsource(aiortc_compat._stock_recvfrom)
     incoming = inspect.getsource(aioice.ice.Connection.request_received)
     assert incoming.index("check_message_integrity") < incoming.index("self.check_incoming(")
+
+
+async def test_a_late_send_on_an_early_path_closed_meanwhile_is_a_connection_error() -> None:
+    # A handshake or first-frame copy leaves a few ms after its original; if the peer closed
+    # in between, the early path's socket is gone and the copy must fail as a ConnectionError
+    # (which _quiet_send expects), not as an AttributeError from inside asyncio.
+    connection = aioice.Connection(ice_controlling=False)
+    transport, protocol = await asyncio.get_running_loop().create_datagram_endpoint(
+        lambda: aioice.ice.StunProtocol(connection), local_addr=(LOOPBACK[0], 0))
+    connection.__dict__[aiortc_compat._EARLY] = True
+    connection.__dict__[aiortc_compat._HEARD_PATH] = (protocol, transport.get_extra_info(
+        "sockname"))
+    await aiortc_compat._sendto(connection, b"early", 1)  # open: goes out on the early path
+    transport.close()
+    await asyncio.sleep(0)
+    with pytest.raises(ConnectionError):
+        await aiortc_compat._sendto(connection, b"late", 1)
+    await aiortc_compat._quiet_send(connection, b"late")  # and the copy's sender stays quiet
