@@ -162,7 +162,7 @@ class ViewerLink:
         self._ready()
         observe_rtcp(sender, self.feedback)
         pace_and_gate(sender, self.pacer, self.gate, self.counter, copies=self.copies,
-                      recent=self.recent)
+                      recent=self.recent if config is not None else None)  # only ABR pads
         count_data(sender, self.counter)
         self._data_taken = 0
         self._tasks: list[asyncio.Task[None]] = []
