@@ -433,10 +433,15 @@ class RungTrack(MediaStreamTrack):
         self._ready = asyncio.Event()
 
     def switch(self, rung: int) -> None:
-        """Move to ``rung`` at its next keyframe (requested now)."""
+        """Move to ``rung`` at its next keyframe (requested now); before the sender has asked
+        for a frame, move at once (nothing of the old rung has left)."""
         self._encoder._check(rung)
         if rung == self.rung:
             self.target = None
+            return
+        if not self._started:
+            self.rung, self.target = rung, None
+            self._encoder.request_keyframe(rung)
             return
         self.target = rung
         self._encoder.request_keyframe(rung)

@@ -130,6 +130,22 @@ async def test_switch_happens_at_a_keyframe_of_the_target_rung() -> None:
         track.switch(3)
 
 
+async def test_a_switch_before_the_sender_starts_is_made_at_once() -> None:
+    source = TestPatternTrack(640, 360, 30)
+    encoder = LadderEncoder(source, default_ladder(640, 360, 30))
+    decoder = av.CodecContext.create("libvpx", "r")
+    try:
+        track = encoder.subscribe(1)
+        track.switch(2)  # nothing has been asked for yet
+        assert (track.rung, track.target, track.switches) == (2, None, 0)
+        frames = await _decode(track, decoder, 5)
+    finally:
+        await encoder.aclose()
+        source.stop()
+    assert frames[0][0].is_keyframe
+    assert {f.width for _, f in frames} == {encoder.ladder.rungs[2].width}
+
+
 async def test_a_sender_that_falls_behind_restarts_at_a_keyframe() -> None:
     source = TestPatternTrack(320, 180, 30)
     ladder = Ladder((Rung(320, 180, 30, 200),), keyframe_gap_s=0.2, queue_frames=3)
