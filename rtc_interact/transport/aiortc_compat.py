@@ -70,6 +70,13 @@ What is changed, and why:
   one round trip earlier and the first media packet lands at 4 RTT from ``connect()`` instead
   of 5. (RFC 8445 wants a successful check before data; a check *from* the peer, authenticated
   with our password, is the consent that rule protects, RFC 7675.)
+* **Round trip of the ICE checks.** The ABR controller needs to know whether a path is long
+  (a retransmission cannot land within the viewer's playout delay) before the first receiver
+  report, which comes 1-3 s into the video. ``StunProtocol.request`` is wrapped: a request
+  with a USERNAME (a connectivity or consent check to the peer, not a STUN server query) that
+  gets its answer records the time it took, and :func:`ice_rtt_s` gives a peer connection's
+  smallest such time. A check that was retransmitted gives a time too long by the retry
+  timer, never too short; the smallest over the checks and the reports' own round trips wins.
 * ``stock_behaviour()`` puts all of this back for a block, so the benchmarks' stock-aiortc
   baseline runs as shipped in the same process.
 * **Keyframe counting (benchmarks only).** aiortc decodes VP8 with libvpx, whose decoded frames
@@ -307,6 +314,32 @@ async def _ice_start(self: Any, remoteParameters: Any) -> None:
     _keep(checks)  # aiortc's start records a failure in the transport's state itself
 
 
+_ICE_RTT = "_rtc_interact_ice_rtt"
+_stock_request = aioice.ice.StunProtocol.request
+
+
+async def _request(self: aioice.ice.StunProtocol, request: aioice.stun.Message,
+                   addr: tuple[str, int], *args: Any, **kwargs: Any) -> Any:
+    """aioice's STUN transaction; a check to the peer records how long its answer took."""
+    if "USERNAME" not in request.attributes:
+        return await _stock_request(self, request, addr, *args, **kwargs)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    result = await _stock_request(self, request, addr, *args, **kwargs)
+    took, seen = loop.time() - started, self.receiver.__dict__.get(_ICE_RTT)
+    self.receiver.__dict__[_ICE_RTT] = took if seen is None else min(seen, took)
+    return result
+
+
+def ice_rtt_s(sender: Any) -> float | None:
+    """Smallest round trip of an answered ICE check on the path of ``sender`` (an
+    ``RTCRtpSender``; None before one)."""
+    dtls = sender.transport
+    rtt: float | None = None if dtls is None else \
+        dtls.transport._connection.__dict__.get(_ICE_RTT)
+    return rtt
+
+
 _CHANGES: dict[tuple[Any, str], Any] = {
     **_TIMERS,
     (aioice.ice.Connection, "query_consent"): _query_consent,
@@ -316,6 +349,7 @@ _CHANGES: dict[tuple[Any, str], Any] = {
     (aioice.ice.Connection, "sendto"): _sendto,
     (aioice.ice.Connection, "recvfrom"): _recvfrom,
     (aiortc.rtcicetransport.RTCIceTransport, "start"): _ice_start,
+    (aioice.ice.StunProtocol, "request"): _request,
 }
 _STOCK: dict[tuple[Any, str], Any] = {key: getattr(*key) for key in _CHANGES}
 

@@ -364,3 +364,44 @@ async def test_a_late_send_on_an_early_path_closed_meanwhile_is_a_connection_err
     with pytest.raises(ConnectionError):
         await aiortc_compat._sendto(connection, b"late", 1)
     await aiortc_compat._quiet_send(connection, b"late")  # and the copy's sender stays quiet
+
+
+async def test_ice_rtt_is_the_round_trip_of_an_answered_check(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import aioice.stun
+
+    delay_s = 0.15  # every STUN answer leaves this late: a check takes at least that long
+    original = aioice.ice.StunProtocol.send_stun
+
+    def late(self: aioice.ice.StunProtocol, message: aioice.stun.Message,
+             addr: tuple[str, int]) -> None:
+        if message.message_class == aioice.stun.Class.RESPONSE:
+            asyncio.get_running_loop().call_later(delay_s, original, self, message, addr)
+        else:
+            original(self, message, addr)
+
+    monkeypatch.setattr(aioice.ice.StunProtocol, "send_stun", late)
+    offerer, answerer = aiortc.RTCPeerConnection(), aiortc.RTCPeerConnection()
+    try:
+        offerer.addTransceiver("video", direction="recvonly")
+        with aiortc_compat.ice_host_addresses(LOOPBACK):
+            await offerer.setLocalDescription(await offerer.createOffer())
+            await answerer.setRemoteDescription(offerer.localDescription)
+            await answerer.setLocalDescription(await answerer.createAnswer())
+        sender = answerer.getTransceivers()[0].sender
+        assert aiortc_compat.ice_rtt_s(sender) is None  # no check answered yet
+        connected = asyncio.Event()
+
+        @answerer.on("connectionstatechange")
+        def on_state() -> None:
+            if answerer.connectionState == "connected":
+                connected.set()
+
+        await offerer.setRemoteDescription(answerer.localDescription)
+        async with asyncio.timeout(10):
+            await connected.wait()  # ICE completed: our own check of the pair was answered
+        rtt = aiortc_compat.ice_rtt_s(sender)
+        assert rtt is not None and delay_s <= rtt < delay_s + 0.2
+    finally:
+        await offerer.close()
+        await answerer.close()
