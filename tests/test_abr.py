@@ -14,9 +14,8 @@ from rtc_interact.transport.abr import (
     Decision,
     Feedback,
     LossDelayEstimator,
-    Quality,
-    grade,
 )
+from rtc_interact.transport.quality import Quality, grade
 
 RATES = (1200.0, 530.0, 190.0, 80.0)
 TICK = 0.25
@@ -35,6 +34,8 @@ class FakePath:
     random_loss: float = 0.0
     """Loss fraction on top of the queue's drops (reported, not taken off what arrives)."""
     base_rtt_ms: float = 150.0
+    path_rtt_ms: float | None = None
+    """Round trip of the ICE checks, given with every sample (None: not known)."""
     queue_max_ms: float = 400.0
     queue_ms: float = 0.0
     remb: float | None = None
@@ -67,7 +68,7 @@ class FakePath:
             rtt = self.base_rtt_ms + self.queue_ms
             self.since_report, self.sent_kbit, self.lost_kbit = 0.0, 0.0, 0.0
         return Feedback(now=now, sent_bytes=int(video * TICK * 1000 / 8), loss=loss,
-                        rtt_ms=rtt, remb_kbps=remb,
+                        rtt_ms=rtt, remb_kbps=remb, path_rtt_ms=self.path_rtt_ms,
                         other_bytes=int(self.report_other * self.other_kbps * TICK * 1000 / 8))
 
 
@@ -255,6 +256,68 @@ def test_copies_use_only_the_room_the_rung_leaves_and_never_push_it_down() -> No
         if copies:
             assert sum(d.copy_kbps for d in late) / len(late) > 0.3 * RATES[1]
     assert rungs[True] == rungs[False] == {1}  # 530 kbps under 1000, copies or not
+
+
+@pytest.mark.parametrize(("path_rtt_ms", "first_long", "rung"),
+                         [(340.0, True, 2), (340.0, False, None), (150.0, True, None),
+                          (280.0, True, None), (None, True, None)])
+def test_a_path_the_ice_checks_show_long_starts_copied_on_a_rung_that_fits_its_copies(
+        path_rtt_ms: float | None, first_long: bool, rung: int | None) -> None:
+    controller = AbrController(RATES, AbrConfig(copy_first_long=first_long))
+    decision = controller.start(0.0, path_rtt_ms)  # before any receiver report
+    if rung is None:  # nothing known, a path where a retransmission lands in time, or one
+        assert decision is None and controller.rung == 1  # a check's jitter may have made long
+        return
+    # the estimate starts at 530 x 1.15: 530 kbps with its copies would not fit, 190 does
+    assert decision is not None and decision.rung == rung
+    assert decision.copy_kbps == pytest.approx(RATES[rung] * AbrConfig().copy_cover)
+
+
+@pytest.mark.parametrize("first_long", [True, False])
+def test_a_long_path_climbs_with_its_copies_and_keeps_them_across_the_switch(
+        first_long: bool) -> None:
+    controller = AbrController(RATES, AbrConfig(copy_first_long=first_long))
+    path = FakePath(capacity=4000, base_rtt_ms=340, path_rtt_ms=340, random_loss=0.02)
+    cover = controller.config.copy_cover
+    decision = controller.start(0.0, path.path_rtt_ms)
+    decision = run(controller, path, 0.25, 60, decision)
+    assert decision is not None and decision.rung == 0  # the top rung with its copies fits
+    short = [t for t, d in path.trace if d.copy_kbps < 0.9 * cover * d.target_kbps]
+    if first_long:  # every rung the viewer was on had all its packets copied
+        assert short == []
+    else:  # the copies wait for room after the start and after each up-switch
+        assert len(short) * TICK > 5
+
+
+@pytest.mark.parametrize(("path_rtt_ms", "halved"), [(340.0, False), (None, True)])
+def test_a_remb_that_falls_on_jitter_halves_copies_only_where_they_are_not_the_stream(
+        path_rtt_ms: float | None, halved: bool) -> None:
+    controller = AbrController(RATES, AbrConfig(start_rung=0))
+    controller.start(0.0, path_rtt_ms)
+    decision = None
+    for i in range(40):  # 10 s on a 340 ms path at 1200 kbps with 2% loss and room to spare
+        decision = controller.update(Feedback(
+            now=i * TICK, sent_bytes=75_000, loss=0.02 if i % 4 == 0 else None,
+            rtt_ms=340.0 if i % 4 == 0 else None, remb_kbps=4000.0, path_rtt_ms=path_rtt_ms))
+    assert decision is not None and decision.copy_kbps > 0.9 * RATES[0]
+    # the receiver's REMB falls by half with no round trip or loss to back it: plain jitter
+    after = controller.update(Feedback(now=10.0, sent_bytes=75_000, remb_kbps=2000.0,
+                                       path_rtt_ms=path_rtt_ms))
+    assert after.rung == 0
+    assert (after.copy_kbps < 0.6 * decision.copy_kbps) is halved
+
+
+@pytest.mark.parametrize(("path_rtt_ms", "top"), [(340.0, True), (None, False)])
+def test_random_loss_holds_no_climb_where_every_packet_has_a_copy(
+        path_rtt_ms: float | None, top: bool) -> None:
+    controller = AbrController(RATES)
+    path = FakePath(capacity=4000, base_rtt_ms=340, path_rtt_ms=path_rtt_ms, random_loss=0.06)
+    decision = controller.start(0.0, path_rtt_ms)
+    run(controller, path, 0.25, 60, decision)
+    # 6% of random loss with the round trip level: a viewer loses a packet only with its
+    # copy (0.36%), so the climb goes on; without the copies' cover it is real loss
+    late = {d.rung for t, d in path.trace if t > 50}
+    assert late == {0} if top else 0 not in late
 
 
 def test_config_is_validated() -> None:

@@ -10,7 +10,7 @@ import pytest
 from rtc_interact import Host, HostConfig, VideoConfig, Viewer, new_secret
 from rtc_interact.bench.harness import OursSession, connect, linked_host
 from rtc_interact.linkemu import get_profile
-from rtc_interact.transport.abr import Quality
+from rtc_interact.transport.quality import Quality
 
 
 async def test_a_300_kbps_lossy_link_keeps_the_viewer_on_a_rung_that_fits() -> None:
@@ -64,3 +64,21 @@ async def test_on_a_clean_path_the_viewer_starts_in_the_middle_and_climbs_to_the
             assert viewer.connection_state == "connected"
     trace = [r.getMessage() for r in caplog.records if r.getMessage().startswith("abr ")]
     assert any(" up rung 0 " in line for line in trace)
+
+
+async def test_on_a_long_path_copies_flow_from_the_first_frame_on_a_rung_that_fits_them() -> None:
+    """cn-brazil (320 ms): the ICE checks show a long path before any media, so the viewer
+    starts on the rung whose packets all fit with a copy (80 kbps: 190 kbps and its copies
+    would not fit the start estimate), with no switch: it was put there before its first
+    frame, and the first receiver report comes a second or more later."""
+    async with linked_host("ours", get_profile("cn-brazil"), seed=1) as link:
+        session = await connect("ours", link)
+        try:
+            assert link.host is not None and isinstance(link.host, Host)
+            viewer = (await link.host.stats()).viewers[0]
+            assert viewer.rung == 2 and viewer.switches == 0
+            await asyncio.sleep(0.5)
+            viewer = (await link.host.stats()).viewers[0]
+            assert viewer.link is not None and viewer.link.copy_kbit > 0
+        finally:
+            await session.aclose()

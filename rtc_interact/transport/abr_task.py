@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from aiortc import RTCRtpSender
 
 from ..media.ladder import LadderEncoder, RungTrack
-from .abr import AbrConfig, AbrController, Decision, Feedback, Quality, grade
+from .abr import AbrConfig, AbrController, Decision, Feedback
+from .aiortc_compat import ice_rtt_s
 from .aiortc_sender import (
     PADDING_MAX,
     SendCounter,
@@ -33,6 +34,7 @@ from .aiortc_sender import (
     send_padding,
 )
 from .pacer import CopyBudget, Pacer, PaddingPackets, RetransmitGate
+from .quality import Quality, grade
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,8 @@ PADDING_BURST = 1500
 """Most padding credit kept, in bytes: room for one media packet resent as padding, so a slice
 adds at most about one packet to a thin link's queue (the credit may go below zero by one
 packet, so the average rate holds)."""
+START_POLL_S = 0.02
+"""How often the ABR task looks for the ICE checks' round trip before it is known."""
 _UNKNOWN_KBPS = 2000.0
 """Pacing and retransmission budgets use this rung rate until the ladder is known."""
 
@@ -91,8 +95,9 @@ class FeedbackLog:
         """A PLI/FIR (from ``route_keyframe_requests``)."""
         self.keyframe_requests += 1
 
-    def take(self, now: float, sent_bytes: int, other_bytes: int = 0) -> Feedback:
-        """The sample since the previous call."""
+    def take(self, now: float, sent_bytes: int, other_bytes: int = 0,
+             path_rtt_s: float | None = None) -> Feedback:
+        """The sample since the previous call (``path_rtt_s``: the ICE checks' round trip)."""
         report, remb = self._fresh["report"], self._fresh["remb"]
         self._fresh = {"remb": False, "report": False}
         nacks, self._nacks_taken = self.nacks - self._nacks_taken, self.nacks
@@ -103,6 +108,7 @@ class FeedbackLog:
             rtt_raw_ms=self.raw_rtt_s * 1000 if report and self.raw_rtt_s is not None else None,
             remb_kbps=self.remb_bps / 1000 if remb and self.remb_bps is not None else None,
             nacks=nacks, other_bytes=other_bytes,
+            path_rtt_ms=None if path_rtt_s is None else path_rtt_s * 1000,
         )
 
 
@@ -133,7 +139,7 @@ class LinkStats:
     copy_kbit: float
     """Redundant copies sent, kbit."""
     quality: Quality
-    """Connection quality grade (``abr.grade`` of the smoothed loss, the round trip, the rung
+    """Connection quality grade (``quality.grade`` of the smoothed loss, the round trip, the rung
     and the age of the newest report)."""
     reason: str
     """The controller's latest decision reason ('fixed' without ABR)."""
@@ -205,7 +211,7 @@ class ViewerLink:
     async def _run(self) -> None:
         try:
             for _ in range(1 << 40):  # until the track ends
-                await asyncio.sleep(self.settings.interval_s)
+                await asyncio.sleep(self._interval())
                 if self.track.readyState != "live":
                     return
                 self.step(time.monotonic())
@@ -213,6 +219,14 @@ class ViewerLink:
             raise
         except Exception:
             log.exception("ABR task failed; the viewer keeps its rung")
+
+    def _interval(self) -> float:
+        """Until the ICE checks' round trip is known (or a report came), look every
+        ``START_POLL_S``: the controller's ``start`` may move a viewer on a long path to another
+        rung, which is free before its first frame and costs a keyframe after."""
+        if self.feedback.last_report is None and ice_rtt_s(self.sender) is None:
+            return START_POLL_S
+        return self.settings.interval_s
 
     async def _pad(self) -> None:
         """Send the probing padding the controller asks for, in 20 ms slices (with none asked
@@ -251,16 +265,23 @@ class ViewerLink:
         return size + 24  # header and extensions
 
     def step(self, now: float) -> Decision | None:
-        """One controller run (nothing until the first receiver report: no evidence yet)."""
+        """One controller run. Until the first receiver report there is no evidence but the
+        ICE checks' round trip, which only the controller's ``start`` takes."""
         counter = self.counter
         sent, self._sent_taken = counter.bytes - self._sent_taken, counter.bytes
         other, self._data_taken = counter.data_bytes - self._data_taken, counter.data_bytes
-        sample = self.feedback.take(now, sent, other)
+        path_rtt = ice_rtt_s(self.sender)
+        sample = self.feedback.take(now, sent, other, path_rtt)
         if self.feedback.rtt_s is not None:
             self.gate.rtt_s = self.feedback.rtt_s
-        if not self._ready() or self.controller is None or self.feedback.last_report is None:
+        if not self._ready() or self.controller is None:
             return None
-        decision = self.controller.update(sample)
+        if self.feedback.last_report is not None:
+            decision: Decision | None = self.controller.update(sample)
+        else:
+            decision = self.controller.start(now, sample.path_rtt_ms)
+        if decision is None:
+            return None
         self.decision = decision
         if log.isEnabledFor(logging.DEBUG):
             log.debug("abr %.2f %s rung %d est %.0f pad %.0f copy %.0f loss %s rtt %s remb %s",
