@@ -147,6 +147,21 @@ async def test_consent_survives_silence_shorter_than_the_timeout(
     task.cancel()
 
 
+async def _answer_and_connect(offerer: aiortc.RTCPeerConnection,
+                              answerer: aiortc.RTCPeerConnection) -> None:
+    """Give ``offerer`` the answer and wait until ``answerer`` is connected (ICE and DTLS)."""
+    connected = asyncio.Event()
+
+    @answerer.on("connectionstatechange")
+    def on_state() -> None:
+        if answerer.connectionState == "connected":
+            connected.set()
+
+    await offerer.setRemoteDescription(answerer.localDescription)
+    async with asyncio.timeout(10):
+        await connected.wait()
+
+
 async def test_answer_as_dtls_server_makes_a_passive_answer_that_connects() -> None:
     offerer, answerer = aiortc.RTCPeerConnection(), aiortc.RTCPeerConnection()
     try:
@@ -162,16 +177,7 @@ async def test_answer_as_dtls_server_makes_a_passive_answer_that_connects() -> N
             answer = await answerer.createAnswer()
             assert "a=setup:passive" in answer.sdp and "a=setup:active" not in answer.sdp
             await answerer.setLocalDescription(answer)
-        connected = asyncio.Event()
-
-        @answerer.on("connectionstatechange")
-        def on_state() -> None:
-            if answerer.connectionState == "connected":
-                connected.set()
-
-        await offerer.setRemoteDescription(answerer.localDescription)
-        async with asyncio.timeout(10):
-            await connected.wait()  # the DTLS handshake completed with roles swapped
+        await _answer_and_connect(offerer, answerer)  # the handshake completed, roles swapped
         assert answerer.sctp is not None and answerer.sctp.transport._role == "server"
     finally:
         await offerer.close()
@@ -390,16 +396,7 @@ async def test_ice_rtt_is_the_round_trip_of_an_answered_check(
             await answerer.setLocalDescription(await answerer.createAnswer())
         sender = answerer.getTransceivers()[0].sender
         assert aiortc_compat.ice_rtt_s(sender) is None  # no check answered yet
-        connected = asyncio.Event()
-
-        @answerer.on("connectionstatechange")
-        def on_state() -> None:
-            if answerer.connectionState == "connected":
-                connected.set()
-
-        await offerer.setRemoteDescription(answerer.localDescription)
-        async with asyncio.timeout(10):
-            await connected.wait()  # ICE completed: our own check of the pair was answered
+        await _answer_and_connect(offerer, answerer)  # ICE completed: our check was answered
         rtt = aiortc_compat.ice_rtt_s(sender)
         assert rtt is not None and delay_s <= rtt < delay_s + 0.2
     finally:
