@@ -13,8 +13,8 @@ from rtc_interact.transport.abr import (
     AbrController,
     Decision,
     Feedback,
-    LossDelayEstimator,
 )
+from rtc_interact.transport.estimator import LossDelayEstimator
 from rtc_interact.transport.quality import Quality, grade
 
 RATES = (1200.0, 530.0, 190.0, 80.0)
@@ -318,6 +318,17 @@ def test_random_loss_holds_no_climb_where_every_packet_has_a_copy(
     # copy (0.36%), so the climb goes on; without the copies' cover it is real loss
     late = {d.rung for t, d in path.trace if t > 50}
     assert late == {0} if top else 0 not in late
+
+
+def test_on_a_long_path_only_the_share_copied_squares_the_loss() -> None:
+    controller = AbrController(RATES, AbrConfig(start_rung=0, loss_weight=1.0))
+    for i in range(8):  # on the top rung, whose estimate (1200 x 1.15) leaves few copies room
+        decision = controller.update(Feedback(
+            now=0.25 * (i + 1), sent_bytes=45_000, loss=0.10, rtt_ms=340.0, path_rtt_ms=340.0))
+        assert decision.copy_kbps < 0.2 * RATES[0]
+    # 10% reported, with ~15% of the packets copied: ~8.6% is lost to the viewer, not 1%
+    assert isinstance(controller.estimator, LossDelayEstimator)
+    assert controller.estimator.loss > 0.08
 
 
 def test_config_is_validated() -> None:

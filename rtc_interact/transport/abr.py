@@ -5,23 +5,8 @@ moving it to another rung. Every ``AbrConfig.interval_s`` the adapter (``transpo
 hands the :class:`AbrController` one :class:`Feedback` sample of what the viewer's RTCP said
 since the previous one and what we sent; the controller returns a :class:`Decision`.
 
-Estimation (:class:`LossDelayEstimator`, GCC-like, pluggable through :class:`Estimator`):
-
-* **Loss** (receiver reports' fraction lost, smoothed with weight ``loss_weight``): above
-  ``loss_high`` the estimate drops to the rate we sent times ``1 - loss / 2``; between
-  ``loss_low`` and ``loss_high`` it holds; below, it may grow.
-* **Delay**: a round trip above the smallest one seen by more than ``queue_ms`` means a
-  queue is building on the path (our sender reports travel behind the video): the estimate
-  drops to ``0.85`` of the rate sent. A REMB more than 10% below both the previous REMB and
-  the rate sent means the receiver's delay-based detector saw over-use and answered ``0.85`` x
-  what arrived: the estimate drops to what arrived, but only when loss is above
-  ``loss_low`` or the round trip is up by ``queue_ms / 2``: aiortc's detector also fires on
-  plain jitter (15 ms on congested-evening) with nothing queued. A REMB above the rate sent
-  is not a cap: a receiver estimates at most ~1.5x what it receives, and with fixed rungs the
-  only way to learn that the next rung fits is to try it.
-* **Growth**: otherwise the estimate grows by ``increase_per_s`` per second (multiplicative),
-  up to 1.5 times what we send or the newest REMB, whichever is higher (an estimate far above
-  anything tried tells nothing). At most one decrease per ``decrease_gap_s``.
+Estimation: :class:`~rtc_interact.transport.estimator.LossDelayEstimator` (GCC-like, pluggable
+through ``Estimator``; see its module).
 
 Probing: a rung sends at a fixed rate, so to find out whether the next rung fits, the controller
 asks for padding (``Decision.padding_kbps``: the newest media packets sent again on the RTX
@@ -71,9 +56,10 @@ the switch to it; and each REMB that fell on plain jitter halved them for ~2 s. 
 (``copy_first_long``) the viewer climbs with its copies: it starts on the best rung that fits
 with them (:meth:`AbrController.start`, before the first report), a probe's target is the next
 rung with its copies (they are the margin), the copies start at and keep across an up-switch
-their full share of the rung and may use all the room the rung leaves, and only a falling
-estimate shrinks them, not a single queue sign. A packet is then lost to the viewer only with its
-copy, so the estimator and the probe see the reported loss squared: 2.5% of random loss, in
+their full share of the rung and may use all the room the rung leaves, which alone limits them
+(a falling estimate does, a single queue sign does not). A copied packet is lost to the viewer
+only with its copy, so the estimator and the probe see the reported loss squared on the share
+copied (loss above ``loss_high`` as reported): 2.5% of random loss, in
 reports of 5-13% on the 190 kbps rung, held the estimate and ended probe after probe, while the
 round trip stayed level. For the same reason a REMB that falls is no sign of a queue there
 (1652 to 880 kbps with the round trip level); the round trip is. Down-switches stay as
@@ -86,9 +72,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Protocol
 
 from ..errors import ConfigurationError
+from .estimator import Estimator, LossDelayEstimator, smoothed_kbps
 
 CEILING_RUNGS = 3.0
 """The controller's estimate stops at this many times the top rung's rate."""
@@ -166,8 +152,9 @@ class AbrConfig:
     """On a long path with copies on, climb with the copies: a viewer starts on, and probes
     for, a rung that fits with its copies (``copy_cover`` x its rate), which start at and keep
     across an up-switch their full share of the rung, and are not halved on a queue sign (see
-    the module docstring); the estimator and the probe see the reported loss squared, and a
-    REMB that falls alone ends no probe."""
+    the module docstring); the estimator and the probe see the reported loss squared on the
+    share copied, and a REMB that falls alone ends no probe. Before the first report this needs
+    ``copy_at_start`` and ICE checks of ``START_LONG_FACTOR`` x ``copy_long_rtt_ms``."""
     copy_ramp_per_s: float = 0.25
     """Copies grow by this share of the rung's rate per second while no queue shows."""
     copy_fill: float = 0.75
@@ -231,97 +218,6 @@ class Feedback:
     how long the path is, sooner than the first receiver report."""
 
 
-def smoothed_kbps(previous: float, sent_bytes: int, dt: float) -> float:
-    """``previous`` moved towards the rate of ``sent_bytes`` over ``dt`` s (~1 s smoothing)."""
-    return previous + min(1.0, dt / 1.0) * (sent_bytes * 8 / 1000 / dt - previous)
-
-
-class Estimator(Protocol):
-    """Turns feedback samples into an available-bandwidth estimate (kbps)."""
-
-    def update(self, feedback: Feedback) -> float:
-        """The estimate after ``feedback``."""
-
-
-class LossDelayEstimator:
-    """Loss-, delay- and REMB-driven estimate (see the module docstring)."""
-
-    def __init__(self, config: AbrConfig, initial_kbps: float,
-                 ceiling_kbps: float | None = None) -> None:
-        self.config = config
-        self.ceiling = min(config.max_kbps, ceiling_kbps or config.max_kbps)
-        """Highest estimate (the controller uses ``CEILING_RUNGS`` times its top rung: the top
-        rung with a copy of every packet and some headroom; more tells nothing)."""
-        self.kbps = min(max(initial_kbps, config.min_kbps), self.ceiling)
-        """The estimate."""
-        self.sent_kbps = 0.0
-        """Smoothed rate we sent."""
-        self.min_rtt_ms: float | None = None
-        self.remb_kbps: float | None = None
-        """Newest REMB."""
-        self.decreased = False
-        """Whether the newest update lowered the estimate."""
-        self._last: float | None = None
-        self._last_decrease = float("-inf")
-        self._loss = 0.0
-        self._rtt_excess = 0.0
-
-    def update(self, feedback: Feedback) -> float:
-        """Fold one sample in; returns the new estimate."""
-        cfg = self.config
-        dt = 0.0 if self._last is None else max(0.0, feedback.now - self._last)
-        self._last = feedback.now
-        if dt > 0:
-            self.sent_kbps = smoothed_kbps(
-                self.sent_kbps, feedback.sent_bytes + feedback.other_bytes, dt)
-        if feedback.loss is not None:  # one report covers few packets at low rates: smooth
-            self._loss += cfg.loss_weight * (feedback.loss - self._loss)
-        target = self._decrease(feedback)
-        self.decreased = False
-        if target is not None:
-            if feedback.now - self._last_decrease >= cfg.decrease_gap_s and target < self.kbps:
-                self.kbps = target
-                self._last_decrease = feedback.now
-                self.decreased = True
-        elif self._loss < cfg.loss_low and dt > 0:
-            cap = max(1.5 * self.sent_kbps, self.remb_kbps or 0.0)
-            if self.kbps < cap:
-                self.kbps = min(cap, self.kbps * (1 + cfg.increase_per_s * dt))
-        self.kbps = min(max(self.kbps, cfg.min_kbps), self.ceiling)
-        return self.kbps
-
-    def _decrease(self, feedback: Feedback) -> float | None:
-        """The estimate some signal asks for, or None when nothing asks for a decrease."""
-        cfg = self.config
-        sent = max(self.sent_kbps, cfg.min_kbps)
-        wanted: list[float] = []
-        if feedback.rtt_ms is not None:
-            base = self.min_rtt_ms
-            self.min_rtt_ms = feedback.rtt_ms if base is None else min(base, feedback.rtt_ms)
-            self._rtt_excess = feedback.rtt_ms - self.min_rtt_ms
-            if self._rtt_excess > cfg.queue_ms:
-                wanted.append(0.85 * sent)
-        if feedback.loss is not None and self._loss > cfg.loss_high:
-            wanted.append(sent * (1 - self._loss / 2))
-        if feedback.remb_kbps is not None:
-            previous, self.remb_kbps = self.remb_kbps, feedback.remb_kbps
-            fell = previous is not None and feedback.remb_kbps < 0.9 * min(previous, sent)
-            if fell and (self._loss > cfg.loss_low or self._rtt_excess > cfg.queue_ms / 2):
-                wanted.append(feedback.remb_kbps / 0.85)  # over-use: REMB fell
-        if wanted and self.remb_kbps is not None and self.remb_kbps < 0.9 * sent:
-            wanted.append(self.remb_kbps / 0.85)  # congested: what arrives is the guide
-        if wanted:
-            return min(wanted)
-        if self._loss > cfg.loss_low:
-            return None if self._loss <= cfg.loss_high else self.kbps  # hold
-        return None
-
-    @property
-    def loss(self) -> float:
-        """Newest reported loss fraction."""
-        return self._loss
-
-
 @dataclass(frozen=True, slots=True)
 class Decision:
     """What the controller wants for one viewer now."""
@@ -333,7 +229,8 @@ class Decision:
     estimate_kbps: float
     """Available bandwidth as estimated."""
     reason: str
-    """Why: 'hold', 'down', 'up', 'wait-up' (hysteresis or back-off), 'probe'."""
+    """Why: 'hold', 'down', 'up', 'wait-up' (hysteresis or back-off), 'probe', 'start' (before
+    the first report, on a long path)."""
     padding_kbps: float = 0.0
     """Probing padding to send on top of the rung (0: none)."""
     copy_kbps: float = 0.0
@@ -379,6 +276,7 @@ class AbrController:
         self._min_rtt = float("inf")
         self._min_raw_rtt = float("inf")
         self._path_rtt = float("inf")
+        self._copies_sent = 0.0
         self.other_kbps = 0.0
         """Smoothed rate of the other traffic on the path (see the module docstring)."""
         self._last_now: float | None = None
@@ -405,8 +303,8 @@ class AbrController:
         dt = 0.0 if self._last_now is None else max(0.0, now - self._last_now)
         if feedback.path_rtt_ms is not None:
             self._path_rtt = min(self._path_rtt, feedback.path_rtt_ms)
-        if feedback.loss is not None and self._covered():  # a packet is lost to the viewer
-            feedback = replace(feedback, loss=feedback.loss**2)  # with its copy
+        if feedback.loss is not None and self._covered():
+            feedback = replace(feedback, loss=self._residual_loss(feedback.loss))
         self.estimate = self.estimator.update(feedback)
         self._note_other(feedback, dt)
         queue_signs = self._queue_signs(feedback)
@@ -446,7 +344,9 @@ class AbrController:
     def start(self, now: float, path_rtt_ms: float | None) -> Decision | None:
         """Before the first receiver report (``update`` waits for one): on a path the ICE checks
         show long by ``START_LONG_FACTOR``, copies from now on, at their full share of the best
-        rung that fits with them (``copy_first_long``); None when nothing is known yet."""
+        rung that fits with them (``copy_first_long``, with ``copy_at_start``); None otherwise
+        (no ICE round trip yet, a shorter path, or the rule off). A path taken for long here
+        and shown shorter by the first report is left to the usual rules from then on."""
         cfg = self.config
         if path_rtt_ms is not None:
             self._path_rtt = min(self._path_rtt, path_rtt_ms)
@@ -457,9 +357,20 @@ class AbrController:
         self._copy_until = max(self._copy_until, now + cfg.copy_hold_s)
         best = next((i for i, rate in enumerate(self.rates)
                      if self._with_copies(rate) <= self.room), len(self.rates) - 1)
-        self.rung = max(self.rung, best)  # before the first frame, if the ICE checks are quick
+        if best > self.rung:  # before the first frame, if the ICE checks are quick
+            self.rung = best
+            self.switches += 1
         self._copy_kbps = self._copy_cap(self.rates[self.rung])
         return self._decision("start")
+
+    def _residual_loss(self, loss: float) -> float:
+        """On a covered path, the loss a viewer is left with: a copied packet is lost only with
+        its copy (the share copied: the copies last asked for over the rung's rate). Loss above
+        ``loss_high`` is kept as reported: the back-off needs it."""
+        if loss > self.config.loss_high:
+            return loss
+        share = min(1.0, self._copies_sent / self.rates[self.rung])
+        return loss * (1 - share) + loss**2 * share
 
     def _covered(self) -> bool:
         """Whether a rung counts with its copies now (see ``AbrConfig.copy_first_long``): only
@@ -608,4 +519,5 @@ class AbrController:
         if covered:  # the probe stands for the next rung's copies too
             padding = min(padding, max(self.config.padding_max_kbps,
                                        self.rates[max(0, self.rung - 1)]))
+        self._copies_sent = copies
         return Decision(self.rung, rate, self.estimate, reason, padding, copies)

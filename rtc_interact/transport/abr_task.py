@@ -3,7 +3,11 @@
 :class:`ViewerLink` is installed on one viewer's ``RTCRtpSender`` (ladder path only) by
 ``VideoFanout.attach``: it hooks the sender (``aiortc_sender.observe_rtcp``, ``pace_and_gate``)
 and, every ``AbrConfig.interval_s``, turns what arrived into one ``abr.Feedback``, runs the
-sans-IO ``abr.AbrController`` and moves the viewer's ``RungTrack`` when the rung changes. The
+sans-IO ``abr.AbrController`` and moves the viewer's ``RungTrack`` when the rung changes.
+Before the first receiver report only the controller's ``start`` runs (with the round trip of
+the ICE checks), every ``START_POLL_S`` until that round trip is known (at most
+``START_POLL_MAX_S``), so that a viewer on a long path is on its start rung before its first
+frame. The
 pacer runs at the rung's rate times ``pacing_factor``; retransmissions may use ``rtx_share`` of
 the estimate; redundant copies (``Decision.copy_kbps``) leave half a round trip after their
 originals, at least ``COPY_DELAY_MIN_S`` and at most ``COPY_DELAY_MAX_S``. With ``abr=None``
@@ -49,7 +53,10 @@ PADDING_BURST = 1500
 adds at most about one packet to a thin link's queue (the credit may go below zero by one
 packet, so the average rate holds)."""
 START_POLL_S = 0.02
-"""How often the ABR task looks for the ICE checks' round trip before it is known."""
+"""How often the ABR task looks for the ICE checks' round trip before it is known ..."""
+START_POLL_MAX_S = 5.0
+"""... for at most this long after the viewer was attached (ICE may take that long, or never
+give a round trip: then the first receiver report is the first evidence)."""
 _UNKNOWN_KBPS = 2000.0
 """Pacing and retransmission budgets use this rung rate until the ladder is known."""
 
@@ -162,6 +169,7 @@ class ViewerLink:
         self.recent = PaddingPackets()
         self.decision: Decision | None = None
         self._sent_taken = 0
+        self._attached = time.monotonic()
         self._last_keyframe = float("-inf")
         self.keyframes_ignored = 0
         """Keyframe requests not passed on (too soon after the previous one)."""
@@ -224,7 +232,8 @@ class ViewerLink:
         """Until the ICE checks' round trip is known (or a report came), look every
         ``START_POLL_S``: the controller's ``start`` may move a viewer on a long path to another
         rung, which is free before its first frame and costs a keyframe after."""
-        if self.feedback.last_report is None and ice_rtt_s(self.sender) is None:
+        if self.feedback.last_report is None and ice_rtt_s(self.sender) is None \
+                and time.monotonic() - self._attached < START_POLL_MAX_S:
             return START_POLL_S
         return self.settings.interval_s
 

@@ -74,9 +74,11 @@ What is changed, and why:
   (a retransmission cannot land within the viewer's playout delay) before the first receiver
   report, which comes 1-3 s into the video. ``StunProtocol.request`` is wrapped: a request
   with a USERNAME (a connectivity or consent check to the peer, not a STUN server query) that
-  gets its answer records the time it took, and :func:`ice_rtt_s` gives a peer connection's
-  smallest such time. A check that was retransmitted gives a time too long by the retry
-  timer, never too short; the smallest over the checks and the reports' own round trips wins.
+  gets its answer records the time it took, and :func:`ice_rtt_s` gives the smallest such time
+  of a sender's ICE connection. It errs only long: a retransmitted check by the retry timer,
+  and the host's first check by the time the viewer takes to apply our answer (aioice answers
+  a check that comes before that only then). The ABR controller wants 1.2 x its threshold from
+  the checks alone, and the receiver reports' round trips correct it later.
 * ``stock_behaviour()`` puts all of this back for a block, so the benchmarks' stock-aiortc
   baseline runs as shipped in the same process.
 * **Keyframe counting (benchmarks only).** aiortc decodes VP8 with libvpx, whose decoded frames
@@ -332,11 +334,11 @@ async def _request(self: aioice.ice.StunProtocol, request: aioice.stun.Message,
 
 
 def ice_rtt_s(sender: Any) -> float | None:
-    """Smallest round trip of an answered ICE check on the path of ``sender`` (an
-    ``RTCRtpSender``; None before one)."""
-    dtls = sender.transport
-    rtt: float | None = None if dtls is None else \
-        dtls.transport._connection.__dict__.get(_ICE_RTT)
+    """Smallest round trip of an answered ICE check (any candidate pair, consent checks too)
+    of the ICE connection under ``sender`` (an ``RTCRtpSender``); None before one, or when
+    the sender has no transport yet."""
+    connection = getattr(getattr(sender.transport, "transport", None), "_connection", None)
+    rtt: float | None = None if connection is None else connection.__dict__.get(_ICE_RTT)
     return rtt
 
 

@@ -1,0 +1,118 @@
+"""Per-viewer bandwidth estimate for the ABR controller (``transport.abr``; sans-IO).
+
+:class:`LossDelayEstimator` is GCC-like, and the controller takes any :class:`Estimator`:
+
+* **Loss** (receiver reports' fraction lost, smoothed with weight ``loss_weight``): above
+  ``loss_high`` the estimate drops to the rate we sent times ``1 - loss / 2``; between
+  ``loss_low`` and ``loss_high`` it holds; below, it may grow.
+* **Delay**: a round trip above the smallest one seen by more than ``queue_ms`` means a
+  queue is building on the path (our sender reports travel behind the video): the estimate
+  drops to ``0.85`` of the rate sent. A REMB more than 10% below both the previous REMB and
+  the rate sent means the receiver's delay-based detector saw over-use and answered ``0.85`` x
+  what arrived: the estimate drops to what arrived, but only when loss is above
+  ``loss_low`` or the round trip is up by ``queue_ms / 2``: aiortc's detector also fires on
+  plain jitter (15 ms on congested-evening) with nothing queued. A REMB above the rate sent
+  is not a cap: a receiver estimates at most ~1.5x what it receives, and with fixed rungs the
+  only way to learn that the next rung fits is to try it.
+* **Growth**: otherwise the estimate grows by ``increase_per_s`` per second (multiplicative),
+  up to 1.5 times what we send or the newest REMB, whichever is higher (an estimate far above
+  anything tried tells nothing). At most one decrease per ``decrease_gap_s``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from .abr import AbrConfig, Feedback
+
+
+def smoothed_kbps(previous: float, sent_bytes: int, dt: float) -> float:
+    """``previous`` moved towards the rate of ``sent_bytes`` over ``dt`` s (~1 s smoothing)."""
+    return previous + min(1.0, dt / 1.0) * (sent_bytes * 8 / 1000 / dt - previous)
+
+
+class Estimator(Protocol):
+    """Turns feedback samples into an available-bandwidth estimate (kbps)."""
+
+    def update(self, feedback: Feedback) -> float:
+        """The estimate after ``feedback``."""
+
+
+class LossDelayEstimator:
+    """Loss-, delay- and REMB-driven estimate (see the module docstring)."""
+
+    def __init__(self, config: AbrConfig, initial_kbps: float,
+                 ceiling_kbps: float | None = None) -> None:
+        self.config = config
+        self.ceiling = min(config.max_kbps, ceiling_kbps or config.max_kbps)
+        """Highest estimate (the controller uses ``abr.CEILING_RUNGS`` times its top rung: the top
+        rung with a copy of every packet and some headroom; more tells nothing)."""
+        self.kbps = min(max(initial_kbps, config.min_kbps), self.ceiling)
+        """The estimate."""
+        self.sent_kbps = 0.0
+        """Smoothed rate we sent."""
+        self.min_rtt_ms: float | None = None
+        self.remb_kbps: float | None = None
+        """Newest REMB."""
+        self.decreased = False
+        """Whether the newest update lowered the estimate."""
+        self._last: float | None = None
+        self._last_decrease = float("-inf")
+        self._loss = 0.0
+        self._rtt_excess = 0.0
+
+    def update(self, feedback: Feedback) -> float:
+        """Fold one sample in; returns the new estimate."""
+        cfg = self.config
+        dt = 0.0 if self._last is None else max(0.0, feedback.now - self._last)
+        self._last = feedback.now
+        if dt > 0:
+            self.sent_kbps = smoothed_kbps(
+                self.sent_kbps, feedback.sent_bytes + feedback.other_bytes, dt)
+        if feedback.loss is not None:  # one report covers few packets at low rates: smooth
+            self._loss += cfg.loss_weight * (feedback.loss - self._loss)
+        target = self._decrease(feedback)
+        self.decreased = False
+        if target is not None:
+            if feedback.now - self._last_decrease >= cfg.decrease_gap_s and target < self.kbps:
+                self.kbps = target
+                self._last_decrease = feedback.now
+                self.decreased = True
+        elif self._loss < cfg.loss_low and dt > 0:
+            cap = max(1.5 * self.sent_kbps, self.remb_kbps or 0.0)
+            if self.kbps < cap:
+                self.kbps = min(cap, self.kbps * (1 + cfg.increase_per_s * dt))
+        self.kbps = min(max(self.kbps, cfg.min_kbps), self.ceiling)
+        return self.kbps
+
+    def _decrease(self, feedback: Feedback) -> float | None:
+        """The estimate some signal asks for, or None when nothing asks for a decrease."""
+        cfg = self.config
+        sent = max(self.sent_kbps, cfg.min_kbps)
+        wanted: list[float] = []
+        if feedback.rtt_ms is not None:
+            base = self.min_rtt_ms
+            self.min_rtt_ms = feedback.rtt_ms if base is None else min(base, feedback.rtt_ms)
+            self._rtt_excess = feedback.rtt_ms - self.min_rtt_ms
+            if self._rtt_excess > cfg.queue_ms:
+                wanted.append(0.85 * sent)
+        if feedback.loss is not None and self._loss > cfg.loss_high:
+            wanted.append(sent * (1 - self._loss / 2))
+        if feedback.remb_kbps is not None:
+            previous, self.remb_kbps = self.remb_kbps, feedback.remb_kbps
+            fell = previous is not None and feedback.remb_kbps < 0.9 * min(previous, sent)
+            if fell and (self._loss > cfg.loss_low or self._rtt_excess > cfg.queue_ms / 2):
+                wanted.append(feedback.remb_kbps / 0.85)  # over-use: REMB fell
+        if wanted and self.remb_kbps is not None and self.remb_kbps < 0.9 * sent:
+            wanted.append(self.remb_kbps / 0.85)  # congested: what arrives is the guide
+        if wanted:
+            return min(wanted)
+        if self._loss > cfg.loss_low:
+            return None if self._loss <= cfg.loss_high else self.kbps  # hold
+        return None
+
+    @property
+    def loss(self) -> float:
+        """Newest reported loss fraction."""
+        return self._loss
