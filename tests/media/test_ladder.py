@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
+from collections.abc import AsyncIterator
 from typing import Any
 
 import av
@@ -105,19 +107,25 @@ async def test_every_rung_decodes_with_readable_stamps_and_one_timeline() -> Non
     assert abs(stats[2].frames - stats[0].frames) <= 2  # every rung at the source rate
 
 
-async def test_switch_happens_at_a_keyframe_of_the_target_rung() -> None:
+@contextlib.asynccontextmanager
+async def _ladder_640() -> AsyncIterator[tuple[LadderEncoder, Any]]:
+    """A 640x360 test pattern's default ladder, and a VP8 decoder."""
     source = TestPatternTrack(640, 360, 30)
     encoder = LadderEncoder(source, default_ladder(640, 360, 30))
-    decoder = av.CodecContext.create("libvpx", "r")
     try:
+        yield encoder, av.CodecContext.create("libvpx", "r")
+    finally:
+        await encoder.aclose()
+        source.stop()
+
+
+async def test_switch_happens_at_a_keyframe_of_the_target_rung() -> None:
+    async with _ladder_640() as (encoder, decoder):
         track = encoder.subscribe(0)
         before = await _decode(track, decoder, 5)
         track.switch(1)
         assert track.target is not None
         after = await _decode(track, decoder, 25)
-    finally:
-        await encoder.aclose()
-        source.stop()
     assert {f.width for _, f in before} == {640}
     first_small = next(i for i, (_, f) in enumerate(after) if f.width == 320)
     assert after[first_small][0].is_keyframe
@@ -131,18 +139,13 @@ async def test_switch_happens_at_a_keyframe_of_the_target_rung() -> None:
 
 
 async def test_a_switch_before_the_sender_starts_is_made_at_once() -> None:
-    source = TestPatternTrack(640, 360, 30)
-    encoder = LadderEncoder(source, default_ladder(640, 360, 30))
-    decoder = av.CodecContext.create("libvpx", "r")
-    try:
+    async with _ladder_640() as (encoder, decoder):
         track = encoder.subscribe(1)
         track.switch(2)  # nothing has been asked for yet
         assert (track.rung, track.target, track.switches) == (2, None, 0)
         frames = await _decode(track, decoder, 5)
-    finally:
-        await encoder.aclose()
-        source.stop()
     assert frames[0][0].is_keyframe
+    assert encoder.ladder is not None
     assert {f.width for _, f in frames} == {encoder.ladder.rungs[2].width}
 
 
