@@ -439,11 +439,10 @@ class RungTrack(MediaStreamTrack):
         if rung == self.rung:
             self.target = None
             return
-        if not self._started:
+        if self._started:
+            self.target = rung
+        else:
             self.rung, self.target = rung, None
-            self._encoder.request_keyframe(rung)
-            return
-        self.target = rung
         self._encoder.request_keyframe(rung)
 
     def prepare(self) -> None:

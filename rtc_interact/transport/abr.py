@@ -355,8 +355,7 @@ class AbrController:
             return None
         self._last_now = now
         self._copy_until = max(self._copy_until, now + cfg.copy_hold_s)
-        best = next((i for i, rate in enumerate(self.rates)
-                     if self._with_copies(rate) <= self.room), len(self.rates) - 1)
+        best = self._best_rung(with_copies=True)
         if best > self.rung:  # before the first frame, if the ICE checks are quick
             self.rung = best
             self.switches += 1
@@ -380,6 +379,13 @@ class AbrController:
         return cfg.copies and cfg.copy_first_long and self._long_path \
             and self._path_rtt < float("inf") \
             and self._last_now is not None and self._last_now < self._copy_until
+
+    def _best_rung(self, with_copies: bool) -> int:
+        """The best rung the room holds (with its copies on a covered path, if asked), else
+        the bottom one."""
+        return next((i for i, rate in enumerate(self.rates)
+                     if (self._with_copies(rate) if with_copies else rate) <= self.room),
+                    len(self.rates) - 1)
 
     def _with_copies(self, rate: float) -> float:
         """A rung of ``rate`` with its copies on a covered path (else the rate alone)."""
@@ -467,10 +473,7 @@ class AbrController:
         ramp = target * 1.02 if since is None else \
             self._with_copies(rate) * (1 + self.config.probe_ramp_per_s) ** max(0.0, now - since)
         top = min(self.room, target * 1.02, ramp)
-        padding = max(0.0, top - rate)
-        if not self._covered():  # (on a covered path, the cap is for what the copies leave)
-            padding = min(padding, self.config.padding_max_kbps)
-        padding = float(padding)
+        padding = float(max(0.0, top - rate))  # (``_decision`` caps it, beside the copies)
         self._padding_on = padding > 0
         return padding
 
@@ -484,8 +487,7 @@ class AbrController:
         probe.since = None
 
     def _down(self, now: float) -> Decision:
-        fits = [i for i, rate in enumerate(self.rates) if rate <= self.room]
-        new = fits[0] if fits else len(self.rates) - 1
+        new = self._best_rung(with_copies=False)
         probe = self._probe
         if probe.up_at is not None and probe.up_rung is not None \
                 and now - probe.up_at <= self.config.probe_fail_s and new > probe.up_rung:
@@ -515,9 +517,11 @@ class AbrController:
         if self._copy_kbps > 0:  # on a covered path the rung's choice left the copies' room
             room = self.room if covered else self.room * self.config.copy_fill
             copies = min(self._copy_kbps, self._copy_cap(rate), max(0.0, room - rate))
-        padding = max(0.0, padding - copies)
-        if covered:  # the probe stands for the next rung's copies too
-            padding = min(padding, max(self.config.padding_max_kbps,
-                                       self.rates[max(0, self.rung - 1)]))
+        cap = self.config.padding_max_kbps
+        if covered:  # what the copies leave is capped; the probe stands for the next rung's too
+            padding = min(padding - copies, max(cap, self.rates[max(0, self.rung - 1)]))
+        else:
+            padding = min(padding, cap) - copies
+        padding = max(0.0, padding)
         self._copies_sent = copies
         return Decision(self.rung, rate, self.estimate, reason, padding, copies)

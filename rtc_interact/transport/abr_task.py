@@ -7,11 +7,11 @@ sans-IO ``abr.AbrController`` and moves the viewer's ``RungTrack`` when the rung
 Before the first receiver report only the controller's ``start`` runs (with the round trip of
 the ICE checks), every ``START_POLL_S`` until that round trip is known (at most
 ``START_POLL_MAX_S``), so that a viewer on a long path is on its start rung before its first
-frame. The
-pacer runs at the rung's rate times ``pacing_factor``; retransmissions may use ``rtx_share`` of
-the estimate; redundant copies (``Decision.copy_kbps``) leave half a round trip after their
-originals, at least ``COPY_DELAY_MIN_S`` and at most ``COPY_DELAY_MAX_S``. With ``abr=None``
-the rung stays fixed, but pacing, the retransmission gate and the stats work the same.
+frame. The pacer runs at the rung's rate times ``pacing_factor``; retransmissions may use
+``rtx_share`` of the estimate; redundant copies (``Decision.copy_kbps``) leave half a round trip
+after their originals, at least ``COPY_DELAY_MIN_S`` and at most ``COPY_DELAY_MAX_S``. With
+``abr=None`` the rung stays fixed, but pacing, the retransmission gate and the stats work the
+same.
 """
 
 from __future__ import annotations
