@@ -102,5 +102,6 @@ async def test_fanout_benchmark_measures_a_host_that_really_sends() -> None:
     from rtc_interact.bench.fanout import run_fanout
 
     run = await run_fanout("ours", 2, window_s=1.0, warmup_s=0.5)
-    assert run.viewers == 2 and run.cores > 0
+    assert run.viewers == 2 and run.cores > 0 and run.join_cores > 0
+    assert run.settle_s is None or run.settle_s >= 1.0  # settled: a full quiet second seen
     assert run.fps_min > 0 and run.decoded > 0  # every viewer got frames; the first decoded

@@ -7,6 +7,12 @@ frame; to let one process play 32 viewers on 2 cores, only the first viewer deco
 the others count complete frames (``aiortc_compat.count_vp8_frames``). A viewer that got no frame
 in the window makes the run fail, so a broken stream cannot look cheap.
 
+Each run has two windows. The first starts ``--warmup`` s after every viewer has a frame: all
+the viewers have just joined, and ours are still climbing from the middle rung to the top,
+with probing padding (``join_cores``). Then the benchmark waits until the host has sent no
+padding for ``SETTLE_QUIET_S`` (at most ``SETTLE_MAX_S``) and measures the second window: the
+cost of serving the viewers once their rates have settled (``cores``, the figure compared).
+
     python benchmarks/bench_fanout.py --viewers 1,4,16,32 --runs 3 --window 10 --json out.json
 """
 
@@ -33,6 +39,9 @@ from .baseline import BaselineHost, BaselineViewer
 IMPLEMENTATIONS = ("ours", "aiortc")
 VIDEO = VideoConfig(640, 360, 30)
 CONNECT_BATCH = 8
+SETTLE_QUIET_S, SETTLE_MAX_S = 1.0, 30.0
+"""The viewers' rates have settled when the host sent no padding for this long (waited for at
+most the second figure; a run that does not settle is measured anyway and says so)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +53,14 @@ class FanoutRun:
     viewers: int
     """Viewers connected and receiving."""
     cores: float
-    """Host CPU seconds per wall second over the window."""
+    """Host CPU seconds per wall second over the window once the rates have settled."""
+    join_cores: float
+    """The same over the first window, while the viewers have just joined (and climb)."""
+    settle_s: float | None
+    """Seconds from the end of the first window until no padding was sent for
+    ``SETTLE_QUIET_S`` (None: not within ``SETTLE_MAX_S``)."""
+    padding_kbit: float
+    """Probing padding the host sent in the settled window (0 for stock aiortc)."""
     fps_min: float
     """Frames per second reaching the slowest viewer."""
     fps_median: float
@@ -74,7 +90,10 @@ async def _serve(impl: str, secret: str) -> None:
             _say({"url": host.url})
             async for _ in _commands():
                 times = os.times()
-                _say({"cpu_s": times.user + times.system, "wall_s": time.monotonic()})
+                padding = sum(v.link.padding_kbit for v in (await host.stats()).viewers
+                              if v.link is not None) if isinstance(host, Host) else 0.0
+                _say({"cpu_s": times.user + times.system, "wall_s": time.monotonic(),
+                      "padding_kbit": padding})
 
 
 async def _drain(viewer: BaselineViewer) -> None:
@@ -176,33 +195,64 @@ async def run_fanout(impl: str, viewers: int, window_s: float = 10.0,
         else:
             raise RuntimeError("not every viewer received frames")
         await asyncio.sleep(warmup_s)
-        cpu0, frames0 = await host.ask(), await watchers.ask()
-        await asyncio.sleep(window_s)
-        cpu1, frames1 = await host.ask(), await watchers.ask()
+        join = await _window(host, watchers, window_s)
+        settle_s = await _settle(host)
+        steady = await _window(host, watchers, window_s)
     finally:
         if watchers is not None:
             await watchers.close()
         await host.close()
-    return _summarise(impl, viewers, cpu0, cpu1, frames0, frames1)
+    return _summarise(impl, viewers, steady, _cores(join), settle_s)
 
 
-def _summarise(impl: str, viewers: int, cpu0: dict[str, Any], cpu1: dict[str, Any],
-               frames0: dict[str, Any], frames1: dict[str, Any]) -> FanoutRun:
+_Window = tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]
+
+
+async def _window(host: _Child, watchers: _Child, window_s: float) -> _Window:
+    """The host's and the viewers' reports at the start and the end of one window."""
+    cpu0, frames0 = await host.ask(), await watchers.ask()
+    await asyncio.sleep(window_s)
+    return cpu0, await host.ask(), frames0, await watchers.ask()
+
+
+async def _settle(host: _Child) -> float | None:
+    """Wait until the host sends no padding for ``SETTLE_QUIET_S``; how long that took."""
+    start = time.monotonic()
+    last = (await host.ask())["padding_kbit"]
+    while time.monotonic() - start < SETTLE_MAX_S:
+        await asyncio.sleep(SETTLE_QUIET_S)
+        now = (await host.ask())["padding_kbit"]
+        if now == last:
+            return round(time.monotonic() - start, 1)
+        last = now
+    return None
+
+
+def _cores(window: _Window) -> float:
+    cpu0, cpu1, _, _ = window
+    return float(round((cpu1["cpu_s"] - cpu0["cpu_s"]) / (cpu1["wall_s"] - cpu0["wall_s"]), 3))
+
+
+def _summarise(impl: str, viewers: int, window: _Window, join_cores: float,
+               settle_s: float | None) -> FanoutRun:
+    cpu0, cpu1, frames0, frames1 = window
     wall = cpu1["wall_s"] - cpu0["wall_s"]
     got = [b - a for a, b in zip(frames0["frames"], frames1["frames"], strict=True)]
     if len(got) != viewers or min(got) <= 0:
         raise RuntimeError(f"a viewer received no frames in the window: {got}")
-    return FanoutRun(impl, viewers, round((cpu1["cpu_s"] - cpu0["cpu_s"]) / wall, 3),
+    return FanoutRun(impl, viewers, _cores(window), join_cores, settle_s,
+                     round(cpu1["padding_kbit"] - cpu0["padding_kbit"], 1),
                      round(min(got) / wall, 1), round(statistics.median(got) / wall, 1),
                      frames1["decoded"] - frames0["decoded"])
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
-    lines = ["viewers  impl    cores  x1-viewer  fps(min)  fps(median)",
-             "-------  ------  -----  ---------  --------  -----------"]
+    lines = ["viewers  impl    cores  x1-viewer  joining  x1-viewer  fps(min)  fps(median)",
+             "-------  ------  -----  ---------  -------  ---------  --------  -----------"]
     for row in rows:
         lines.append(f"{row['viewers']:>7}  {row['implementation']:<6}  {row['cores']:>5.3f}  "
-                     f"{row['ratio_to_1']:>9.2f}  {row['fps_min']:>8.1f}  "
+                     f"{row['ratio_to_1']:>9.2f}  {row['join_cores']:>7.3f}  "
+                     f"{row['join_ratio_to_1']:>9.2f}  {row['fps_min']:>8.1f}  "
                      f"{row['fps_median']:>11.1f}")
     return "\n".join(lines)
 
@@ -216,12 +266,16 @@ def _medians(runs: list[FanoutRun]) -> list[dict[str, Any]]:
         rows.append({"implementation": impl, "viewers": count, "runs": len(mine),
                      "cores": statistics.median(r.cores for r in mine),
                      "cores_all": [r.cores for r in mine],
+                     "join_cores": statistics.median(r.join_cores for r in mine),
+                     "join_cores_all": [r.join_cores for r in mine],
                      "fps_min": statistics.median(r.fps_min for r in mine),
                      "fps_median": statistics.median(r.fps_median for r in mine)})
     for row in rows:
-        one = next((r["cores"] for r in rows
+        one = next((r for r in rows
                     if r["implementation"] == row["implementation"] and r["viewers"] == 1), None)
-        row["ratio_to_1"] = row["cores"] / one if one else float("nan")
+        for key in ("cores", "join_cores"):
+            ratio = "ratio_to_1" if key == "cores" else "join_ratio_to_1"
+            row[ratio] = row[key] / one[key] if one and one[key] else float("nan")
     return rows
 
 
