@@ -271,6 +271,9 @@ def test_a_path_the_ice_checks_show_long_starts_copied_on_a_rung_that_fits_its_c
     # the estimate starts at 530 x 1.15: 530 kbps with its copies would not fit, 190 does
     assert decision is not None and decision.rung == rung
     assert decision.copy_kbps == pytest.approx(RATES[rung] * AbrConfig().copy_cover)
+    assert decision.base_copies == 2  # the base layer twice, droppable frames what is left
+    once = AbrController(RATES, AbrConfig(copy_base_twice=False)).start(0.0, path_rtt_ms)
+    assert once is not None and once.base_copies == 1
 
 
 @pytest.mark.parametrize("first_long", [True, False])
@@ -287,6 +290,7 @@ def test_a_long_path_climbs_with_its_copies_and_keeps_them_across_the_switch(
         assert short == []
     else:  # the copies wait for room after the start and after each up-switch
         assert len(short) * TICK > 5
+    assert {d.base_copies for _, d in path.trace} == ({2} if first_long else {1})
 
 
 @pytest.mark.parametrize(("path_rtt_ms", "halved"), [(340.0, False), (None, True)])

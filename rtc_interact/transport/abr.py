@@ -63,7 +63,11 @@ copied (loss above ``loss_high`` as reported): 2.5% of random loss, in
 reports of 5-13% on the 190 kbps rung, held the estimate and ended probe after probe, while the
 round trip stayed level. For the same reason a REMB that falls is no sign of a queue there
 (1652 to 880 kbps with the round trip level); the round trip is. Down-switches stay as
-elsewhere: the copies shrink first, the rung only when the room no longer holds it.
+elsewhere: the copies shrink first, the rung only when the room no longer holds it. With
+copies of every packet, a packet lost with its copy still froze the picture about once a
+minute on cn-brazil, so the same budget goes where a loss freezes (``copy_base_twice``,
+``Decision.base_copies``): two copies of each packet of the base layer, none of a droppable
+frame's, which the viewer skips when one of its packets is lost (a frame less on screen).
 
 The connection quality grade is in ``transport.quality``.
 """
@@ -155,6 +159,12 @@ class AbrConfig:
     the module docstring); the estimator and the probe see the reported loss squared on the
     share copied, and a REMB that falls alone ends no probe. Before the first report this needs
     ``copy_at_start`` and ICE checks of ``START_LONG_FACTOR`` x ``copy_long_rtt_ms``."""
+    copy_base_twice: bool = True
+    """Where ``copy_first_long`` covers a path, each packet of the base layer (and of a
+    keyframe) gets two copies and a droppable frame's packets none:
+    on a long path a packet lost with its one copy froze the picture for a round trip (about
+    one freeze a minute on cn-brazil), while a droppable frame lost is skipped, one frame less
+    on screen. The budget is the same (``copy_cover`` x the rung's rate)."""
     copy_ramp_per_s: float = 0.25
     """Copies grow by this share of the rung's rate per second while no queue shows."""
     copy_fill: float = 0.75
@@ -235,6 +245,9 @@ class Decision:
     """Probing padding to send on top of the rung (0: none)."""
     copy_kbps: float = 0.0
     """Redundant copies of media packets to send on top of the rung (0: none)."""
+    base_copies: int = 1
+    """Copies of each base-layer packet while ``copy_kbps`` lasts (see
+    ``AbrConfig.copy_base_twice``)."""
 
 
 @dataclass(slots=True)
@@ -524,4 +537,5 @@ class AbrController:
             padding = min(padding, cap) - copies
         padding = max(0.0, padding)
         self._copies_sent = copies
-        return Decision(self.rung, rate, self.estimate, reason, padding, copies)
+        base = 2 if covered and self.config.copy_base_twice else 1
+        return Decision(self.rung, rate, self.estimate, reason, padding, copies, base)

@@ -209,6 +209,7 @@ class ViewerLink:
         rates, decision = self.rates, self.decision
         padding = 0.0 if decision is None else decision.padding_kbps
         self.copies.rate_kbps = 0.0 if decision is None else decision.copy_kbps
+        self.copies.base_copies = 1 if decision is None else decision.base_copies
         self.pacer.rate_kbps = (max(rates[rung], rates[self.track.rung]) + padding
                                 + self.copies.rate_kbps) * self.settings.pacing_factor
         self.gate.budget_kbps = max((estimate or rates[rung]) * self.settings.rtx_share, 20.0)

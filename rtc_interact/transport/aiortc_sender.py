@@ -46,6 +46,8 @@ given a different collaborator.
   with a fresh ``abs-send-time``, so the receiver's delay-based estimator sees it in order.
   Receivers drop the copy of a packet they have; ours (``receive_buffer.NackScheduler``) also
   counts copies and learns their lag, so that a copy is never taken for a retransmission.
+  Where a packet gets two copies (``CopyBudget.base_copies``), they leave ``delay_s / 2`` and
+  ``delay_s`` after it.
 * **Data traffic on the same path.** The SCTP association (data channels, their SACKs and
   FORWARD TSNs) leaves through ``RTCDtlsTransport._send_data`` of the same (bundled) DTLS
   transport as the video. :func:`count_data` wraps that method on the instance and counts each
@@ -298,9 +300,11 @@ def _pace_transport(transport: Any, sender: RTCRtpSender, pacing: _Pacing,
         await stock_send(data)
         if media and pacing.recent is not None:
             pacing.recent.sent(data)
-        if media and copies is not None and copies.take(len(data), now, key, droppable):
-            asyncio.get_running_loop().call_later(copies.delay_s, _copy_later, sender, counter,
-                                                  data)
+        if media and copies is not None:
+            count = copies.take(len(data), now, key, droppable)
+            for k in range(count):  # spread over the delay: each may fall in another burst
+                asyncio.get_running_loop().call_later(copies.delay_s * (k + 1) / count,
+                                                      _copy_later, sender, counter, data)
 
     transport._send_rtp = send_rtp
     setattr(transport, _PACED_MARK, True)

@@ -50,29 +50,39 @@ class CopyBudget:
         """How long after its original a copy leaves; change it at any time."""
         self.burst_s = burst_s
         """Most credit kept, in seconds of ``rate_kbps`` (a keyframe is copied whole)."""
+        self.base_copies = 1
+        """Copies of each packet of the base layer (keyframes included) while credit lasts;
+        change it at any time. Two where the ABR covers a long path: there a packet lost with
+        its only copy freezes the picture, while a droppable frame lost is one frame less, so
+        droppable frames then get no copy and their share goes to the second copies."""
         self.copied = 0
-        """Packets copied so far."""
+        """Copies made so far."""
         self._credit = 0.0
         self._last: float | None = None
 
     def take(self, size: int, now: float, keyframe: bool = False,
-             droppable: bool = False) -> bool:
-        """Whether the media packet of ``size`` bytes sent at ``now`` gets a copy; books it.
-        A keyframe's packets are copied whenever copies are on, borrowing up to ``burst_s``
-        of credit: losing one costs a keyframe request and a round trip of frozen picture. A
-        droppable frame's packets (a receiver skips that frame when one is lost) are copied
-        only from credit above half of ``burst_s``: what the base layer leaves."""
+             droppable: bool = False) -> int:
+        """How many copies the media packet of ``size`` bytes sent at ``now`` gets (0: none);
+        books them. A keyframe's packets are copied whenever copies are on, borrowing up to
+        ``burst_s`` of credit: losing one costs a keyframe request and a round trip of frozen
+        picture. A droppable frame's packets (a receiver skips that frame when one is lost)
+        get one copy, only from credit above half of ``burst_s``: what the base layer leaves;
+        none where ``base_copies`` is over one. Other packets get one, and more (up to
+        ``base_copies``) only from credit above that half: every packet of the base layer gets
+        its first copy before any gets its second."""
         rate = self.rate_kbps * 1000 / 8
         elapsed = 0.0 if self._last is None else max(0.0, now - self._last)
         self._last = now
         self._credit = min(self._credit + rate * elapsed, rate * self.burst_s)
-        floor = -rate * self.burst_s if keyframe else \
-            rate * self.burst_s / 2 if droppable else 0.0
-        if rate <= 0 or self._credit - size < floor:
-            return False
-        self._credit -= size
-        self.copied += 1
-        return True
+        half = rate * self.burst_s / 2
+        floor = -rate * self.burst_s if keyframe else half if droppable else 0.0
+        if rate <= 0 or self._credit - size < floor or (droppable and self.base_copies > 1):
+            return 0
+        count = 1 if droppable else \
+            1 + max(0, min(self.base_copies - 1, int((self._credit - size - half) // size)))
+        self._credit -= count * size
+        self.copied += count
+        return count
 
 
 PADDING_HISTORY = 4

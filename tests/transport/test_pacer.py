@@ -89,6 +89,26 @@ def test_droppable_frames_get_copies_only_from_what_the_base_layer_leaves() -> N
     assert all(copies.take(1000, now=1.0 + i * 0.01, droppable=i % 2 == 1) for i in range(100))
 
 
+def test_every_base_layer_packet_gets_one_copy_before_any_gets_its_second() -> None:
+    # 100 kB/s of 1000-byte packets, 60 kB/s of them in the base layer, copies at 115 kB/s:
+    # 60 kB/s of first copies, the other 55 kB/s for second copies
+    copies = CopyBudget(rate_kbps=920.0, burst_s=0.5)
+    copies.base_copies = 2
+    copies.take(1000, now=0.0)
+    base, dropped = [], []
+    for i in range(1000):
+        droppable = i % 10 >= 6
+        taken = copies.take(1000, now=1.0 + i * 0.01, droppable=droppable)
+        (dropped if droppable else base).append(taken)
+    assert set(base) == {1, 2} and set(dropped) == {0}  # a droppable frame lost is skipped
+    assert 0.85 * 550 <= base.count(2) <= 550 + 58  # the rest of the budget, and the credit
+    assert copies.copied == sum(base)
+    copies.base_copies = 1
+    assert copies.take(1000, now=100.0, keyframe=True) == 1
+    copies.base_copies = 2
+    assert copies.take(1000, now=200.0, keyframe=True) == 2
+
+
 def test_padding_resends_the_newest_packets_fewest_times_first() -> None:
     recent = PaddingPackets(keep=3)
     assert recent.take() is None  # no media yet: padding alone
