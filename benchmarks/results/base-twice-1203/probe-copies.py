@@ -1,7 +1,9 @@
-"""Freeze anatomy probe (RESULTS.md §10): one session of ours on a profile; for each freeze, what
-the frame that ended it waited for.
+"""Freeze anatomy probe (RESULTS.md §10, §14.3): one session of ours on a profile; for each
+freeze, what the frame that ended it waited for, whether that frame was droppable, and how many
+redundant copies the host made of each packet that a retransmission filled (``fills_ms_tries``:
+ms after the hole, NACKs sent, copies made).
 
-    python benchmarks/results/freeze-anatomy-1203/probe.py cn-brazil 60 1 out.json
+    python benchmarks/results/base-twice-1203/probe-copies.py cn-brazil 60 1 out.json
 
 The viewer's ``NackScheduler`` and ``FrameBuffer`` are wrapped in this process to log holes
 filled (how long after the hole was seen, after how many NACKs), frames released, frames
@@ -25,6 +27,7 @@ from typing import Any
 from rtc_interact.bench.harness import connect, linked_host
 from rtc_interact.bench.suites import _host_link
 from rtc_interact.linkemu import get_profile
+from rtc_interact.transport import aiortc_sender as snd
 from rtc_interact.transport import receive_buffer as rb
 
 EVENTS: dict[str, list[tuple[Any, ...]]] = {"fill": [], "deliver": [], "abandon": [], "pli": []}
@@ -88,7 +91,8 @@ def classify(start_ms: float, end_ms: float) -> dict[str, Any]:
         kind = "rtx" if any(f[3] > 0 and f[2] > 200 for f in fills) else "copy/reorder"
     else:
         kind = "keyframe" if keyframe else "late-arrival"
-    return {"kind": kind, "fills_ms_tries": [(round(f[2]), f[3], COPIES[f[1] % 65536]) for f in fills],
+    fills_out = [(round(f[2]), f[3], COPIES[f[1] % 65536]) for f in fills]
+    return {"kind": kind, "fills_ms_tries": fills_out,
             "released_after_arrival_ms": round(at - arrived), "playout_delay_ms": round(delay),
             "keyframe": keyframe, "droppable": drop, "packets": last - first + 1}
 
@@ -112,18 +116,18 @@ async def main(profile: str, seconds: int, seed: int) -> dict[str, Any]:
     return doc
 
 
-COPIES: Counter = Counter()
-from rtc_interact.transport import aiortc_sender as _snd
-_COPY_LATER = _snd._copy_later
+COPIES: Counter[int] = Counter()
+"""Copies scheduled per 16-bit RTP sequence number."""
+COPY_LATER = snd._copy_later
 
 
-def copy_later(sender, counter, data):  # type: ignore[no-untyped-def]
+def copy_later(sender: Any, counter: Any, data: bytes) -> None:
     COPIES[int.from_bytes(data[2:4], "big")] += 1
-    _COPY_LATER(sender, counter, data)
+    COPY_LATER(sender, counter, data)
 
 
 if __name__ == "__main__":
-    _snd._copy_later = copy_later
+    snd._copy_later = copy_later
     rb.NackScheduler.on_packet = on_packet  # type: ignore[method-assign]
     rb.FrameBuffer._deliver = deliver  # type: ignore[method-assign]
     rb.FrameBuffer._abandon_if_stale = abandon  # type: ignore[method-assign]
