@@ -202,17 +202,33 @@ async def run_fanout(impl: str, viewers: int, window_s: float = 10.0,
         if watchers is not None:
             await watchers.close()
         await host.close()
-    return _summarise(impl, viewers, steady, _cores(join), settle_s)
+    return _summarise(impl, viewers, steady, join.cores, settle_s)
 
 
-_Window = tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """The host's (``cpu``) and the viewers' (``frames``) reports at the start and the end of
+    one measured window."""
+
+    cpu0: dict[str, Any]
+    cpu1: dict[str, Any]
+    frames0: dict[str, Any]
+    frames1: dict[str, Any]
+
+    @property
+    def wall_s(self) -> float:
+        return float(self.cpu1["wall_s"] - self.cpu0["wall_s"])
+
+    @property
+    def cores(self) -> float:
+        return float(round((self.cpu1["cpu_s"] - self.cpu0["cpu_s"]) / self.wall_s, 3))
 
 
 async def _window(host: _Child, watchers: _Child, window_s: float) -> _Window:
-    """The host's and the viewers' reports at the start and the end of one window."""
+    """Reports at the start and the end of one window of ``window_s``."""
     cpu0, frames0 = await host.ask(), await watchers.ask()
     await asyncio.sleep(window_s)
-    return cpu0, await host.ask(), frames0, await watchers.ask()
+    return _Window(cpu0, await host.ask(), frames0, await watchers.ask())
 
 
 async def _settle(host: _Child) -> float | None:
@@ -228,22 +244,17 @@ async def _settle(host: _Child) -> float | None:
     return None
 
 
-def _cores(window: _Window) -> float:
-    cpu0, cpu1, _, _ = window
-    return float(round((cpu1["cpu_s"] - cpu0["cpu_s"]) / (cpu1["wall_s"] - cpu0["wall_s"]), 3))
-
-
 def _summarise(impl: str, viewers: int, window: _Window, join_cores: float,
                settle_s: float | None) -> FanoutRun:
-    cpu0, cpu1, frames0, frames1 = window
-    wall = cpu1["wall_s"] - cpu0["wall_s"]
-    got = [b - a for a, b in zip(frames0["frames"], frames1["frames"], strict=True)]
+    wall = window.wall_s
+    got = [b - a for a, b in zip(window.frames0["frames"], window.frames1["frames"],
+                                 strict=True)]
     if len(got) != viewers or min(got) <= 0:
         raise RuntimeError(f"a viewer received no frames in the window: {got}")
-    return FanoutRun(impl, viewers, _cores(window), join_cores, settle_s,
-                     round(cpu1["padding_kbit"] - cpu0["padding_kbit"], 1),
+    return FanoutRun(impl, viewers, window.cores, join_cores, settle_s,
+                     round(window.cpu1["padding_kbit"] - window.cpu0["padding_kbit"], 1),
                      round(min(got) / wall, 1), round(statistics.median(got) / wall, 1),
-                     frames1["decoded"] - frames0["decoded"])
+                     window.frames1["decoded"] - window.frames0["decoded"])
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
