@@ -267,7 +267,7 @@ async def _demo_main(plan: SessionPlan) -> dict[str, Any]:
 @click.option("--impl", "impls", multiple=True, type=click.Choice(["ours", "aiortc", "chromium"]),
               help="Implementation (repeatable; default: ours and aiortc, side by side). "
                    "'chromium': our host with the browser page in headless Chromium as the "
-                   "viewer (connect and interaction suites).")
+                   "viewer (connect, interaction and video suites).")
 @click.option("--seed", default=1, show_default=True, help="Seed of the first run's link.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write JSON here.")
 @click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False),

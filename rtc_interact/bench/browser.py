@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,8 +21,9 @@ from urllib.parse import urlsplit
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
+from ..media.stamp import FrameStamp, latency_ms
 from .harness import STAGES
-from .metrics import FrameLog
+from .metrics import FrameLog, FrameRecord
 
 CHROMIUM_ENV = "RTC_INTERACT_CHROMIUM"
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
@@ -125,24 +127,81 @@ async def settle(page: Page, idle_s: float = SETTLE_S) -> None:
     await asyncio.sleep(idle_s)
 
 
+RECEIVER_STATS = """async () => {
+  const pc = window.rtcInteract.state.pc;
+  const out = {connection_state: pc ? pc.connectionState : null};
+  if (!pc) return out;
+  const names = ["framesReceived", "framesDecoded", "framesDropped", "keyFramesDecoded",
+                 "freezeCount", "totalFreezesDuration", "pauseCount", "nackCount", "pliCount",
+                 "firCount", "packetsReceived", "packetsLost", "retransmittedPacketsReceived",
+                 "jitterBufferDelay", "jitterBufferEmittedCount"];
+  (await pc.getStats()).forEach(s => {
+    if (s.type === "inbound-rtp" && s.kind === "video") {
+      for (const name of names) if (name in s) out[name] = s[name];
+    }
+  });
+  return out;
+}"""
+"""Chromium's own view of the video it received (``inbound-rtp``), for the video suite."""
+
+COLLECT_S = 0.5
+"""How often the frames the page showed are taken into ``ChromiumSession.frames``."""
+
+
 class ChromiumSession:
-    """One Chromium page watching the host: the bench's Session protocol."""
+    """One Chromium page watching the host: the bench's Session protocol.
+
+    The page decodes; every frame it shows (with its burned-in stamp, read from the picture)
+    is taken from the page every ``COLLECT_S`` into ``frames``, timed on this process's
+    ``perf_counter`` clock, so the video suite summarises Chromium as it does the Python viewer.
+    """
 
     def __init__(self, playwright: Playwright, browser: Browser, page: Page) -> None:
         self.playwright, self.browser, self.page = playwright, browser, page
-        self.frames = FrameLog()  # the browser decodes; frames are counted in the page instead
+        self.frames = FrameLog()
         self._marks: dict[str, float | None] = dict.fromkeys(STAGES)
-        self._poller: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._state: str | None = None
+        self._clock_offset_s = time.perf_counter() - time.time()
 
     def start_polling(self) -> None:
-        """Start keeping ``marks()`` current."""
-        self._poller = asyncio.ensure_future(self._poll())
+        """Start keeping ``marks()``, ``connected()`` and ``frames`` current."""
+        self._tasks = [asyncio.ensure_future(self._poll()), asyncio.ensure_future(self._collect())]
 
     async def _poll(self) -> None:
         """Keep ``marks()`` current (the harness reads it without awaiting)."""
         while self._marks.get("first_frame") is None:
             await asyncio.sleep(0.02)
             await self.refresh()
+
+    async def _collect(self) -> None:
+        try:
+            while True:
+                await asyncio.sleep(COLLECT_S)
+                await self.take_frames()
+                self._state = await self.page.evaluate(
+                    "window.rtcInteract.state.pc && window.rtcInteract.state.pc.connectionState")
+        except PlaywrightError:  # the page or the browser is gone: no longer connected
+            self._state = "gone"
+
+    async def take_frames(self) -> int:
+        """Move the frames the page showed since the last call into ``frames``; how many."""
+        shown: list[dict[str, Any]] = await self.page.evaluate("window.rtcInteract.takeShown()")
+        for item in shown:
+            at_wall_ms = float(item["t"])
+            stamp = None if item["f"] is None else FrameStamp(int(item["f"]), int(item["c"]))
+            g2g = latency_ms(stamp, int(at_wall_ms) % 2**48)
+            self.frames.records.append(FrameRecord(
+                at_wall_ms / 1000 + self._clock_offset_s, stamp if g2g is not None else None,
+                g2g, int(item["w"])))
+        return len(shown)
+
+    async def receiver_stats(self) -> dict[str, Any] | None:
+        """Chromium's ``inbound-rtp`` counters of the video and the connection's state (the
+        page's newest frames are taken first, so ``frames`` is complete up to now)."""
+        await self.take_frames()
+        stats: dict[str, Any] = await self.page.evaluate(RECEIVER_STATS)
+        return stats
 
     async def refresh(self) -> dict[str, float | None]:
         """Read the page's marks (ms from page start) into ``marks()``."""
@@ -154,7 +213,8 @@ class ChromiumSession:
         return {stage: self._marks.get(stage) for stage in STAGES}
 
     def connected(self) -> bool:
-        return self._marks.get("dtls") is not None
+        """DTLS came up and, once collecting, the connection was last seen connected."""
+        return self._marks.get("dtls") is not None and self._state in (None, "connected")
 
     async def tap(self) -> float:
         rtt: float = await self.page.evaluate("window.rtcInteract.tap().then(a => a.rtt)")
@@ -169,8 +229,8 @@ class ChromiumSession:
 
     async def aclose(self) -> None:
         """Leave (the host stops sending at once, not when ICE consent expires), then quit."""
-        if self._poller is not None:
-            self._poller.cancel()
+        for task in self._tasks:
+            task.cancel()
         with contextlib.suppress(PlaywrightError, TimeoutError):
             await asyncio.wait_for(self.page.evaluate("window.rtcInteract.leave()"), 2.0)
         await self.browser.close()

@@ -9,7 +9,7 @@ import dataclasses
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import av
 from aiortc import MediaStreamTrack
@@ -50,6 +50,9 @@ class Session(Protocol):
 
     async def first_ack(self) -> float:
         """Ms from the start of connect() until the first tap was acknowledged."""
+
+    async def receiver_stats(self) -> dict[str, Any] | None:
+        """The viewer's own receive counters (None: it keeps none)."""
 
     async def aclose(self) -> None:
         """Leave."""
@@ -171,6 +174,10 @@ class OursSession:
         """The tap was issued the moment connect() started (it waits for the channel)."""
         return await self._early_tap
 
+    async def receiver_stats(self) -> dict[str, Any] | None:
+        """NACKs, abandoned and skipped frames, copies (``ReceiverStats``)."""
+        return dataclasses.asdict(self.viewer.stats().receiver)
+
     async def aclose(self) -> None:
         self._task.cancel()
         self._early_tap.cancel()
@@ -215,6 +222,10 @@ class AiortcSession:
         """A stock viewer can only tap once its data channel is open."""
         await self.viewer.tap()
         return (time.perf_counter() - self._started) * 1000
+
+    async def receiver_stats(self) -> dict[str, Any] | None:
+        """The stock viewer keeps no receive counters of its own."""
+        return None
 
     async def aclose(self) -> None:
         if self._task is not None:

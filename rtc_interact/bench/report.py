@@ -149,8 +149,12 @@ def _fmt(value: float | None, unit: str = "") -> str:
 
 
 def table(results: list[dict[str, Any]]) -> str:
-    """A short table: one block per profile, ours beside aiortc."""
-    rows = [f"{'profile / metric':<34} {'ours':>12} {'aiortc':>12} {'ratio':>7}"]
+    """A short table: one block per profile, ours beside aiortc (and the Chromium viewer of
+    our host, when it ran)."""
+    browser = any(block.get("chromium") for r in results for block in r.values()
+                  if isinstance(block, dict))
+    extra = f" {'chromium':>12}" if browser else ""
+    rows = [f"{'profile / metric':<34} {'ours':>12} {'aiortc':>12} {'ratio':>7}{extra}"]
     picks = [
         ("connect", "channel open p50 ms", ("channel_open_ms", "p50")),
         ("connect", "first frame p50 ms", ("first_frame_ms", "p50")),
@@ -178,11 +182,15 @@ def table(results: list[dict[str, Any]]) -> str:
                 continue
             ours, theirs = _get(block["ours"], *path), _get(block["aiortc"], *path)
             ratio = _ratio(ours, theirs)
-            rows.append(f"  {label:<32} {_fmt(ours):>12} {_fmt(theirs):>12} {_fmt(ratio):>7}")
+            cell = f" {_fmt(_get(block.get('chromium'), *path)):>12}" if browser else ""
+            rows.append(f"  {label:<32} {_fmt(ours):>12} {_fmt(theirs):>12} {_fmt(ratio):>7}"
+                        f"{cell}")
         video = result.get("video")
         if video:
-            survived = [str(video[k]["survived"]) if video[k] else "-" for k in ("ours", "aiortc")]
-            rows.append(f"  {'survived':<32} {survived[0]:>12} {survived[1]:>12}")
+            survived = [str(video[k]["survived"]) if video.get(k) else "-"
+                        for k in ("ours", "aiortc", "chromium")]
+            cell = f" {'':>7} {survived[2]:>12}" if browser else ""
+            rows.append(f"  {'survived':<32} {survived[0]:>12} {survived[1]:>12}{cell}")
     return "\n".join(rows)
 
 

@@ -85,7 +85,7 @@ async def _suite(suite: str, impl: str, profile: LinkProfile, plan: BenchPlan,
 async def _run_suite(suite: str, impl: str, profile: LinkProfile, plan: BenchPlan,
                      bar: tqdm[Any]) -> dict[str, Any]:
     rtt = profile.rtt_ms
-    if impl == "chromium" and suite not in ("connect", "interaction"):
+    if impl == "chromium" and suite not in ("connect", "interaction", "video"):
         return {"error": f"the Chromium viewer does not run the {suite} suite"}
     if suite == "connect":
         runs = await run_connect(impl, profile, plan.runs, plan.seed, bar.update)

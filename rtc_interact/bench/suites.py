@@ -12,7 +12,7 @@ from typing import Any
 from ..host import Host
 from ..linkemu import LinkProfile
 from ..transport.aiortc_compat import KeyframeCounter, count_vp8_keyframes
-from .harness import STAGES, Link, OursSession, connect, linked_host
+from .harness import STAGES, Link, connect, linked_host
 from .metrics import VideoSummary, summarise
 
 Progress = Callable[[int], object]
@@ -109,7 +109,8 @@ class VideoRun:
     survived: bool
     """Connected at the end and frames still arriving in the last 2 seconds."""
     keyframes: int
-    """VP8 keyframes given to the viewer's decoder during the session, the first included."""
+    """VP8 keyframes given to the viewer's decoder during the session, the first included
+    (Chromium: its own ``keyFramesDecoded``)."""
     queue_ms_max: list[float] = field(default_factory=list)
     """Longest host-to-viewer queue of the link in each second."""
     dropped_queue: list[int] = field(default_factory=list)
@@ -117,8 +118,8 @@ class VideoRun:
     host_link: dict[str, Any] | None = None
     """Our host's view of the viewer at the end (rung, estimate, loss, NACKs, RTX, grade)."""
     viewer_receiver: dict[str, Any] | None = None
-    """Our viewer's receive counters at the end (NACKs, abandoned and skipped frames, copies);
-    None for the stock viewer."""
+    """The viewer's receive counters at the end: ours (NACKs, abandoned and skipped frames,
+    copies) or Chromium's ``inbound-rtp`` (its own freeze count among them); None for stock."""
 
 
 async def run_video(impl: str, profile: LinkProfile, seconds: int, seed: int,
@@ -137,14 +138,14 @@ async def _watch(impl: str, profile: LinkProfile, seconds: int, seed: int, progr
             for second in range(seconds):
                 await asyncio.sleep(max(0.0, started + second + 1 - time.perf_counter()))
                 progress(1)
+            receiver = await session.receiver_stats()
             alive = session.connected()
-            keys = keyframes.count
+            keys = keyframes.count if impl != "chromium" \
+                else int((receiver or {}).get("keyFramesDecoded", 0))
             recent = [r for r in session.frames.records if r.at_s >= time.perf_counter() - 2]
             stats = link.emulator.stats()
             link_t0 = time.perf_counter() - stats.elapsed_s
             host_link = await _host_link(link)
-            receiver = dataclasses.asdict(session.viewer.stats().receiver) \
-                if isinstance(session, OursSession) else None
         finally:
             await session.aclose()
     offset = max(0, round(started - link_t0))

@@ -338,15 +338,24 @@
     return { frame, captureMs: ms };
   }
 
+  // Frames shown (wall ms, width, stamp) since a benchmark last called takeShown(); bounded.
+  const SHOWN_MAX = 4000;
+  let shown = [];
+  const takeShown = () => { const out = shown; shown = []; return out; };
+
   function watchFrames(video) {
     if (!("requestVideoFrameCallback" in video)) {
       log("this browser has no requestVideoFrameCallback: no frame stamps");
       return;
     }
-    const onFrame = () => {
+    const onFrame = (now) => {
       mark("first_frame");
       state.frames++;
       const stamp = readStamp(video);
+      // for a benchmark reading this page: every frame shown, until it takes them
+      if (shown.length >= SHOWN_MAX) shown.shift();
+      shown.push({ t: performance.timeOrigin + now, w: video.videoWidth,
+                   f: stamp ? stamp.frame : null, c: stamp ? stamp.captureMs : null });
       if (stamp) {
         state.shownMs = stamp.captureMs;
         const g2g = (wallMs() % 2 ** 48) - stamp.captureMs;
@@ -409,7 +418,7 @@
   });
 
   window.rtcInteract = {
-    state, tap, comment, claim, receive: (bytes) => receive(bytes, null), encode,
+    state, tap, comment, claim, receive: (bytes) => receive(bytes, null), encode, takeShown,
     leave: boot.leave,
   };
   boot.signaled.catch((e) => {

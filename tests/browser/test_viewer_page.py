@@ -10,7 +10,9 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from rtc_interact import Announcement, Host, TapReceived, ViewerLeft
+from rtc_interact.bench import report
 from rtc_interact.bench.browser import READY, new_viewer_context, viewer_page_url, wait_for
+from rtc_interact.bench.runner import BenchPlan, run
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -197,3 +199,20 @@ async def test_closing_the_page_leaves(browser: Browser, web_host: Host) -> None
     await wait_for(page, "window.rtcInteract.state.identity", 5)
     await page.close()
     assert (await left(web_host)).identity == "grace"
+
+
+async def test_bench_runs_the_page_as_the_viewer_of_the_video_suite() -> None:
+    """Chromium through an emulated link: every frame it showed is timed and its stamp read."""
+    plan = BenchPlan(profiles=("rtt150",), suites=("video",), video_s=5,
+                     implementations=("chromium",))
+    doc = await run(plan, progress=False)
+    video = doc["results"][0]["video"]["chromium"]
+    assert video["survived"] is True and video["corrupt_frames"] == 0
+    assert video["frames"] >= 60 and video["fps"]["mean"] >= 12
+    assert video["g2g_ms"]["p50"] >= 75  # at least the one-way delay: stamps read and timed
+    chromium = video["viewer_receiver"]  # Chromium's own counters
+    assert chromium["connection_state"] == "connected"
+    assert chromium["framesDecoded"] >= video["frames"] - 5  # shown frames were decoded ones
+    assert video["keyframes"] == chromium["keyFramesDecoded"] >= 1
+    assert "freezeCount" in chromium
+    assert "chromium" in report.table(doc["results"]).splitlines()[0]
