@@ -14,7 +14,7 @@
     marks: boot.marks, identity: null, viewer: null, rtt: null, srtt: null, rttvar: null,
     clockOffset: null, g2g: [], frames: 0, framesDecoded: 0, taps: [], comments: [],
     announcements: [], rules: null, winners: null, log: [], error: null, shownMs: null,
-    entry: null, won: null,
+    entry: null, won: null, playoutTargetMs: null,
   };
 
   const mark = (name) => {
@@ -375,12 +375,48 @@
     return s[Math.floor(s.length / 2)];
   };
 
+  // Playout delay, as the Python viewer's FrameBuffer (ReceiverConfig.playout_*): Chromium's
+  // jitter buffer holds only the network's jitter, so a frame waiting for a retransmitted packet
+  // is a round trip late, a freeze on a 160-220 ms path. While packets go missing (and
+  // LOSS_MEMORY_MS after), ask it to hold a round trip less PLAYOUT_MARGIN_MS (at most
+  // PLAYOUT_MAX_MS), so that one retransmission lands in time; on a clean link, nothing.
+  const PLAYOUT_MARGIN_MS = 30, PLAYOUT_MAX_MS = 200, LOSS_MEMORY_MS = 30000;
+  const playout = { missing: 0, lastLossMs: -Infinity, targetMs: null };
+
+  function playoutTarget(missing, rttS, nowMs) {
+    if (missing > playout.missing) playout.lastLossMs = nowMs;
+    playout.missing = Math.max(playout.missing, missing);
+    if (nowMs - playout.lastLossMs > LOSS_MEMORY_MS || !(rttS > 0)) return null;
+    return Math.round(Math.min(PLAYOUT_MAX_MS, Math.max(0, rttS * 1000 - PLAYOUT_MARGIN_MS)));
+  }
+
+  function applyPlayout(targetMs) {
+    const receiver = state.pc.getReceivers().find((r) => r.track && r.track.kind === "video");
+    if (!receiver || targetMs === playout.targetMs) return;
+    if (targetMs !== null && playout.targetMs !== null &&
+        Math.abs(targetMs - playout.targetMs) < 10) return;
+    playout.targetMs = targetMs;
+    if ("jitterBufferTarget" in receiver) receiver.jitterBufferTarget = targetMs;
+    else if ("playoutDelayHint" in receiver) receiver.playoutDelayHint = (targetMs || 0) / 1000;
+  }
+
   async function refreshStats() {
     if (!state.pc) return;
     const report = await state.pc.getStats();
+    let missing = 0, rttS = null;
     report.forEach((s) => {
-      if (s.type === "inbound-rtp" && s.kind === "video") state.framesDecoded = s.framesDecoded || 0;
+      if (s.type === "inbound-rtp" && s.kind === "video") {
+        state.framesDecoded = s.framesDecoded || 0;
+        missing = (s.nackCount || 0) + Math.max(0, s.packetsLost || 0);
+      }
+      if (s.type === "transport" && s.selectedCandidatePairId) {
+        const pair = report.get(s.selectedCandidatePairId);
+        if (pair) rttS = pair.currentRoundTripTime;
+      }
     });
+    if (!(rttS > 0) && state.srtt) rttS = state.srtt / 1000;
+    applyPlayout(playoutTarget(missing, rttS, performance.now()));
+    state.playoutTargetMs = playout.targetMs;
   }
 
   function drawDebug() {
@@ -392,6 +428,7 @@
     }
     lines.push(`rtt          ${fmt(state.rtt)}`);
     lines.push(`g2g p50      ${fmt(median(state.g2g.slice(-30)))}`);
+    lines.push(`playout      ${fmt(state.playoutTargetMs)}`);
     lines.push(`frames       ${state.framesDecoded} decoded`);
     $("debug").textContent = lines.join("\n");
   }

@@ -11,8 +11,16 @@ from playwright.async_api import Browser, Page, expect
 
 from rtc_interact import Announcement, Host, TapReceived, ViewerLeft
 from rtc_interact.bench import report
-from rtc_interact.bench.browser import READY, new_viewer_context, viewer_page_url, wait_for
+from rtc_interact.bench.browser import (
+    READY,
+    connect_chromium,
+    new_viewer_context,
+    viewer_page_url,
+    wait_for,
+)
+from rtc_interact.bench.harness import linked_host
 from rtc_interact.bench.runner import BenchPlan, run
+from rtc_interact.linkemu import get_profile
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -216,3 +224,20 @@ async def test_bench_runs_the_page_as_the_viewer_of_the_video_suite() -> None:
     assert video["keyframes"] == chromium["keyFramesDecoded"] >= 1
     assert "freezeCount" in chromium
     assert "chromium" in report.table(doc["results"]).splitlines()[0]
+
+
+async def test_page_holds_a_round_trip_of_playout_once_packets_go_missing() -> None:
+    """On a lossy 150 ms path the page asks Chromium's jitter buffer for a round trip less the
+    margin, so a frame waiting for one retransmission is not a freeze."""
+    async with linked_host("chromium", get_profile("rtt150-loss2"), seed=1) as link:
+        session = await connect_chromium(link.url, link.token)
+        try:
+            target = await wait_for(session.page,
+                                    "window.rtcInteract.state.playoutTargetMs", 15)
+            receiver = await session.page.evaluate(
+                "window.rtcInteract.state.pc.getReceivers()"
+                ".find(r => r.track.kind === 'video').jitterBufferTarget")
+        finally:
+            await session.aclose()
+    assert 150 - 30 - 15 <= target <= 150 - 30 + 40  # RTT (plus jitter, checks) less 30 ms
+    assert receiver == target
