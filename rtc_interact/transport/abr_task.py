@@ -139,6 +139,9 @@ class LinkStats:
     """NACKed packets not resent (too late, over budget, repeated, unknown)."""
     keyframe_requests: int
     """PLI/FIR from the viewer."""
+    stuck: int
+    """NACKs for a base-layer packet too late to resend (``RtxCounts.stuck``): each asked the
+    rung for a keyframe, within the keyframe limit."""
     packets_sent: int
     """Media packets sent."""
     padding_kbit: float
@@ -165,6 +168,7 @@ class ViewerLink:
         self.controller: AbrController | None = None
         self.pacer = Pacer(_UNKNOWN_KBPS * settings.pacing_factor)
         self.gate = RetransmitGate(_UNKNOWN_KBPS * settings.rtx_share)
+        self.gate.on_stuck = self._stuck
         self.copies = CopyBudget()
         self.recent = PaddingPackets()
         self.decision: Decision | None = None
@@ -309,6 +313,17 @@ class ViewerLink:
         ``max(keyframe_gap_s, 1.5 x RTT)``: the keyframe it asks for cannot arrive sooner, and
         every keyframe on a thin link costs the frames after it."""
         self.feedback.on_keyframe_request()
+        return self._keyframe_due(now)
+
+    def _stuck(self, now: float) -> None:
+        """The gate refused a NACK as too late for a base-layer packet the viewer still waits
+        for (``RetransmitGate.on_stuck``). Chromium re-NACKs it every ~100 ms and asks for a
+        keyframe only when no frame was decodable for ~3 s; its rung makes one now, within
+        the same limit as a PLI, so the freeze lasts about a round trip instead."""
+        if self._keyframe_due(now):
+            self.track.request_keyframe()
+
+    def _keyframe_due(self, now: float) -> bool:
         rtt = self.feedback.rtt_s or 0.0
         if now - self._last_keyframe < max(self.settings.keyframe_gap_s, 1.5 * rtt):
             self.keyframes_ignored += 1
@@ -328,7 +343,8 @@ class ViewerLink:
             loss_pct=None if fb.loss is None else round(fb.loss * 100, 2),
             rtt_ms=None if rtt_ms is None else round(rtt_ms, 1),
             nacks=fb.nacks, rtx_sent=rtx.sent, rtx_skipped=rtx.skipped,
-            keyframe_requests=fb.keyframe_requests, packets_sent=self.counter.packets,
+            keyframe_requests=fb.keyframe_requests, stuck=rtx.stuck,
+            packets_sent=self.counter.packets,
             padding_kbit=round(self.counter.padding_bytes * 8 / 1000, 1),
             copy_kbit=round(self.counter.copy_bytes * 8 / 1000, 1),
             quality=grade(fb.loss_avg, rtt_ms, self.track.rung, len(rates), age,

@@ -289,7 +289,7 @@ def _pace_transport(transport: Any, sender: RTCRtpSender, pacing: _Pacing,
             if key_start:
                 keyframe[0] = counter.timestamp
             key = keyframe[0] == counter.timestamp
-            pacing.gate.sent(seq, now, key_start)
+            pacing.gate.sent(seq, now, key_start, droppable)
             sizes[seq] = len(data)
             if len(sizes) > 4096:
                 sizes.pop(next(iter(sizes)))

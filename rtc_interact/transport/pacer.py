@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -123,7 +124,9 @@ class PaddingPackets:
 class _Sent:
     at: float
     keyframe_index: int
+    droppable: bool = False
     resent_at: float | None = None
+    stuck: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +143,9 @@ class RtxCounts:
     """Skipped: retransmissions would exceed their share of the budget."""
     repeated: int
     """Skipped: already resent less than a round trip ago."""
+    stuck: int = 0
+    """Of ``late``: base-layer packets sent since the newest keyframe, still NACKed when too
+    old to resend (each once): the viewer waits for a frame that cannot come."""
 
     @property
     def skipped(self) -> int:
@@ -163,13 +169,20 @@ class RetransmitGate:
         self._keyframes = 0
         self._resent: deque[tuple[float, int]] = deque()
         self._resent_bytes = 0
-        self._counts = {"sent": 0, "late": 0, "unknown": 0, "over_budget": 0, "repeated": 0}
+        self._counts = {"sent": 0, "late": 0, "unknown": 0, "over_budget": 0, "repeated": 0,
+                        "stuck": 0}
+        self.on_stuck: Callable[[float], None] | None = None
+        """Called (with ``now``) when a NACK comes too late to resend a packet of the base
+        layer sent since the newest keyframe, once per packet: the viewer is stuck before that
+        frame, and only a keyframe frees it. Ours asks for one itself 1.5 round trips after
+        its first NACK; libwebrtc re-NACKs for seconds before it does (see ``ViewerLink``)."""
 
-    def sent(self, seq: int, now: float, keyframe_start: bool) -> None:
-        """An original packet left; ``keyframe_start``: the first packet of a keyframe."""
+    def sent(self, seq: int, now: float, keyframe_start: bool, droppable: bool = False) -> None:
+        """An original packet left; ``keyframe_start``: the first packet of a keyframe;
+        ``droppable``: of a frame nothing refers to (temporal layer 1)."""
         if keyframe_start:
             self._keyframes += 1
-        self._sent[seq] = _Sent(now, self._keyframes)
+        self._sent[seq] = _Sent(now, self._keyframes, droppable)
         self._order.append(seq)
         while len(self._order) > self._history:
             self._sent.pop(self._order.popleft(), None)
@@ -181,6 +194,12 @@ class RetransmitGate:
             return self._count("unknown")
         too_old = now - record.at > self.rtt_factor * self.rtt_s + self.slack_s
         if too_old or record.keyframe_index < self._keyframes:
+            if too_old and record.keyframe_index == self._keyframes and not record.droppable \
+                    and not record.stuck:
+                record.stuck = True
+                self._counts["stuck"] += 1
+                if self.on_stuck is not None:
+                    self.on_stuck(now)
             return self._count("late")
         if record.resent_at is not None and now - record.resent_at < self.rtt_s:
             return self._count("repeated")

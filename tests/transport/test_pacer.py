@@ -41,6 +41,25 @@ def test_the_gate_skips_late_packets_and_frames_before_the_newest_keyframe() -> 
     assert (counts.late, counts.unknown, counts.sent) == (2, 1, 0)
 
 
+def test_a_late_nack_for_the_base_layer_since_the_keyframe_says_the_viewer_is_stuck() -> None:
+    gate = RetransmitGate(budget_kbps=1000)
+    gate.rtt_s = 0.2
+    stuck: list[float] = []
+    gate.on_stuck = stuck.append
+    gate.sent(1, now=0.0, keyframe_start=True)
+    gate.sent(2, now=0.03, keyframe_start=False)                  # base layer
+    gate.sent(3, now=0.06, keyframe_start=False, droppable=True)  # skipped by the viewer
+    assert not gate.allow(2, 1200, now=0.6) and not gate.allow(2, 1200, now=0.7)  # once
+    assert not gate.allow(3, 1200, now=0.6)
+    assert stuck == [0.6]
+    gate.sent(4, now=0.7, keyframe_start=True)  # a keyframe since frees the viewer anyway
+    gate.sent(5, now=0.73, keyframe_start=False)
+    assert not gate.allow(1, 1200, now=0.8) and gate.allow(5, 1200, now=0.9)
+    assert stuck == [0.6]
+    counts = gate.counts()
+    assert (counts.stuck, counts.late, counts.sent) == (1, 4, 1)
+
+
 def test_the_gate_caps_retransmissions_to_the_budget() -> None:
     gate = RetransmitGate(budget_kbps=96)  # 12 000 bytes per second
     gate.rtt_s = 1.0
