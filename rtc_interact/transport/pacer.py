@@ -126,6 +126,7 @@ class _Sent:
     keyframe_index: int
     droppable: bool = False
     resent_at: float | None = None
+    nacks: int = 0
     stuck: bool = False
 
 
@@ -144,13 +145,20 @@ class RtxCounts:
     repeated: int
     """Skipped: already resent less than a round trip ago."""
     stuck: int = 0
-    """Of ``late``: base-layer packets sent since the newest keyframe, still NACKed when too
-    old to resend (each once): the viewer waits for a frame that cannot come."""
+    """Of ``late``: base-layer packets sent since the newest keyframe, NACKed a
+    ``STUCK_NACKS``-th time or more when too old to resend (each counted once): the viewer
+    waits for a frame that cannot come."""
 
     @property
     def skipped(self) -> int:
         """All skipped."""
         return self.late + self.unknown + self.over_budget + self.repeated
+
+
+STUCK_NACKS = 3
+"""NACKs of one packet before a late one counts as a stuck viewer (``RetransmitGate.on_stuck``):
+more than ours ever sends (``ReceiveConfig.nack_tries``), fewer than libwebrtc's re-NACKs
+within two round trips."""
 
 
 class RetransmitGate:
@@ -172,10 +180,11 @@ class RetransmitGate:
         self._counts = {"sent": 0, "late": 0, "unknown": 0, "over_budget": 0, "repeated": 0,
                         "stuck": 0}
         self.on_stuck: Callable[[float], None] | None = None
-        """Called (with ``now``) when a NACK comes too late to resend a packet of the base
-        layer sent since the newest keyframe, once per packet: the viewer is stuck before that
-        frame, and only a keyframe frees it. Ours asks for one itself 1.5 round trips after
-        its first NACK; libwebrtc re-NACKs for seconds before it does (see ``ViewerLink``)."""
+        """Called (with ``now``) when the ``STUCK_NACKS``-th or a later NACK of a packet of the
+        base layer sent since the newest keyframe comes too late to resend it, once per packet:
+        the viewer is stuck before that frame, and only a keyframe frees it. libwebrtc re-NACKs
+        a hole every ~100 ms for seconds before it asks for a keyframe (see ``ViewerLink``);
+        ours NACKs a hole at most twice and asks for the keyframe itself."""
 
     def sent(self, seq: int, now: float, keyframe_start: bool, droppable: bool = False) -> None:
         """An original packet left; ``keyframe_start``: the first packet of a keyframe;
@@ -192,10 +201,11 @@ class RetransmitGate:
         record = self._sent.get(seq)
         if record is None:
             return self._count("unknown")
+        record.nacks += 1
         too_old = now - record.at > self.rtt_factor * self.rtt_s + self.slack_s
         if too_old or record.keyframe_index < self._keyframes:
             if too_old and record.keyframe_index == self._keyframes and not record.droppable \
-                    and not record.stuck:
+                    and record.nacks >= STUCK_NACKS and not record.stuck:
                 record.stuck = True
                 self._counts["stuck"] += 1
                 if self.on_stuck is not None:

@@ -49,15 +49,20 @@ def test_a_late_nack_for_the_base_layer_since_the_keyframe_says_the_viewer_is_st
     gate.sent(1, now=0.0, keyframe_start=True)
     gate.sent(2, now=0.03, keyframe_start=False)                  # base layer
     gate.sent(3, now=0.06, keyframe_start=False, droppable=True)  # skipped by the viewer
+    gate.sent(6, now=0.09, keyframe_start=False)
+    assert gate.allow(2, 1200, now=0.3)
+    assert not gate.allow(2, 1200, now=0.4)  # repeated
     assert not gate.allow(2, 1200, now=0.6) and not gate.allow(2, 1200, now=0.7)  # once
-    assert not gate.allow(3, 1200, now=0.6)
+    assert not any(gate.allow(3, 1200, now=t) for t in (0.6, 0.61, 0.62))
+    assert not gate.allow(6, 1200, now=0.6)  # a late second NACK: ours asks for a keyframe
     assert stuck == [0.6]
     gate.sent(4, now=0.7, keyframe_start=True)  # a keyframe since frees the viewer anyway
     gate.sent(5, now=0.73, keyframe_start=False)
-    assert not gate.allow(1, 1200, now=0.8) and gate.allow(5, 1200, now=0.9)
+    assert not any(gate.allow(1, 1200, now=t) for t in (0.8, 0.81, 0.82))
+    assert gate.allow(5, 1200, now=0.9)
     assert stuck == [0.6]
     counts = gate.counts()
-    assert (counts.stuck, counts.late, counts.sent) == (1, 4, 1)
+    assert (counts.stuck, counts.late, counts.sent) == (1, 9, 2)
 
 
 def test_the_gate_caps_retransmissions_to_the_budget() -> None:
