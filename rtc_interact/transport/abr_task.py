@@ -140,8 +140,8 @@ class LinkStats:
     keyframe_requests: int
     """PLI/FIR from the viewer."""
     stuck: int
-    """NACKs for a base-layer packet too late to resend (``RtxCounts.stuck``): each asked the
-    rung for a keyframe, within the keyframe limit."""
+    """Base-layer packets NACKed a third time or more when too late to resend
+    (``RtxCounts.stuck``): each asked the rung for a keyframe, within the keyframe limit."""
     packets_sent: int
     """Media packets sent."""
     padding_kbit: float
@@ -316,10 +316,11 @@ class ViewerLink:
         return self._keyframe_due(now)
 
     def _stuck(self, now: float) -> None:
-        """The gate refused a NACK as too late for a base-layer packet the viewer still waits
-        for (``RetransmitGate.on_stuck``). Chromium re-NACKs it every ~100 ms and asks for a
-        keyframe only when no frame was decodable for ~3 s; its rung makes one now, within
-        the same limit as a PLI, so the freeze lasts about a round trip instead."""
+        """The gate refused a third or later NACK as too late for a base-layer packet the
+        viewer still waits for (``RetransmitGate.on_stuck``). Chromium re-NACKs it every
+        ~100 ms and asks for a keyframe only when no frame was decodable for ~3 s; its rung
+        makes one now, within the same limit as a PLI, so the freeze lasts about a round trip
+        instead."""
         if self._keyframe_due(now):
             self.track.request_keyframe()
 

@@ -156,9 +156,9 @@ class RtxCounts:
 
 
 STUCK_NACKS = 3
-"""NACKs of one packet before a late one counts as a stuck viewer (``RetransmitGate.on_stuck``):
-more than ours ever sends (``ReceiveConfig.nack_tries``), fewer than libwebrtc's re-NACKs
-within two round trips."""
+"""From this NACK of one packet on (counting it), a late one means a stuck viewer
+(``RetransmitGate.on_stuck``): more NACKs than ours ever sends (``ReceiveConfig.nack_tries``),
+fewer than libwebrtc sends within two round trips."""
 
 
 class RetransmitGate:

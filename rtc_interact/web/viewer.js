@@ -375,7 +375,7 @@
     return s[Math.floor(s.length / 2)];
   };
 
-  // Playout delay, as the Python viewer's FrameBuffer (ReceiverConfig.playout_*): Chromium's
+  // Playout delay, as the Python viewer's FrameBuffer (ReceiveConfig.playout_*): Chromium's
   // jitter buffer holds only the network's jitter, so a frame waiting for a retransmitted packet
   // is a round trip late, a freeze on a 160-220 ms path. While packets go missing (and
   // LOSS_MEMORY_MS after), ask it to hold a round trip less PLAYOUT_MARGIN_MS (at most
