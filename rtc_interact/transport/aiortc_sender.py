@@ -140,8 +140,10 @@ class RtcpListener(Protocol):
         """A REMB for this sender's SSRC."""
 
     def on_report(self, fraction_lost: float, rtt_s: float | None,
-                  raw_rtt_s: float | None = None) -> None:
-        """A receiver report block for this sender (loss 0..1, aiortc's round trip)."""
+                  raw_rtt_s: float | None = None,
+                  counts: tuple[int, int] | None = None) -> None:
+        """A receiver report block for this sender (loss 0..1, aiortc's round trip; ``counts``:
+        extended highest sequence number received and cumulative packets lost)."""
 
     def on_nack(self, count: int) -> None:
         """A NACK listing ``count`` sequence numbers."""
@@ -177,7 +179,8 @@ def observe_rtcp(sender: RTCRtpSender, listener: RtcpListener) -> None:
             for report in packet.reports:
                 if report.ssrc == sender._ssrc:
                     listener.on_report(report.fraction_lost / 256,
-                                       getattr(sender, _RTT_ATTRIBUTE, None), report_rtt(report))
+                                       getattr(sender, _RTT_ATTRIBUTE, None), report_rtt(report),
+                                       (report.highest_sequence, report.packets_lost))
 
     sender._handle_rtcp_packet = handle_rtcp_packet  # type: ignore[method-assign]
 

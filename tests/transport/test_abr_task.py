@@ -23,6 +23,22 @@ def test_a_sample_carries_only_what_arrived_since_the_previous_one() -> None:
 def test_loss_is_smoothed_for_the_grade() -> None:
     log = FeedbackLog()
     log.on_report(0.0, 0.1)
+    log.take(now=1.0, sent_bytes=0)
     log.on_report(0.2, 0.1)  # one unlucky report at a low packet rate
+    log.take(now=2.0, sent_bytes=0)
     assert log.loss == 0.2
     assert log.loss_avg is not None and abs(log.loss_avg - 0.06) < 1e-9
+
+
+def test_a_samples_loss_counts_every_report_since_the_previous_sample() -> None:
+    """libwebrtc reports with every NACK: a block over 2 packets says 50%."""
+    log = FeedbackLog()
+    log.on_report(0.0, 0.3, counts=(1000, 5))
+    assert log.take(now=1.0, sent_bytes=0).loss == 0.0  # nothing to count against yet
+    log.on_report(0.5, 0.3, counts=(1002, 6))
+    log.on_report(0.0, 0.3, counts=(1100, 6))
+    assert log.take(now=2.0, sent_bytes=0).loss == 0.01  # 1 of 100, not the newest 0%
+    log.on_report(0.5, 0.3, counts=(1102, 7))  # and not the 50% of a lone short report
+    log.on_report(0.0, 0.3, counts=(1200, 5))  # duplicates lower the total: no gain
+    assert log.take(now=3.0, sent_bytes=0).loss == 0.01
+    assert log.loss_avg is not None and abs(log.loss_avg - 0.0051) < 1e-9
