@@ -21,9 +21,9 @@ from urllib.parse import urlsplit
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
-from ..media.stamp import FrameStamp, latency_ms
+from ..media.stamp import FrameStamp
 from .harness import STAGES
-from .metrics import FrameLog, FrameRecord
+from .metrics import FrameLog
 
 CHROMIUM_ENV = "RTC_INTERACT_CHROMIUM"
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
@@ -190,10 +190,8 @@ class ChromiumSession:
         for item in shown:
             at_wall_ms = float(item["t"])
             stamp = None if item["f"] is None else FrameStamp(int(item["f"]), int(item["c"]))
-            g2g = latency_ms(stamp, int(at_wall_ms) % 2**48)
-            self.frames.records.append(FrameRecord(
-                at_wall_ms / 1000 + self._clock_offset_s, stamp if g2g is not None else None,
-                g2g, int(item["w"])))
+            self.frames.add_shown(at_wall_ms / 1000 + self._clock_offset_s,
+                                  int(at_wall_ms) % 2**48, stamp, int(item["w"]))
         return len(shown)
 
     async def receiver_stats(self) -> dict[str, Any] | None:

@@ -284,8 +284,7 @@ def _medians(runs: list[FanoutRun]) -> list[dict[str, Any]]:
     for row in rows:
         one = next((r for r in rows
                     if r["implementation"] == row["implementation"] and r["viewers"] == 1), None)
-        for key in ("cores", "join_cores"):
-            ratio = "ratio_to_1" if key == "cores" else "join_ratio_to_1"
+        for key, ratio in (("cores", "ratio_to_1"), ("join_cores", "join_ratio_to_1")):
             row[ratio] = row[key] / one[key] if one and one[key] else float("nan")
     return rows
 

@@ -39,9 +39,13 @@ class FrameLog:
         """Record ``frame``; reads its stamp unless the caller already did."""
         if stamp is None and frame.format.name == "yuv420p":
             stamp = read_stamp(luma_of(frame))
+        self.add_shown(at_s, wall_ms, stamp, frame.width)
+
+    def add_shown(self, at_s: float, wall_ms: int, stamp: FrameStamp | None, width: int) -> None:
+        """Record a frame another viewer decoded and read (Chromium's page): shown at ``at_s``
+        (perf_counter) and ``wall_ms``; a stamp with no plausible latency counts as unread."""
         g2g = latency_ms(stamp, wall_ms)
-        self.records.append(FrameRecord(at_s, stamp if g2g is not None else None, g2g,
-                                        frame.width))
+        self.records.append(FrameRecord(at_s, stamp if g2g is not None else None, g2g, width))
 
 
 def count_freezes(times_s: list[float]) -> tuple[int, float]:

@@ -189,7 +189,11 @@ class ViewerLink:
         self.controller: AbrController | None = None
         self.pacer = Pacer(_UNKNOWN_KBPS * settings.pacing_factor)
         self.gate = RetransmitGate(_UNKNOWN_KBPS * settings.rtx_share)
-        self.gate.on_stuck = self._stuck
+        # A viewer stuck before a lost base-layer frame (``RetransmitGate.on_stuck``): Chromium
+        # re-NACKs the packet every ~100 ms and asks for a keyframe only when nothing was
+        # decodable for ~3 s; the rung makes one now, under the PLI limit, so the freeze lasts
+        # about a round trip instead.
+        self.gate.on_stuck = self._request_keyframe
         self.copies = CopyBudget()
         self.recent = PaddingPackets()
         self.decision: Decision | None = None
@@ -329,29 +333,21 @@ class ViewerLink:
         self._budgets(decision.rung, decision.estimate_kbps)
         return decision
 
-    def keyframe_request(self, now: float) -> bool:
-        """A PLI/FIR arrived: whether to pass it to the rung. One is honoured per
+    def keyframe_request(self, now: float) -> None:
+        """A PLI/FIR arrived: passed to the rung if due. One is honoured per
         ``max(keyframe_gap_s, 1.5 x RTT)``: the keyframe it asks for cannot arrive sooner, and
         every keyframe on a thin link costs the frames after it."""
         self.feedback.on_keyframe_request()
-        return self._keyframe_due(now)
+        self._request_keyframe(now)
 
-    def _stuck(self, now: float) -> None:
-        """The gate refused a third or later NACK as too late for a base-layer packet the
-        viewer still waits for (``RetransmitGate.on_stuck``). Chromium re-NACKs it every
-        ~100 ms and asks for a keyframe only when no frame was decodable for ~3 s; its rung
-        makes one now, within the same limit as a PLI, so the freeze lasts about a round trip
-        instead."""
-        if self._keyframe_due(now):
-            self.track.request_keyframe()
-
-    def _keyframe_due(self, now: float) -> bool:
+    def _request_keyframe(self, now: float) -> None:
+        """Ask the rung for a keyframe if one is due (see ``keyframe_request``)."""
         rtt = self.feedback.rtt_s or 0.0
         if now - self._last_keyframe < max(self.settings.keyframe_gap_s, 1.5 * rtt):
             self.keyframes_ignored += 1
-            return False
+            return
         self._last_keyframe = now
-        return True
+        self.track.request_keyframe()
 
     def stats(self) -> LinkStats:
         """The viewer's sending side now."""

@@ -57,11 +57,7 @@ class VideoFanout:
         use_packetizer(sender, Vp8Packetizer())
         link = ViewerLink(sender, rung_track, self._ladder, self._config.abr)
 
-        def keyframe_request() -> None:
-            if link.keyframe_request(time.monotonic()):
-                rung_track.request_keyframe()
-
-        route_keyframe_requests(sender, keyframe_request)
+        route_keyframe_requests(sender, lambda: link.keyframe_request(time.monotonic()))
         self._links = {t: v for t, v in self._links.items() if t.readyState == "live"}
         self._links[rung_track] = link
         return rung_track

@@ -203,13 +203,10 @@ class RetransmitGate:
             return self._count("unknown")
         record.nacks += 1
         too_old = now - record.at > self.rtt_factor * self.rtt_s + self.slack_s
-        if too_old or record.keyframe_index < self._keyframes:
-            if too_old and record.keyframe_index == self._keyframes and not record.droppable \
-                    and record.nacks >= STUCK_NACKS and not record.stuck:
-                record.stuck = True
-                self._counts["stuck"] += 1
-                if self.on_stuck is not None:
-                    self.on_stuck(now)
+        if record.keyframe_index < self._keyframes:
+            return self._count("late")  # the newer keyframe frees the viewer anyway
+        if too_old:
+            self._note_stuck(record, now)
             return self._count("late")
         if record.resent_at is not None and now - record.resent_at < self.rtt_s:
             return self._count("repeated")
@@ -222,6 +219,15 @@ class RetransmitGate:
         record.resent_at = now
         self._counts["sent"] += 1
         return True
+
+    def _note_stuck(self, record: _Sent, now: float) -> None:
+        """A late NACK of a packet since the newest keyframe: see ``on_stuck``."""
+        if record.droppable or record.stuck or record.nacks < STUCK_NACKS:
+            return
+        record.stuck = True
+        self._counts["stuck"] += 1
+        if self.on_stuck is not None:
+            self.on_stuck(now)
 
     def _count(self, key: str) -> bool:
         self._counts[key] += 1
