@@ -167,6 +167,23 @@ def test_a_failed_probe_backs_off() -> None:
     assert all(d.rung >= 2 for t, d in path.trace if t > 10)  # 530 never fits 450
 
 
+@pytest.mark.parametrize(("lost", "ends"), [(1, False), (2, True)])
+def test_a_probe_ends_on_loss_in_two_packets_not_in_one(lost: int, ends: bool) -> None:
+    """A Chromium viewer's report spans ~16 packets at 190 kbps: one lost says 6%."""
+    controller = AbrController(RATES, AbrConfig(start_rung=2, copies=False))
+    now, decision = 0.0, controller.update(Feedback(now=0.0, sent_bytes=0))
+    while decision.padding_kbps == 0 and now < 10:
+        now += TICK
+        sent = (decision.target_kbps + decision.padding_kbps) * TICK * 125
+        decision = controller.update(Feedback(now=now, sent_bytes=int(sent), loss=0.0, lost=0,
+                                              rtt_ms=150))
+    assert decision.reason == "probe" and decision.padding_kbps > 0
+    now += TICK
+    decision = controller.update(Feedback(now=now, sent_bytes=int(sent), loss=lost / 16,
+                                          lost=lost, rtt_ms=150))
+    assert (decision.padding_kbps == 0) == ends
+
+
 def test_down_switch_is_immediate_when_the_rung_exceeds_the_estimate() -> None:
     controller = AbrController(RATES, AbrConfig(start_rung=0))
     controller.update(Feedback(now=0.0, sent_bytes=0))

@@ -15,9 +15,9 @@ the estimate, at most to the next rung's rate times ``1 + up_margin``. The estim
 with what the path carries (the receiver's REMB follows it). Padding ramps from the rung's rate
 by ``probe_ramp_per_s`` per second. Any decrease blocks probing for ``backoff_s``; a decrease
 while padding, an early sign of a queue while padding (a REMB 10% lower, loss above
-``loss_low``, the round trip up by ``queue_ms / 2``), or ``probe_max_s`` without reaching the
-next rung, ends the probe and blocks the next one for a back-off (``backoff_s``, doubling up
-to ``backoff_max_s``); reaching it for ``up_hold_s`` switches up.
+``loss_low`` in two packets or more, the round trip up by ``queue_ms / 2``), or ``probe_max_s``
+without reaching the next rung, ends the probe and blocks the next one for a back-off
+(``backoff_s``, doubling up to ``backoff_max_s``); reaching it for ``up_hold_s`` switches up.
 
 Rung choice (hysteresis) works on the *room*: the estimate less the other traffic we send on the
 path (``Feedback.other_bytes``: data channels and their SCTP acknowledgements, smoothed over
@@ -211,7 +211,10 @@ class Feedback:
     sent_bytes: int
     """Media bytes (RTP, retransmissions included) sent since the previous sample."""
     loss: float | None = None
-    """Fraction lost of the newest receiver report in the interval (None: no report)."""
+    """Fraction lost over the receiver reports in the interval (None: no report)."""
+    lost: int | None = None
+    """Packets those reports say were lost (None: not counted). One loss is no sign of a queue
+    (at 190 kbps a Chromium viewer's sample covers ~16 packets: one lost says 6%)."""
     rtt_ms: float | None = None
     """Round trip from the newest report (LSR/DLSR, smoothed by aiortc), None if none."""
     rtt_raw_ms: float | None = None
@@ -322,7 +325,8 @@ class AbrController:
         self._note_other(feedback, dt)
         queue_signs = self._queue_signs(feedback)
         pushed_back = queue_signs or (feedback.loss is not None
-                                      and feedback.loss > self.config.loss_low)
+                                      and feedback.loss > self.config.loss_low
+                                      and (feedback.lost is None or feedback.lost > 1))
         self._pace_copies(feedback, dt, queue_signs or self.estimate < before * 0.99
                           or self._raw_queue(feedback))
         if self.estimate < before * 0.99 or (pushed_back and self._padding_on):

@@ -22,9 +22,9 @@ def test_a_sample_carries_only_what_arrived_since_the_previous_one() -> None:
 
 def test_loss_is_smoothed_for_the_grade() -> None:
     log = FeedbackLog()
-    log.on_report(0.0, 0.1)
+    log.on_report(0.0, 0.1, now=0.5)
     log.take(now=1.0, sent_bytes=0)
-    log.on_report(0.2, 0.1)  # one unlucky report at a low packet rate
+    log.on_report(0.2, 0.1, now=1.5)  # one unlucky report at a low packet rate
     log.take(now=2.0, sent_bytes=0)
     assert log.loss == 0.2
     assert log.loss_avg is not None and abs(log.loss_avg - 0.06) < 1e-9
@@ -33,12 +33,29 @@ def test_loss_is_smoothed_for_the_grade() -> None:
 def test_a_samples_loss_counts_every_report_since_the_previous_sample() -> None:
     """libwebrtc reports with every NACK: a block over 2 packets says 50%."""
     log = FeedbackLog()
-    log.on_report(0.0, 0.3, counts=(1000, 5))
+    log.on_report(0.0, 0.3, counts=(1000, 5), now=0.5)
     assert log.take(now=1.0, sent_bytes=0).loss == 0.0  # nothing to count against yet
-    log.on_report(0.5, 0.3, counts=(1002, 6))
-    log.on_report(0.0, 0.3, counts=(1100, 6))
+    log.on_report(0.5, 0.3, counts=(1002, 6), now=1.5)
+    log.on_report(0.0, 0.3, counts=(1100, 6), now=1.6)
     assert log.take(now=2.0, sent_bytes=0).loss == 0.01  # 1 of 100, not the newest 0%
-    log.on_report(0.5, 0.3, counts=(1102, 7))  # and not the 50% of a lone short report
-    log.on_report(0.0, 0.3, counts=(1200, 5))  # duplicates lower the total: no gain
+    log.on_report(0.5, 0.3, counts=(1102, 7), now=2.5)  # nor the 50% of a lone short report
+    log.on_report(0.0, 0.3, counts=(1200, 5), now=2.6)  # duplicates lower the total: no gain
     assert log.take(now=3.0, sent_bytes=0).loss == 0.01
     assert log.loss_avg is not None and abs(log.loss_avg - 0.0051) < 1e-9
+
+
+def test_loss_and_raw_round_trip_wait_for_reports_that_span_long_enough() -> None:
+    """libwebrtc reports with every NACK and REMB: one loss in three packets is no 33%, and
+    one report delayed by jitter is no queue."""
+    log = FeedbackLog()
+    log.on_report(0.0, 0.2, 0.20, counts=(1000, 0), now=10.0)
+    assert log.take(now=10.0, sent_bytes=0).rtt_raw_ms == 200.0  # the first report: alone
+    log.on_report(0.33, 0.2, 0.29, counts=(1003, 1), now=10.1)
+    early = log.take(now=10.25, sent_bytes=0)
+    assert (early.loss, early.rtt_raw_ms, early.rtt_ms) == (None, None, 200.0)
+    log.on_report(0.0, 0.2, 0.21, counts=(1050, 1), now=10.3)
+    log.on_report(0.0, 0.2, 0.30, counts=(1100, 1), now=10.5)  # 0.5 s after the first
+    sample = log.take(now=10.5, sent_bytes=0)
+    assert (sample.loss, sample.lost, sample.rtt_raw_ms) == (0.01, 1, 210.0)
+    log.on_report(0.0, 0.2, 0.30, counts=(1110, 1), now=10.6)  # a new span has begun
+    assert log.take(now=10.75, sent_bytes=0).rtt_raw_ms is None
