@@ -302,10 +302,11 @@ def bench(profiles: tuple[str, ...], suites: tuple[str, ...], runs: int, taps: i
                      storm_viewers=storm_viewers, storm_window_s=storm_window, seed=seed,
                      implementations=impls or ("ours", "aiortc"))
     doc = _run(run(plan, progress=progress), loop)
-    click.echo(report.table(doc["results"]))
-    if json_path:
+    if json_path:  # first: a long run's numbers are kept whatever comes next
         with open(json_path, "w") as fh:
             json.dump(doc, fh, indent=1)
+    click.echo(report.table(doc["results"]))
+    if json_path:
         click.echo(f"JSON written to {json_path}")
     if markdown_path:
         Path(markdown_path).write_text(report.markdown(doc["results"]))

@@ -187,11 +187,21 @@ def table(results: list[dict[str, Any]]) -> str:
                         f"{cell}")
         video = result.get("video")
         if video:
-            survived = [str(video[k]["survived"]) if video.get(k) else "-"
-                        for k in ("ours", "aiortc", "chromium")]
+            survived = [_survived(video.get(k)) for k in ("ours", "aiortc", "chromium")]
             cell = f" {'':>7} {survived[2]:>12}" if browser else ""
             rows.append(f"  {'survived':<32} {survived[0]:>12} {survived[1]:>12}{cell}")
+        rows += [f"  {suite} {impl} failed: {entry['error']}" for suite, block in result.items()
+                 if isinstance(block, dict) for impl, entry in block.items()
+                 if isinstance(entry, dict) and "error" in entry]
     return "\n".join(rows)
+
+
+def _survived(entry: dict[str, Any] | None) -> str:
+    """The survived cell of one viewer: '-' when it did not run, 'failed' when it did not
+    finish (the error is printed below the block)."""
+    if not entry:
+        return "-"
+    return "failed" if "error" in entry else str(entry.get("survived", "-"))
 
 
 def plot(result: dict[str, Any], directory: Path) -> Path | None:

@@ -57,3 +57,13 @@ def test_markdown_tables_show_both_implementations_and_rtts() -> None:
     text = report.markdown([result])
     assert "| tap rtt p99 | 130.0 (1.3 RTT) | 500.0 (5.0 RTT) |" in text
     assert "| taps lost | 0 | 1 |" in text
+
+
+def test_the_table_names_a_viewer_that_failed_instead_of_breaking() -> None:
+    result = {"profile": "p", "rtt_ms": 100.0, "video": {
+        "ours": {"survived": True, "fps": {"mean": 29.5}},
+        "aiortc": None, "chromium": {"error": "RuntimeError('no msgpack')"}}}
+    text = report.table([result])
+    assert "video chromium failed: RuntimeError('no msgpack')" in text
+    survived = next(line for line in text.splitlines() if "survived" in line).split()
+    assert survived[1:] == ["True", "-", "failed"]
