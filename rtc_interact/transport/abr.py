@@ -45,8 +45,8 @@ queue (on a 400 kbps link, copies filling the room kept a standing queue of 300-
 they have a level of their own: from zero, up by ``copy_ramp_per_s`` of the rung's rate per
 second, halved on any sign of a queue while no probe pads (the estimate falls, a REMB 10%
 below the previous one, the round trip up by ``queue_ms / 2``: aiortc's, smoothed 0.85 per
-report, or the report's own, which shows a queue seconds sooner), within ``copy_fill`` of the
-room.
+report, or the reports' own, the lowest over ~0.5 s of them, which shows a queue seconds
+sooner), within ``copy_fill`` of the room.
 
 On a long path (the ICE checks, made before any media, and every report since say a round trip
 of at least ``copy_long_rtt_ms``) with copies on, a packet without a copy is a frozen picture.
@@ -211,14 +211,16 @@ class Feedback:
     sent_bytes: int
     """Media bytes (RTP, retransmissions included) sent since the previous sample."""
     loss: float | None = None
-    """Fraction lost over the receiver reports in the interval (None: no report)."""
+    """Fraction lost over the receiver reports of the interval (of the spans closed in it,
+    ``abr_task.REPORT_SPAN_S``; None: none)."""
     lost: int | None = None
     """Packets those reports say were lost (None: not counted). One loss is no sign of a queue
     (at 190 kbps a Chromium viewer's sample covers ~16 packets: one lost says 6%)."""
     rtt_ms: float | None = None
     """Round trip from the newest report (LSR/DLSR, smoothed by aiortc), None if none."""
     rtt_raw_ms: float | None = None
-    """The newest report's own round trip, not smoothed (None if none)."""
+    """The reports' own round trip, not smoothed: the lowest over a span of reports
+    (``abr_task.REPORT_SPAN_S``; None if none closed in the interval)."""
     remb_kbps: float | None = None
     """Newest REMB in the interval, None if none."""
     nacks: int = 0
@@ -458,7 +460,7 @@ class AbrController:
                 self._copy_until = feedback.now  # a shorter path, clean so far: no copies yet
 
     def _raw_queue(self, feedback: Feedback) -> bool:
-        """Whether the report's own round trip (not smoothed) is up by ``queue_ms / 2``."""
+        """Whether the sample's raw round trip (not smoothed) is up by ``queue_ms / 2``."""
         if feedback.rtt_raw_ms is None:
             return False
         self._min_raw_rtt = min(self._min_raw_rtt, feedback.rtt_raw_ms)

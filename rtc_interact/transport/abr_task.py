@@ -111,7 +111,8 @@ class FeedbackLog:
         self.last_report = time.monotonic() if now is None else now
         self._fresh["report"] = True
         if raw_rtt_s is not None:
-            self._span_raw = min(raw_rtt_s, self._span_raw or raw_rtt_s)
+            low = self._span_raw
+            self._span_raw = raw_rtt_s if low is None else min(low, raw_rtt_s)
         self._count(counts)
         start = self._span_start
         if start is None or self.last_report - start >= REPORT_SPAN_S:
