@@ -326,9 +326,7 @@ class AbrController:
         self.estimate = self.estimator.update(feedback)
         self._note_other(feedback, dt)
         queue_signs = self._queue_signs(feedback)
-        pushed_back = queue_signs or (feedback.loss is not None
-                                      and feedback.loss > self.config.loss_low
-                                      and (feedback.lost is None or feedback.lost > 1))
+        pushed_back = queue_signs or self._loss_sign(feedback)
         self._pace_copies(feedback, dt, queue_signs or self.estimate < before * 0.99
                           or self._raw_queue(feedback))
         if self.estimate < before * 0.99 or (pushed_back and self._padding_on):
@@ -458,6 +456,12 @@ class AbrController:
             self._start_clean = False
             if not self._long_path:  # the first round trip: _queue_signs has just noted it
                 self._copy_until = feedback.now  # a shorter path, clean so far: no copies yet
+
+    def _loss_sign(self, feedback: Feedback) -> bool:
+        """Loss above ``loss_low`` in two packets or more (when counted): one loss in a short
+        report is no sign of a queue."""
+        return feedback.loss is not None and feedback.loss > self.config.loss_low \
+            and (feedback.lost is None or feedback.lost > 1)
 
     def _raw_queue(self, feedback: Feedback) -> bool:
         """Whether the sample's raw round trip (not smoothed) is up by ``queue_ms / 2``."""

@@ -76,7 +76,6 @@ class FeedbackLog:
         self.remb_bps: int | None = None
         self.loss: float | None = None
         self.rtt_s: float | None = None
-        self.raw_rtt_s: float | None = None
         self.loss_avg: float | None = None
         """Loss smoothed over samples (one report covers few packets at low rates)."""
         self.nacks = 0
@@ -107,7 +106,7 @@ class FeedbackLog:
         """RtcpListener. ``counts``: the block's extended highest sequence number and
         cumulative packets lost, from which a sample's loss is counted over all the reports
         of a span (``REPORT_SPAN_S``). ``now``: arrival (default: the monotonic clock)."""
-        self.loss, self.rtt_s, self.raw_rtt_s = fraction_lost, rtt_s, raw_rtt_s
+        self.loss, self.rtt_s = fraction_lost, rtt_s
         self.last_report = time.monotonic() if now is None else now
         self._fresh["report"] = True
         if raw_rtt_s is not None:
