@@ -8,12 +8,12 @@ internet access.
 ``/`` serves ``index.html`` with ``boot.js`` and the stylesheet inlined (``render_page``): what the
 page needs before the answer is one response small enough to arrive in TCP's first window
 (``FIRST_WINDOW_BYTES``), its first script starts connecting as soon as it is parsed, and the
-signaling POST finds the page's HTTP connection idle. The scripts held until the answer
+signaling POST finds the page's HTTP connection idle. The held scripts
 (``data-after-signaling``: msgpack and ``viewer.js``, about 38 kB) stay references that boot.js
-loads once the answer is in. Inlined too, they made the page ~50 kB, about three windows of TCP
-slow start on a long path, so the POST could leave while the page's connection was still busy.
-(The link emulator's TCP relay has no slow start; there an A/B of the two pages was within noise,
-``benchmarks/RESULTS.md`` §7.3.)
+fetches once the answer is in and runs once the event channel is open. Inlined too, they made
+the page ~50 kB, about three windows of TCP slow start on a long path, so the POST could leave
+while the page's connection was still busy. (The link emulator's TCP relay has no slow start;
+there an A/B of the two pages was within noise, ``benchmarks/RESULTS.md`` §7.3.)
 """
 
 from __future__ import annotations
@@ -61,8 +61,8 @@ _REFERENCE = re.compile(r'<script src="/viewer/(?P<script>[\w.]+)"(?P<attrs>[^>]
 
 def render_page(web_dir: Path, whep_path: str, inline: bool = True) -> str:
     """``index.html`` for ``whep_path``; with ``inline``, each ``<script src="/viewer/...">``
-    but those held until the answer, and each stylesheet ``<link>``, is replaced by the file's
-    text (kept as a reference if that text could end the element early)."""
+    but the held ones (``data-after-signaling``), and each stylesheet ``<link>``, is replaced
+    by the file's text (kept as a reference if that text could end the element early)."""
 
     def file_text(name: str) -> str | None:
         path = web_dir / name

@@ -66,7 +66,7 @@ async def test_page_before_the_answer_is_one_response_within_the_first_window(
     assert boot in html and 'src="/viewer/boot.js"' not in html
     # boot.js comes before the stylesheet (a script after a pending stylesheet waits for it)
     assert html.index('<script data-whep="/whep">\n' + boot) < html.index("<style>")
-    # what runs after the answer stays a reference, fetched once the answer is in
+    # what runs once the channel is open stays a reference, fetched once the answer is in
     for name in ("msgpack.min.js", "viewer.js"):
         held = f'<script src="/viewer/{name}" type="text/plain" data-after-signaling></script>'
         assert held in html, name

@@ -79,8 +79,22 @@ async def test_page_plays_video_over_loopback_and_reads_the_stamp(
     # media may flow as soon as DTLS is done; the channel also needs SCTP's handshake, so on
     # loopback either can come first
     assert marks["offer"] < marks["first_frame"]
+    # the rest of the page's code starts only once the channel is open (boot.js)
+    assert marks["channel_open"] <= marks["scripts"]
     await expect(page.locator("#debug")).to_contain_text("decoded")
     await page.screenshot(path=artifacts / "video.png")
+
+
+async def test_a_refused_token_is_shown_at_once(browser: Browser, web_host: Host) -> None:
+    url = viewer_page_url(web_host.url, "not-a-token")
+    page = await (await new_viewer_context(browser, url)).new_page()
+    await page.goto(url)
+    error = await wait_for(page, "window.rtcInteract && window.rtcInteract.state.error", 10)
+    assert "401" in error, error
+    marks = await page.evaluate("window.rtcInteract.state.marks")
+    # no answer: the page's code ran without waiting for a channel that cannot open
+    assert "scripts" in marks and "channel_open" not in marks and "signaling" not in marks
+    await expect(page.locator("#log")).to_contain_text("connect failed")
 
 
 async def test_tap_is_acknowledged_and_recorded_by_the_host(
