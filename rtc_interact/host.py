@@ -7,9 +7,10 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, replace
 from types import TracebackType
+from typing import Any
 
 from aiohttp import web
 from aiortc import MediaStreamTrack, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
@@ -31,7 +32,7 @@ from .media.sources import TestPatternTrack
 from .tokens import Claims, Role, mint
 from .transport.abr_task import LinkStats
 from .transport.aiortc_compat import answer_as_dtls_server
-from .transport.fanout import VideoFanout
+from .transport.fanout import LADDER_CODEC, VideoFanout, offer_codecs
 from .transport.peer import (
     choose_ice_addresses,
     congested,
@@ -44,6 +45,9 @@ from .transport.signaling import SessionRefused, TrickleCandidate, add_whep_rout
 from .web.routes import add_web_routes
 
 log = logging.getLogger(__name__)
+
+ANSWER_TIMEOUT_S = 30.0
+"""How long a session the host offered (``Host.offer_session``) waits for the viewer's answer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +115,8 @@ class _Session:
         self.fast = open_fast_channel(pc)
         self.started = started
         self.track: MediaStreamTrack | None = None
+        self.unanswered: asyncio.TimerHandle | None = None
+        """Ends a session the host offered whose answer has not come (``offer_session``)."""
         self.joined = False
         self.sample = (started, 0)
 
@@ -157,10 +163,10 @@ class Host:
             self._desk = GiveawayDesk.open_file(self.config.giveaway_store, self._fan_out,
                                                 self._send_identity, self._presence)
         app = web.Application(client_max_size=128 * 1024)
-        add_whep_routes(app, self, self.config.secret, self.config.path,
-                        self.config.advanced.sdp_hook)
+        offer_for = add_whep_routes(app, self, self.config.secret, self.config.path,
+                                    self.config.advanced.sdp_hook)
         app.router.add_get("/health", self._health)
-        add_web_routes(app, self.config.path)  # the browser viewer page at /
+        add_web_routes(app, self.config.path, offer_for=offer_for)  # the browser page at /
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.bind, self.config.port)
@@ -226,20 +232,31 @@ class Host:
 
     # ------------------------------------------------------------ SessionHandler (signaling)
 
-    async def open_session(self, offer_sdp: str, claims: Claims,
-                           early: tuple[bytes, ...] = ()) -> tuple[str, str, tuple[bytes, ...]]:
-        """Accept a viewer's offer: build its peer connection, handle the events that came with
-        it (taps made while connecting), and return the answer and their replies."""
+    def _new_session(self, claims: Claims) -> _Session:
+        """A session with its peer connection and channels, not yet listed (refused when the
+        host is shutting down or full)."""
         if self._closed:
             raise SessionRefused(503, "host is shutting down")
         if len(self._sessions) >= self.config.max_viewers:
             raise SessionRefused(503, f"host is full ({self.config.max_viewers} viewers)")
-        viewer_id = secrets.token_hex(8)
-        pc = new_peer_connection()
         now = time.monotonic()
-        core = HostSessionCore(viewer_id, claims.identity, self.config.limits, self._sequencer, now,
+        core = HostSessionCore(secrets.token_hex(8), claims.identity, self.config.limits,
+                               self._sequencer, now,
                                deferred_targets=self._desk.giveaways if self._desk else ())
-        session = _Session(core, pc, claims, now)
+        return _Session(core, new_peer_connection(), claims, now)
+
+    def _start(self, session: _Session) -> None:
+        """Wire a negotiated session; its first keyframe is made ready now."""
+        self._wire(session)
+        if isinstance(session.track, RungTrack):
+            session.track.prepare()  # a keyframe ready when DTLS is done on a short path
+
+    async def open_session(self, offer_sdp: str, claims: Claims,
+                           early: tuple[bytes, ...] = ()) -> tuple[str, str, tuple[bytes, ...]]:
+        """Accept a viewer's offer: build its peer connection, handle the events that came with
+        it (taps made while connecting), and return the answer and their replies."""
+        session = self._new_session(claims)
+        pc = session.pc
         try:
             await pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
             session.track = self._video.attach(pc)
@@ -250,16 +267,49 @@ class Host:
                 session.track.stop()
             await pc.close()
             raise SessionRefused(400, f"cannot use this offer: {exc}") from None
-        self._sessions[viewer_id] = session
-        self._wire(session)
-        if isinstance(session.track, RungTrack):
-            session.track.prepare()  # a keyframe ready when DTLS is done on a short path
+        self._sessions[session.core.viewer_id] = session
+        self._start(session)
         replies: list[Downstream] = []
         for data in early:
             now_replies, deferred = self._handle(session, data)
             replies += now_replies
             replies += [await self._answer_later(session, r, wall_ms()) for r in deferred]
-        return viewer_id, answer, tuple(encode(r) for r in replies)
+        return session.core.viewer_id, answer, tuple(encode(r) for r in replies)
+
+    async def offer_session(self, claims: Claims) -> tuple[str, str]:
+        """The host's offer for a viewer who answers it (the browser page gets it inside the
+        page load, docs/PROTOCOL.md); (session id, offer). The session ends unless
+        :meth:`accept_answer` comes within ``ANSWER_TIMEOUT_S``."""
+        session = self._new_session(claims)
+        pc = session.pc
+        offer_codecs(pc.addTransceiver("video", direction="sendonly"),
+                     LADDER_CODEC if self.config.video.encode_once else None)
+        offer = await set_local(pc, await pc.createOffer(), self._ice)
+        viewer_id = session.core.viewer_id
+        self._sessions[viewer_id] = session
+        session.unanswered = asyncio.get_running_loop().call_later(
+            ANSWER_TIMEOUT_S, lambda: self._keep(self._end(session, "no answer")))
+        return viewer_id, offer
+
+    async def accept_answer(self, session_id: str, answer_sdp: str) -> bool:
+        """Apply the viewer's answer to :meth:`offer_session`'s offer; False if the session
+        is unknown. SessionRefused (409) for a second answer, (400) for a bad one, which
+        also ends the session."""
+        session = self._sessions.get(session_id)
+        if session is None:
+            return False
+        if session.unanswered is None:
+            raise SessionRefused(409, "this session has its answer already")
+        session.unanswered.cancel()
+        session.unanswered = None
+        try:
+            await session.pc.setRemoteDescription(RTCSessionDescription(answer_sdp, "answer"))
+            session.track = self._video.attach(session.pc)
+        except Exception as exc:  # aiortc raises ValueError, InternalError, ... for bad SDP
+            await self._end(session, "bad answer")
+            raise SessionRefused(400, f"cannot use this answer: {exc}") from None
+        self._start(session)
+        return True
 
     async def add_candidates(self, session_id: str, candidates: list[TrickleCandidate]) -> bool:
         """Apply trickled remote candidates (already-known ones are harmless)."""
@@ -326,9 +376,13 @@ class Host:
         for reply in replies:
             self._reply(session, encode(reply), channel)
         for request in deferred:
-            task = asyncio.ensure_future(self._reply_later(session, request, wall_ms(), channel))
-            self._later.add(task)
-            task.add_done_callback(self._later.discard)
+            self._keep(self._reply_later(session, request, wall_ms(), channel))
+
+    def _keep(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` as a task, referenced until it is done."""
+        task = asyncio.ensure_future(work)
+        self._later.add(task)
+        task.add_done_callback(self._later.discard)
 
     def _handle(self, session: _Session, data: bytes | str
                 ) -> tuple[list[Downstream], list[Tap | Claim]]:
@@ -397,6 +451,8 @@ class Host:
         self._totals["comments"] += core.received["comment"]
         self._totals["rejected"] += sum(core.errors.values())
         self._totals["duplicates"] += core.duplicates
+        if session.unanswered is not None:
+            session.unanswered.cancel()
         if session.track is not None:
             session.track.stop()
         if session.joined:

@@ -97,6 +97,14 @@ class BaselineHost:
             raise SessionRefused(400, f"bad offer: {exc}") from None
         return session_id, pc.localDescription.sdp, ()
 
+    async def offer_session(self, claims: Claims) -> tuple[str, str]:
+        """The baseline serves no page, so nothing asks it to offer."""
+        raise SessionRefused(501, "the baseline host only answers offers")
+
+    async def accept_answer(self, session_id: str, answer_sdp: str) -> bool:
+        """See ``offer_session``."""
+        raise SessionRefused(501, "the baseline host only answers offers")
+
     async def add_candidates(self, session_id: str, candidates: list[TrickleCandidate]) -> bool:
         """Trickle is not used by the baseline viewer."""
         return session_id in self._pcs

@@ -22,6 +22,7 @@ from playwright.async_api import Browser, BrowserContext, Page, Playwright, asyn
 from playwright.async_api import Error as PlaywrightError
 
 from ..media.stamp import FrameStamp
+from ..web.routes import page_url
 from .harness import STAGES
 from .metrics import FrameLog
 
@@ -85,10 +86,11 @@ async def new_viewer_context(browser: Browser, page_url: str) -> BrowserContext:
     return context
 
 
-def viewer_page_url(whep_url: str, token: str) -> str:
-    """The page on the same origin as ``whep_url`` (through a link's relay, if any)."""
+def viewer_page_url(whep_url: str, token: str, host_offer: bool = True) -> str:
+    """The page on the same origin as ``whep_url`` (through a link's relay, if any); with the
+    host's offer in it, or (``host_offer`` False) making its own offer (``web.routes.page_url``)."""
     parts = urlsplit(whep_url)
-    return f"{parts.scheme}://{parts.netloc}/#token={token}"
+    return page_url(f"{parts.scheme}://{parts.netloc}/", token, host_offer)
 
 
 async def wait_for(page: Page, expression: str, timeout_s: float) -> Any:

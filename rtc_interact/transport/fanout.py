@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 
-from aiortc import MediaStreamTrack, RTCPeerConnection
+from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver
 from aiortc.contrib.media import MediaRelay
 
 from ..config import VideoConfig
@@ -28,6 +28,17 @@ from .abr_task import LinkStats, ViewerLink
 from .aiortc_sender import negotiated_codec, route_keyframe_requests, use_packetizer
 
 LADDER_CODEC = "video/VP8"
+
+
+def offer_codecs(transceiver: RTCRtpTransceiver, codec: str | None) -> None:
+    """Offer only ``codec`` (and its retransmissions) on ``transceiver``; every codec aiortc
+    has when ``codec`` is None. The ladder makes VP8 only, so a host offer asks for nothing
+    else (and is shorter for it)."""
+    if codec is None:
+        return
+    capabilities = RTCRtpSender.getCapabilities(transceiver.kind).codecs
+    transceiver.setCodecPreferences(
+        [c for c in capabilities if c.mimeType.lower() in (codec.lower(), "video/rtx")])
 
 
 class VideoFanout:
@@ -43,8 +54,9 @@ class VideoFanout:
         self._links: dict[RungTrack, ViewerLink] = {}
 
     def attach(self, pc: RTCPeerConnection) -> MediaStreamTrack | None:
-        """Add the video track to ``pc`` (after ``setRemoteDescription``, before the answer);
-        None when the offer asked for no video."""
+        """Add the video track to ``pc`` once its codec is known (after the viewer's offer,
+        before the answer; or after the viewer's answer to the host's offer); None when the
+        viewer asked for no video."""
         transceiver = next((t for t in pc.getTransceivers() if t.kind == "video"), None)
         if transceiver is None:
             return None

@@ -6,6 +6,11 @@
 * ``PATCH {location}`` with ``application/trickle-ice-sdpfrag``: trickled candidates, ``204``.
 * ``DELETE {location}``: leave, ``200``.
 
+The other way round, for the browser page (``offer_for``): the host makes the offer and the
+session while serving the page, and the viewer sends its answer with ``PATCH {location}`` and
+``Content-Type: application/sdp`` (``204``; ``409`` for a second answer). The page's ICE checks
+then leave beside that PATCH instead of a round trip after a POST (docs/PROTOCOL.md).
+
 Errors are plain text with the right status: 400 bad SDP, 401 bad token (with
 ``WWW-Authenticate: Bearer``), 404 unknown session, 415 wrong content type, 503 host full.
 
@@ -19,7 +24,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urljoin
@@ -65,10 +70,11 @@ class SdpHook(Protocol):
     """
 
     async def on_offer(self, sdp: str) -> str:
-        """The offer as the host should see it."""
+        """The viewer's SDP (its offer, or its answer to the host's offer) as the host should
+        see it."""
 
     async def on_answer(self, sdp: str) -> str:
-        """The answer as the viewer should see it."""
+        """The host's SDP (its answer, or its offer in the page) as the viewer should see it."""
 
     async def on_trickle(self, fragment: str) -> str:
         """A trickled candidate fragment (PATCH body) as the host should see it."""
@@ -81,11 +87,27 @@ class SessionHandler(Protocol):
                            early: tuple[bytes, ...]) -> tuple[str, str, tuple[bytes, ...]]:
         """Accept an offer and handle ``early`` messages; (session id, answer, replies)."""
 
+    async def offer_session(self, claims: Claims) -> tuple[str, str]:
+        """Make a session from the host's side; (session id, the host's offer)."""
+
+    async def accept_answer(self, session_id: str, answer_sdp: str) -> bool:
+        """Apply the viewer's answer to ``offer_session``; False if the session is unknown."""
+
     async def add_candidates(self, session_id: str, candidates: list[TrickleCandidate]) -> bool:
         """Apply trickled candidates; False if the session is unknown."""
 
     async def close_session(self, session_id: str) -> bool:
         """End a session; False if it is unknown."""
+
+
+@dataclass(frozen=True, slots=True)
+class HostOffer:
+    """The host's offer for a viewer that answers it (the page)."""
+
+    sdp: str
+    """The SDP offer."""
+    location: str
+    """Path of the session resource: the answer, candidates and DELETE go there."""
 
 
 def parse_sdpfrag(body: str) -> list[TrickleCandidate]:
@@ -178,10 +200,22 @@ class _WhepRoutes:
             headers[REPLIES_HEADER] = pack_messages(replies)
         return web.Response(status=201, text=answer, content_type=SDP, headers=headers)
 
+    async def offer_for(self, token: str) -> HostOffer:
+        """The host's offer and session for the viewer holding ``token`` (the page load);
+        TokenError for a bad token, SessionRefused when the host cannot take a viewer."""
+        claims = verify(self.secret, token, require=Role.VIEWER)
+        session_id, sdp = await self.handler.offer_session(claims)
+        if self.hook is not None:
+            sdp = await self.hook.on_answer(sdp)
+        return HostOffer(sdp, f"{self.path}/sessions/{session_id}")
+
     async def patch(self, request: web.Request) -> web.StreamResponse:
-        """Trickled candidates."""
+        """Trickled candidates, or the answer to the host's offer."""
+        if request.content_type == SDP:
+            return await self.answer(request)
         if request.content_type != SDPFRAG:
-            return _text(415, f"expected Content-Type {SDPFRAG}, got {request.content_type!r}")
+            return _text(415, f"expected Content-Type {SDPFRAG} or {SDP}, "
+                              f"got {request.content_type!r}")
         fragment = await request.text()
         if self.hook is not None:
             fragment = await self.hook.on_trickle(fragment)
@@ -189,6 +223,21 @@ class _WhepRoutes:
         if not await self.handler.add_candidates(request.match_info["sid"], candidates):
             return _text(404, "no such session")
         return web.Response(status=204)
+
+    async def answer(self, request: web.Request) -> web.StreamResponse:
+        """The viewer's answer to the offer it got with the page."""
+        if (request.content_length or 0) > MAX_SDP_BYTES:
+            return _text(413, f"answer larger than {MAX_SDP_BYTES} bytes")
+        sdp = await request.text()
+        if not sdp.startswith("v=0"):
+            return _text(400, "body is not an SDP answer (must start with 'v=0')")
+        if self.hook is not None:
+            sdp = await self.hook.on_offer(sdp)
+        try:
+            known = await self.handler.accept_answer(request.match_info["sid"], sdp)
+        except SessionRefused as exc:
+            return _text(exc.status, exc.message)
+        return web.Response(status=204) if known else _text(404, "no such session")
 
     async def delete(self, request: web.Request) -> web.StreamResponse:
         """Leave."""
@@ -198,12 +247,15 @@ class _WhepRoutes:
 
 
 def add_whep_routes(app: web.Application, handler: SessionHandler, secret: str,
-                    path: str = "/whep", sdp_hook: SdpHook | None = None) -> None:
-    """Register POST {path}, PATCH and DELETE {path}/sessions/{id} on ``app``."""
+                    path: str = "/whep", sdp_hook: SdpHook | None = None
+                    ) -> Callable[[str], Awaitable[HostOffer]]:
+    """Register POST {path}, PATCH and DELETE {path}/sessions/{id} on ``app``; returns what
+    makes a host offer for a token (for the page, ``web.routes``)."""
     routes = _WhepRoutes(handler, secret, path, sdp_hook)
     app.router.add_post(path, routes.authed)
     app.router.add_patch(path + "/sessions/{sid}", routes.authed)
     app.router.add_delete(path + "/sessions/{sid}", routes.authed)
+    return routes.offer_for
 
 
 @dataclass(frozen=True, slots=True)

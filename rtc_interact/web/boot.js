@@ -1,6 +1,8 @@
 // rtc-interact page bootstrap: the first script of the page (the host inlines it at the top of
-// <head>), so that the peer connection, the offer and its POST start before anything else of the
-// page is parsed, loaded or compiled. It does the whole signaling (WHEP POST with trickle ICE);
+// <head>), so that connecting starts before anything else of the page is parsed, loaded or
+// compiled. It does the whole signaling, with trickle ICE: opened as /?token=..., the page
+// carries the host's offer (window.rtcOffer, put in by the host) and PATCHes its answer to the
+// session the host made; opened as /#token=..., it makes the offer and POSTs it (WHEP).
 // viewer.js adopts what it made through window.rtcBoot. Times called "marks" are ms since the
 // page started loading (performance.now()).
 "use strict";
@@ -14,7 +16,9 @@ window.rtcBoot = (() => {
   const note = (text) => log.push([performance.now(), text]);
 
   const params = new URLSearchParams(location.hash.slice(1));
-  const token = params.get("token") || "";
+  const query = new URLSearchParams(location.search);
+  const token = query.get("token") || params.get("token") || "";
+  const hostOffer = window.rtcOffer || null;
   const whepUrl = new URL(params.get("whep") || document.currentScript.dataset.whep,
                           location.href);
   const loopback = /^(127\.|localhost$|\[::1\]$)/.test(whepUrl.hostname);
@@ -90,6 +94,27 @@ window.rtcBoot = (() => {
     boot.session = new URL(response.headers.get("Location"), whepUrl);
     trickle.start(boot.session);
     await pc.setRemoteDescription({ type: "answer", sdp: body });
+    mark("signaling");
+  }
+
+  async function answer(pc, trickle, offer) {
+    // The host's offer came with the page: answer it. The ICE checks leave as soon as the
+    // answer is applied, beside the PATCH that takes it to the host.
+    if (offer.error) throw new Error(`${location.origin} answered ${offer.error}`);
+    boot.session = new URL(offer.location, location.href);
+    await pc.setRemoteDescription({ type: "offer", sdp: offer.sdp });
+    mark("offer");
+    await pc.setLocalDescription();
+    mark("local");
+    const response = await fetch(boot.session, {
+      method: "PATCH", body: filterSdp(pc.localDescription.sdp),
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/sdp" },
+    });
+    mark("answer");
+    if (response.status !== 204) {
+      throw new Error(`${boot.session} answered ${response.status}: ${await response.text()}`);
+    }
+    trickle.start(boot.session);
     mark("signaling");
   }
 
@@ -175,7 +200,7 @@ window.rtcBoot = (() => {
     const events = pc.createDataChannel("rtc-interact/events", { negotiated: true, id: 0 });
     const fast = pc.createDataChannel("rtc-interact/fast",
       { negotiated: true, id: 1, ordered: false, maxRetransmits: 0 });
-    preferVp8(pc.addTransceiver("video", { direction: "recvonly" }));
+    if (!hostOffer) preferVp8(pc.addTransceiver("video", { direction: "recvonly" }));
     const trickle = new Trickle();
     pc.onicecandidate = (e) => trickle.add(e.candidate);
     pc.addEventListener("iceconnectionstatechange", () => {
@@ -195,11 +220,11 @@ window.rtcBoot = (() => {
     }
     events.addEventListener("open", () => mark("channel_open"));
     Object.assign(boot, { pc, events, fast });
-    boot.signaled = signal(pc, trickle);
+    boot.signaled = hostOffer ? answer(pc, trickle, hostOffer) : signal(pc, trickle);
   }
 
   if (!token) {
-    boot.signaled = Promise.reject(new Error("no token: open this page as /#token=<viewer token>"));
+    boot.signaled = Promise.reject(new Error("no token: open this page as /?token=<viewer token>"));
   } else {
     try {
       start();

@@ -18,13 +18,17 @@ there an A/B of the two pages was within noise, ``benchmarks/RESULTS.md`` §7.3.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, TokenError
+from ..transport.signaling import HostOffer, SessionRefused
 
 log = logging.getLogger(__name__)
 WEB_DIR = Path(__file__).resolve().parent
@@ -36,6 +40,9 @@ _FILES = {
     "viewer.css": "text/css",
 }
 _NO_CACHE = {"Cache-Control": "no-cache"}
+_BOOT_SCRIPT = re.compile(r"<script[^>]*\bdata-whep=")
+"""The page's first script (boot.js): the host's offer goes right before it."""
+OfferMaker = Callable[[str], Awaitable[HostOffer]]
 FIRST_WINDOW_BYTES = 14_000
 """What TCP's initial window (10 segments of ~1448 bytes) carries in one round trip, less room
 for the response headers: the page itself must fit."""
@@ -59,6 +66,14 @@ _REFERENCE = re.compile(r'<script src="/viewer/(?P<script>[\w.]+)"(?P<attrs>[^>]
                         r'|<link rel="stylesheet" href="/viewer/(?P<style>[\w.]+)">')
 
 
+def compact_js(text: str) -> str:
+    """``text`` without its whole-line ``//`` comments and indentation, which are a third of
+    boot.js and would push the page past the first window. (Our inlined scripts have no
+    template literal or string spanning lines, where this would change the value.)"""
+    lines = (line.strip() for line in text.splitlines())
+    return "".join(line + "\n" for line in lines if line and not line.startswith("//"))
+
+
 def render_page(web_dir: Path, whep_path: str, inline: bool = True) -> str:
     """``index.html`` for ``whep_path``; with ``inline``, each ``<script src="/viewer/...">``
     but the held ones (``data-after-signaling``), and each stylesheet ``<link>``, is replaced
@@ -77,7 +92,7 @@ def render_page(web_dir: Path, whep_path: str, inline: bool = True) -> str:
         if text is None or closing in text.lower():
             return match[0]
         if script:
-            return f"<script{match['attrs']}>\n{text}</script>"
+            return f"<script{match['attrs']}>\n{compact_js(text)}</script>"
         return f"<style>\n{text}</style>"
 
     html = (web_dir / "index.html").read_text(encoding="utf-8")
@@ -86,15 +101,40 @@ def render_page(web_dir: Path, whep_path: str, inline: bool = True) -> str:
     return html.replace("{{WHEP_PATH}}", whep_path)
 
 
-class _Page:
-    """Handlers serving the page (rendered once) and its files from ``web_dir``."""
+def offer_script(offer: dict[str, str]) -> str:
+    """``offer`` (the host's SDP and session, or an error) as the page's ``window.rtcOffer``,
+    in a script element that nothing in the values can end early."""
+    text = json.dumps(offer).replace("<", "\\u003c")
+    return f"<script>window.rtcOffer = {text};</script>\n"
 
-    def __init__(self, web_dir: Path, bundle: Path, whep_path: str) -> None:
-        self.web_dir, self.bundle = web_dir, bundle
+
+class _Page:
+    """Handlers serving the page (rendered once; with a token, the host's offer put in each
+    time) and its files from ``web_dir``."""
+
+    def __init__(self, web_dir: Path, bundle: Path, whep_path: str,
+                 offer_for: OfferMaker | None) -> None:
+        self.web_dir, self.bundle, self.offer_for = web_dir, bundle, offer_for
         self.html = render_page(web_dir, whep_path)
+        boot = _BOOT_SCRIPT.search(self.html)
+        if boot is None:
+            raise ConfigurationError(f"{web_dir / 'index.html'} has no boot.js (data-whep)")
+        self.boot_at = boot.start()
 
     async def index(self, request: web.Request) -> web.StreamResponse:
-        return web.Response(text=self.html, content_type="text/html", headers=_NO_CACHE)
+        """The page; for ``/?token=...`` with the host's offer for that viewer in it."""
+        token = request.query.get("token")
+        if token is None or self.offer_for is None:
+            return web.Response(text=self.html, content_type="text/html", headers=_NO_CACHE)
+        try:
+            offer = dataclasses.asdict(await self.offer_for(token))
+        except TokenError as exc:
+            offer = {"error": f"401 unauthorized: {exc}"}
+        except SessionRefused as exc:
+            offer = {"error": f"{exc.status} {exc.message}"}
+        html = self.html[:self.boot_at] + offer_script(offer) + self.html[self.boot_at:]
+        headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+        return web.Response(text=html, content_type="text/html", headers=headers)
 
     async def static(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
@@ -109,9 +149,11 @@ class _Page:
                             charset="utf-8", headers=_NO_CACHE)
 
 
-def add_web_routes(app: web.Application, whep_path: str, web_dir: Path = WEB_DIR) -> None:
-    """Register ``GET /`` and ``GET /viewer/{name}``. Without the msgpack bundle the host still
-    runs (the page is optional): ``/`` then answers 503 saying how to install it."""
+def add_web_routes(app: web.Application, whep_path: str, web_dir: Path = WEB_DIR,
+                   offer_for: OfferMaker | None = None) -> None:
+    """Register ``GET /`` and ``GET /viewer/{name}``; with ``offer_for``, ``/?token=...`` carries
+    the host's offer. Without the msgpack bundle the host still runs (the page is optional):
+    ``/`` then answers 503 saying how to install it."""
     try:
         bundle = find_msgpack_bundle(web_dir)
     except ConfigurationError as exc:
@@ -123,12 +165,14 @@ def add_web_routes(app: web.Application, whep_path: str, web_dir: Path = WEB_DIR
 
         app.router.add_get("/", unavailable)
         return
-    page = _Page(web_dir, bundle, whep_path)
+    page = _Page(web_dir, bundle, whep_path, offer_for)
     app.router.add_get("/", page.index)
     app.router.add_get("/viewer/{name}", page.static)
 
 
-def page_url(whep_url: str, token: str) -> str:
-    """The address that opens the viewer page for ``token`` on the host at ``whep_url``."""
+def page_url(whep_url: str, token: str, host_offer: bool = True) -> str:
+    """The address that opens the viewer page for ``token`` on the host at ``whep_url``: the
+    host puts its offer in the page (``/?token=``), or, with ``host_offer`` False, the page
+    makes the offer and POSTs it (``/#token=``: the token never reaches the host in the GET)."""
     origin = whep_url.split("/", 3)
-    return f"{origin[0]}//{origin[2]}/#token={token}"
+    return f"{origin[0]}//{origin[2]}/{'?' if host_offer else '#'}token={token}"

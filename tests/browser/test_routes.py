@@ -14,7 +14,9 @@ from rtc_interact.web.routes import (
     FIRST_WINDOW_BYTES,
     WEB_DIR,
     add_web_routes,
+    compact_js,
     find_msgpack_bundle,
+    page_url,
     render_page,
 )
 
@@ -54,15 +56,17 @@ async def test_host_serves_the_page_and_its_files(web_host: Host) -> None:
             assert response.status == 404
 
 
+@pytest.mark.parametrize("host_offer", [True, False], ids=["host-offer", "page-offer"])
 async def test_page_before_the_answer_is_one_response_within_the_first_window(
-        web_host: Host) -> None:
-    origin = web_host.url.rsplit("/", 1)[0]
-    async with aiohttp.ClientSession() as http, http.get(origin + "/") as page:
+        web_host: Host, host_offer: bool) -> None:
+    url = page_url(web_host.url, web_host.mint_token("v"), host_offer)
+    async with aiohttp.ClientSession() as http, http.get(url) as page:
         body = await page.read()
     html = body.decode()
     assert len(body) <= FIRST_WINDOW_BYTES, len(body)  # else it may still arrive as the POST leaves
+    assert ("window.rtcOffer = {" in html) is host_offer
     assert 'href="/viewer/' not in html
-    boot = (WEB_DIR / "boot.js").read_text(encoding="utf-8")
+    boot = compact_js((WEB_DIR / "boot.js").read_text(encoding="utf-8"))
     assert boot in html and 'src="/viewer/boot.js"' not in html
     # boot.js comes before the stylesheet (a script after a pending stylesheet waits for it)
     assert html.index('<script data-whep="/whep">\n' + boot) < html.index("<style>")
@@ -70,6 +74,13 @@ async def test_page_before_the_answer_is_one_response_within_the_first_window(
     for name in ("msgpack.min.js", "viewer.js"):
         held = f'<script src="/viewer/{name}" type="text/plain" data-after-signaling></script>'
         assert held in html, name
+
+
+def test_compacting_the_inlined_script_drops_only_comment_lines_and_indentation() -> None:
+    source = '"use strict";\n// a comment\n  const a = "//not a comment";  // kept\n\n  f(`x`);\n'
+    assert compact_js(source) == '"use strict";\nconst a = "//not a comment";  // kept\nf(`x`);\n'
+    for line in (WEB_DIR / "boot.js").read_text(encoding="utf-8").splitlines():
+        assert line.count("`") % 2 == 0, line  # no template literal spans lines
 
 
 def test_a_file_that_would_end_its_element_early_stays_a_reference(tmp_path: Path) -> None:

@@ -40,9 +40,10 @@ VIDEO_STATS = """async () => {
 }"""
 
 
-async def open_page(browser: Browser, host: Host, identity: str) -> Page:
+async def open_page(browser: Browser, host: Host, identity: str,
+                    host_offer: bool = True) -> Page:
     """A fresh context with the page open and its event channel up."""
-    url = viewer_page_url(host.url, host.mint_token(identity))
+    url = viewer_page_url(host.url, host.mint_token(identity), host_offer)
     page = await (await new_viewer_context(browser, url)).new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -63,9 +64,12 @@ async def video_stats(page: Page, min_frames: int) -> dict[str, Any]:
     raise AssertionError(f"fewer than {min_frames} frames decoded in 10 s: {stats}")
 
 
+@pytest.mark.parametrize("host_offer", [True, False], ids=["host-offer", "page-offer"])
 async def test_page_plays_video_over_loopback_and_reads_the_stamp(
-        browser: Browser, web_host: Host, artifacts: Path) -> None:
-    page = await open_page(browser, web_host, "alice")
+        browser: Browser, web_host: Host, artifacts: Path, host_offer: bool) -> None:
+    page = await open_page(browser, web_host, "alice", host_offer)
+    local_sdp = await page.evaluate("window.rtcInteract.state.pc.localDescription.sdp")
+    assert ("a=setup:active" in local_sdp) is host_offer  # Chromium is the DTLS client
     stats = await video_stats(page, 10)
     # The host is reached at 127.0.0.1 only. (Chromium may answer from a socket bound to another
     # local address of this machine; that traffic stays on the loopback device too.)
@@ -82,11 +86,13 @@ async def test_page_plays_video_over_loopback_and_reads_the_stamp(
     # the rest of the page's code starts only once the channel is open (boot.js)
     assert marks["channel_open"] <= marks["scripts"]
     await expect(page.locator("#debug")).to_contain_text("decoded")
-    await page.screenshot(path=artifacts / "video.png")
+    await page.screenshot(path=artifacts / f"video-{'host' if host_offer else 'page'}-offer.png")
 
 
-async def test_a_refused_token_is_shown_at_once(browser: Browser, web_host: Host) -> None:
-    url = viewer_page_url(web_host.url, "not-a-token")
+@pytest.mark.parametrize("host_offer", [True, False], ids=["host-offer", "page-offer"])
+async def test_a_refused_token_is_shown_at_once(browser: Browser, web_host: Host,
+                                                host_offer: bool) -> None:
+    url = viewer_page_url(web_host.url, "not-a-token", host_offer)
     page = await (await new_viewer_context(browser, url)).new_page()
     await page.goto(url)
     error = await wait_for(page, "window.rtcInteract && window.rtcInteract.state.error", 10)
