@@ -2,6 +2,7 @@
 
     python benchmarks/bench_browser.py --runs 10 --profile cn-us-west --json browser.json
 
+The page is opened as ``/?token=``: the host's offer comes in the page (docs/PROTOCOL.md §2.6).
 Loopback: one host on 127.0.0.1, a fresh headless Chromium per run; stages in ms from page start
 (navigation start, in a tab that has finished starting; ``--cold-tab`` navigates at once) for
 Chromium and from ``connect()`` for the Python viewer. Then ``--taps``
@@ -30,8 +31,9 @@ STAGES = ("offer", "signaling", "ice", "dtls", "channel_open", "first_frame")
 PAGE_STAGES = ("html", "connect_start", "offer", "local", "answer", "signaling", "ice", "dtls",
                "channel_open", "rtp", "first_frame")
 """The page's timeline: ``html`` is the end of the page's response (navigation timing),
-``local`` the offer applied locally, ``answer`` the POST's response, ``rtp`` the first video
-packet (the track unmuted); the rest as ``STAGES``."""
+``offer`` the host's offer applied (the page makes no offer of its own when the host put one in
+it, ``/?token=``), ``local`` the answer applied, ``answer`` the response to the PATCH that took
+it to the host, ``rtp`` the first video packet (the track unmuted); the rest as ``STAGES``."""
 PAGE_MARKS = """() => Object.assign(
   {html: performance.getEntriesByType("navigation")[0].responseEnd},
   window.rtcInteract.state.marks)"""

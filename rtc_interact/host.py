@@ -282,9 +282,13 @@ class Host:
         :meth:`accept_answer` comes within ``ANSWER_TIMEOUT_S``."""
         session = self._new_session(claims)
         pc = session.pc
-        offer_codecs(pc.addTransceiver("video", direction="sendonly"),
-                     LADDER_CODEC if self.config.video.encode_once else None)
-        offer = await set_local(pc, await pc.createOffer(), self._ice)
+        try:
+            offer_codecs(pc.addTransceiver("video", direction="sendonly"),
+                         LADDER_CODEC if self.config.video.encode_once else None)
+            offer = await set_local(pc, await pc.createOffer(), self._ice)
+        except Exception as exc:  # gathering found no address, ...
+            await pc.close()
+            raise SessionRefused(500, f"cannot make an offer: {exc}") from None
         viewer_id = session.core.viewer_id
         self._sessions[viewer_id] = session
         session.unanswered = asyncio.get_running_loop().call_later(

@@ -212,7 +212,8 @@ window.rtcBoot = (() => {
     pc.addEventListener("track", (e) => {
       boot.stream = e.streams[0] || new MediaStream([e.track]);
       e.track.addEventListener("unmute", () => mark("rtp"), { once: true });  // first packet
-      playEarly(boot.stream);
+      // the host's offer makes this event come before the body (and the video) is parsed
+      whenParsed(() => playEarly(boot.stream));
     });
     for (const channel of [events, fast]) {
       channel.binaryType = "arraybuffer";
