@@ -414,7 +414,11 @@
         if (pair) rttS = pair.currentRoundTripTime;
       }
     });
-    if (!(rttS > 0) && state.srtt) rttS = state.srtt / 1000;
+    // The least of the ICE pair's last round trip and the pings' (the last 16): a single reading
+    // can be long (one check or ping held up at a busy host; CI once read 230 ms on a 150 ms
+    // path, and the playout target went to its maximum).
+    const readings = [rttS, ...clockSamples.map((c) => c.rtt / 1000)].filter((x) => x > 0);
+    rttS = readings.length ? Math.min(...readings) : null;
     applyPlayout(playoutTarget(missing, rttS, performance.now()));
     state.playoutTargetMs = playout.targetMs;
   }
