@@ -133,8 +133,8 @@ window.rtcBoot = (() => {
 
   function fetchHeldScripts() {
     // The rest of the page's code (msgpack, viewer.js) is fetched once the answer is in, so
-    // that the offer, the POST and the answer have the page's thread and HTTP connection to
-    // themselves; the fetch then runs beside ICE and DTLS. Each script's text, in page order.
+    // that signaling has the page's thread and HTTP connection to itself; the fetch then runs
+    // beside ICE and DTLS. Each script's text, in page order.
     return Array.from(document.querySelectorAll("script[data-after-signaling]"), (held) =>
       fetch(held.src).then((r) => {
         if (!r.ok) throw new Error(`${held.src} answered ${r.status}`);
@@ -146,7 +146,7 @@ window.rtcBoot = (() => {
     // Resolves when the event channel is open, the connection failed or HELD_MAX_MS passed.
     // Compiling and starting the held scripts takes the page's one thread for tens of ms;
     // done while DTLS and SCTP come up, it delayed the channel's open event and the first
-    // frame's callback by 10-20 ms on loopback (benchmarks/RESULTS.md §17).
+    // frame's callback by 10-50 ms on loopback (benchmarks/RESULTS.md §17.2).
     return new Promise((resolve) => {
       const { pc, events } = boot;
       if (!pc || !events || events.readyState === "open") return resolve();
@@ -179,8 +179,7 @@ window.rtcBoot = (() => {
 
   function playEarly(stream) {
     // Attach the video now, so that the player is ready before the first packet, and mark the
-    // first frame shown; viewer.js (held until the channel
-    // is open) takes the element over.
+    // first frame shown; viewer.js (run once the channel is open) takes the element over.
     const video = document.getElementById("video");
     if (!video) return;
     video.srcObject = stream;
