@@ -183,6 +183,7 @@ window.rtcBoot = (() => {
     const video = document.getElementById("video");
     if (!video) return;
     video.srcObject = stream;
+    mark("video");
     if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(() => mark("first_frame"));
   }
 

@@ -83,8 +83,10 @@ async def test_page_plays_video_over_loopback_and_reads_the_stamp(
     # media may flow as soon as DTLS is done; the channel also needs SCTP's handshake, so on
     # loopback either can come first
     assert marks["offer"] < marks["first_frame"]
-    # the rest of the page's code starts only once the channel is open (boot.js)
+    # the rest of the page's code starts only once the channel is open (boot.js), and the video
+    # is attached before it (the host's offer brings the track before the <video> is parsed)
     assert marks["channel_open"] <= marks["scripts"]
+    assert marks["video"] <= marks["scripts"]
     await expect(page.locator("#debug")).to_contain_text("decoded")
     await page.screenshot(path=artifacts / f"video-{'host' if host_offer else 'page'}-offer.png")
 
