@@ -32,7 +32,7 @@ from .media.sources import TestPatternTrack
 from .tokens import Claims, Role, mint
 from .transport.abr_task import LinkStats
 from .transport.aiortc_compat import answer_as_dtls_server
-from .transport.fanout import LADDER_CODEC, VideoFanout, offer_codecs
+from .transport.fanout import VideoFanout
 from .transport.peer import (
     choose_ice_addresses,
     congested,
@@ -283,8 +283,7 @@ class Host:
         session = self._new_session(claims)
         pc = session.pc
         try:
-            offer_codecs(pc.addTransceiver("video", direction="sendonly"),
-                         LADDER_CODEC if self.config.video.encode_once else None)
+            self._video.offer_video(pc)
             offer = await set_local(pc, await pc.createOffer(), self._ice)
         except Exception as exc:  # gathering found no address, ...
             await pc.close()

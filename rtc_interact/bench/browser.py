@@ -89,8 +89,7 @@ async def new_viewer_context(browser: Browser, page_url: str) -> BrowserContext:
 def viewer_page_url(whep_url: str, token: str, host_offer: bool = True) -> str:
     """The page on the same origin as ``whep_url`` (through a link's relay, if any); with the
     host's offer in it, or (``host_offer`` False) making its own offer (``web.routes.page_url``)."""
-    parts = urlsplit(whep_url)
-    return page_url(f"{parts.scheme}://{parts.netloc}/", token, host_offer)
+    return page_url(whep_url, token, host_offer)
 
 
 async def wait_for(page: Page, expression: str, timeout_s: float) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -190,10 +191,17 @@ def table(results: list[dict[str, Any]]) -> str:
             survived = [_survived(video.get(k)) for k in ("ours", "aiortc", "chromium")]
             cell = f" {'':>7} {survived[2]:>12}" if browser else ""
             rows.append(f"  {'survived':<32} {survived[0]:>12} {survived[1]:>12}{cell}")
-        rows += [f"  {suite} {impl} failed: {entry['error']}" for suite, block in result.items()
-                 if isinstance(block, dict) for impl, entry in block.items()
-                 if isinstance(entry, dict) and "error" in entry]
+        rows += [f"  {suite} {impl} failed: {error}" for suite, impl, error in _failures(result)]
     return "\n".join(rows)
+
+
+def _failures(result: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """(suite, viewer, error) of each viewer of ``result`` that did not finish."""
+    for suite, block in result.items():
+        if isinstance(block, dict):
+            for impl, entry in block.items():
+                if isinstance(entry, dict) and "error" in entry:
+                    yield suite, impl, str(entry["error"])
 
 
 def _survived(entry: dict[str, Any] | None) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 
-from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver
+from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender
 from aiortc.contrib.media import MediaRelay
 
 from ..config import VideoConfig
@@ -30,17 +30,6 @@ from .aiortc_sender import negotiated_codec, route_keyframe_requests, use_packet
 LADDER_CODEC = "video/VP8"
 
 
-def offer_codecs(transceiver: RTCRtpTransceiver, codec: str | None) -> None:
-    """Offer only ``codec`` (and its retransmissions) on ``transceiver``; every codec aiortc
-    has when ``codec`` is None. The ladder makes VP8 only, so a host offer asks for nothing
-    else (and is shorter for it)."""
-    if codec is None:
-        return
-    capabilities = RTCRtpSender.getCapabilities(transceiver.kind).codecs
-    transceiver.setCodecPreferences(
-        [c for c in capabilities if c.mimeType.lower() in (codec.lower(), "video/rtx")])
-
-
 class VideoFanout:
     """Gives each viewer's peer connection its video track; owns the shared encoders."""
 
@@ -52,6 +41,16 @@ class VideoFanout:
             ladder = default_ladder(config.width, config.height, config.fps)
         self._ladder = LadderEncoder(source, ladder, config.fps) if config.encode_once else None
         self._links: dict[RungTrack, ViewerLink] = {}
+
+    def offer_video(self, pc: RTCPeerConnection) -> None:
+        """Add the send-only video transceiver of a host offer (``attach`` gives it its track
+        once the answer is in). With the ladder, the offer asks for VP8 and its
+        retransmissions only: the ladder makes nothing else (and the offer is shorter)."""
+        transceiver = pc.addTransceiver("video", direction="sendonly")
+        if self._ladder is not None:
+            wanted = (LADDER_CODEC.lower(), "video/rtx")
+            transceiver.setCodecPreferences([c for c in RTCRtpSender.getCapabilities("video").codecs
+                                             if c.mimeType.lower() in wanted])
 
     def attach(self, pc: RTCPeerConnection) -> MediaStreamTrack | None:
         """Add the video track to ``pc`` once its codec is known (after the viewer's offer,
