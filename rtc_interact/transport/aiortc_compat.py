@@ -55,6 +55,13 @@ What is changed, and why:
   TSN equals the one last sent is repeated only once the association's RTO has passed since
   (the T3 timer is kept running so a lost one is still repeated), while a new one (the point
   advanced) still leaves at once, as RFC 3758 section 3.5 C3 allows.
+* **A reply before the SACK.** aiortc answers a packet of DATA with a SACK at once, when its
+  chunks have been handled. A message the application sends from its ``message`` handler (the
+  host's tap acknowledgement) is only queued then, and a task sends it on a later turn of the
+  loop, after the SACK: on loopback the acknowledgement left 0.2 ms after it, and the peer
+  handled the SACK's packet first. ``RTCSctpTransport._send_sack`` is wrapped: if messages are
+  queued, they are flushed first (``_data_channel_flush``, the method that task runs; it then
+  finds the queue empty). The SACK follows a few microseconds later, as RFC 9260 allows.
 * **DTLS as soon as the host has checked us (viewer side, ``early_dtls()``).** aiortc starts DTLS
   only when ICE has completed: the viewer's own check must come back, one round trip after the
   answer. But the host starts its checks when it answers, so its first check reaches the viewer
@@ -342,11 +349,22 @@ def ice_rtt_s(sender: Any) -> float | None:
     return rtt
 
 
+_stock_send_sack = RTCSctpTransport._send_sack
+
+
+async def _send_sack(self: RTCSctpTransport) -> None:
+    """aiortc's SACK, after any message the application queued while the packet was handled."""
+    if self._data_channel_queue:
+        await self._data_channel_flush()
+    await _stock_send_sack(self)
+
+
 _CHANGES: dict[tuple[Any, str], Any] = {
     **_TIMERS,
     (aioice.ice.Connection, "query_consent"): _query_consent,
     (aioice.ice.Connection, "send"): _send,
     (RTCSctpTransport, "_update_advanced_peer_ack_point"): _advance_peer_ack_point,
+    (RTCSctpTransport, "_send_sack"): _send_sack,
     (aioice.ice.Connection, "check_incoming"): _check_incoming,
     (aioice.ice.Connection, "sendto"): _sendto,
     (aioice.ice.Connection, "recvfrom"): _recvfrom,

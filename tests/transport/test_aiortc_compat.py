@@ -288,6 +288,51 @@ async def test_an_unchanged_forward_tsn_is_repeated_once_per_rto_not_per_sack() 
         assert await _forward_tsns_after_abandon(sacks=5, rto=10.0) == 6
 
 
+
+async def _chunks_answering_a_message() -> list[str]:
+    """The chunks a real peer sends after a message arrives that its handler answers at once
+    (over loopback, after the channel has settled)."""
+    from aiortc.rtcsctptransport import parse_packet
+
+    offerer, answerer = aiortc.RTCPeerConnection(), aiortc.RTCPeerConnection()
+    try:
+        asking = offerer.createDataChannel("x", negotiated=True, id=0)
+        answering = answerer.createDataChannel("x", negotiated=True, id=0)
+        with aiortc_compat.ice_host_addresses(LOOPBACK):
+            await offerer.setLocalDescription(await offerer.createOffer())
+            await answerer.setRemoteDescription(offerer.localDescription)
+            await answerer.setLocalDescription(await answerer.createAnswer())
+        await _answer_and_connect(offerer, answerer)
+        answered, opened = asyncio.Event(), asyncio.Event()
+        asking.on("message", lambda _: answered.set())
+        answering.on("message", lambda data: answering.send(b"ack " + data))
+        asking.on("open", opened.set)
+        async with asyncio.timeout(10):
+            if asking.readyState != "open":
+                await opened.wait()
+            await asyncio.sleep(0.2)  # nothing else in flight
+            sent: list[str] = []
+            dtls = answerer.sctp.transport  # type: ignore[union-attr]
+            stock_send = dtls._send_data
+
+            async def send_data(data: bytes) -> None:
+                sent.extend(type(chunk).__name__ for chunk in parse_packet(data)[3])
+                await stock_send(data)
+
+            dtls._send_data = send_data
+            asking.send(b"tap")
+            await answered.wait()
+        return sent
+    finally:
+        await offerer.close()
+        await answerer.close()
+
+
+async def test_a_reply_made_in_the_message_handler_leaves_before_the_sack() -> None:
+    assert (await _chunks_answering_a_message())[:2] == ["DataChunk", "SackChunk"]
+    with aiortc_compat.stock_behaviour():  # aiortc: the SACK, then the queued reply
+        assert (await _chunks_answering_a_message())[:2] == ["SackChunk", "DataChunk"]
+
 async def _dtls_before_ice(monkeypatch: pytest.MonkeyPatch, early: bool) -> bool:
     """Whether the offerer's DTLS handshake ends before its own ICE checks complete, when the
     answerer's responses to those checks are held back for the first 0.6 s (its own checks,
