@@ -9,6 +9,11 @@
   const $ = (id) => document.getElementById(id);
   const wallMs = () => performance.timeOrigin + performance.now();
 
+  // the controls and panels, kept out of the parsed page (index.html), go in first
+  for (const later of document.querySelectorAll("template[data-later]")) {
+    later.replaceWith(later.content);
+  }
+
   const boot = window.rtcBoot;
   const state = {
     marks: boot.marks, identity: null, viewer: null, rtt: null, srtt: null, rttvar: null,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -75,6 +76,17 @@ async def test_page_before_the_answer_is_one_response_within_the_first_window(
         held = f'<script src="/viewer/{name}" type="text/plain" data-after-signaling></script>'
         assert held in html, name
 
+
+
+def test_the_parsed_page_is_the_video_and_its_overlay_the_rest_waits_in_templates() -> None:
+    html = render_page(WEB_DIR, "/whep")
+    body = html[html.index("<body>"):]
+    parsed = re.sub(r"<template data-later>.*?</template>", "", body, flags=re.S)
+    assert parsed.count("<template") == 0, "a template viewer.js would not put in place"
+    assert 'id="video"' in parsed and 'id="debug"' in parsed  # boot.js uses both
+    for held in ("<form", "<input", "<aside", 'id="tap"', 'id="log"'):
+        assert held not in parsed and held in body, held
+    assert 'querySelectorAll("template[data-later]")' in (WEB_DIR / "viewer.js").read_text()
 
 def test_compacting_the_inlined_script_drops_only_comment_lines_and_indentation() -> None:
     source = '"use strict";\n// a comment\n  const a = "//not a comment";  // kept\n\n  f(`x`);\n'
