@@ -77,6 +77,15 @@ What is changed, and why:
   one round trip earlier and the first media packet lands at 4 RTT from ``connect()`` instead
   of 5. (RFC 8445 wants a successful check before data; a check *from* the peer, authenticated
   with our password, is the consent that rule protects, RFC 7675.)
+* **ICE completes when it completes.** aioice's ``Connection.connect`` paces its checks in a
+  loop that sleeps 20 ms (RFC 8445's Ta) between them, and reads the check list's result only
+  when that loop ends, at the tick after the list has completed: 0-20 ms after the nominated
+  pair's check succeeded (8-19 ms measured on loopback), while DTLS waits for it and the
+  peer's ClientHello may already be waiting too. ``Connection._check_list_maybe_complete`` is
+  wrapped to set an event when it completes the list, and ``connect`` returns on that event.
+  aioice's own ``connect`` keeps running in the background and ends at its next tick (it
+  cancels the checks left and starts consent; if the connection was closed in between, that
+  consent task is cancelled).
 * **Round trip of the ICE checks.** The ABR controller needs to know whether a path is long
   (a retransmission cannot land within the viewer's playout delay) before the first receiver
   report, which comes 1-3 s into the video. ``StunProtocol.request`` is wrapped: a request
@@ -323,6 +332,51 @@ async def _ice_start(self: Any, remoteParameters: Any) -> None:
     _keep(checks)  # aiortc's start records a failure in the transport's state itself
 
 
+
+_COMPLETED = "_rtc_interact_completed"
+_stock_connect = aioice.ice.Connection.connect
+_stock_maybe_complete = aioice.ice.Connection._check_list_maybe_complete
+
+
+def _completed(connection: aioice.ice.Connection) -> asyncio.Event:
+    """Set once ``connection``'s check list has completed (every component nominated)."""
+    event: asyncio.Event = connection.__dict__.setdefault(_COMPLETED, asyncio.Event())
+    return event
+
+
+def _check_list_maybe_complete(self: aioice.ice.Connection) -> bool:
+    """aioice's completion test; also wakes ``_connect``."""
+    done: bool = _stock_maybe_complete(self)
+    if done:
+        _completed(self).set()
+    return done
+
+
+async def _connect(self: aioice.ice.Connection) -> None:
+    """aioice's ``connect``, returning as soon as the check list completes; the rest of it
+    (cancelling the checks left, starting consent) finishes in the background within a tick."""
+    stock = asyncio.ensure_future(_stock_connect(self))
+    completed = asyncio.ensure_future(_completed(self).wait())
+    try:
+        await asyncio.wait({stock, completed}, return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        stock.cancel()
+        raise
+    finally:
+        completed.cancel()
+    if stock.done():
+        return stock.result()
+    stock.add_done_callback(lambda _: _no_consent_once_closed(self))
+    _keep(stock)
+
+
+def _no_consent_once_closed(connection: aioice.ice.Connection) -> None:
+    """aioice's ``connect`` starts consent checks when it ends; if the connection was closed
+    meanwhile (``close`` ran in that tick), they must not run."""
+    task = connection._query_consent_task
+    if connection._closing and task is not None:
+        task.cancel()
+
 _ICE_RTT = "_rtc_interact_ice_rtt"
 _stock_request = aioice.ice.StunProtocol.request
 
@@ -370,6 +424,8 @@ _CHANGES: dict[tuple[Any, str], Any] = {
     (aioice.ice.Connection, "recvfrom"): _recvfrom,
     (aiortc.rtcicetransport.RTCIceTransport, "start"): _ice_start,
     (aioice.ice.StunProtocol, "request"): _request,
+    (aioice.ice.Connection, "connect"): _connect,
+    (aioice.ice.Connection, "_check_list_maybe_complete"): _check_list_maybe_complete,
 }
 _STOCK: dict[tuple[Any, str], Any] = {key: getattr(*key) for key in _CHANGES}
 

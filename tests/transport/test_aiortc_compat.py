@@ -93,10 +93,63 @@ def test_the_constants_are_read_where_we_rely_on_them() -> None:
     assert "SCTP_RTO_INITIAL" in inspect.getsource(sctp.RTCSctpTransport.__init__)
     assert "SCTP_RTO_MIN" in inspect.getsource(sctp.RTCSctpTransport._update_rto)
     assert "RETRY_RTO" in inspect.getsource(aioice.stun.Transaction.__init__)
-    connect = inspect.getsource(aioice.ice.Connection.connect)
+    connect = inspect.getsource(aiortc_compat._stock_connect)
     assert "self.query_consent()" in connect
     for name in ("_nominated", "build_request", "remote_password", "_query_consent_task"):
         assert name in inspect.getsource(aiortc_compat._stock_consent), name
+
+
+
+def test_what_the_prompt_ice_completion_relies_on() -> None:
+    connect = inspect.getsource(aiortc_compat._stock_connect)
+    assert "asyncio.sleep(0.02)" in connect and "_check_periodic()" in connect  # the Ta loop
+    assert "self._check_list_state.get()" in connect  # read only once that loop ends
+    complete = inspect.getsource(aiortc_compat._stock_maybe_complete)
+    assert "ICE_COMPLETED" in complete and "return True" in complete
+    assert "self._closing = True" in inspect.getsource(aioice.ice.Connection.close)
+
+
+async def _ice_pair_connects() -> tuple[bool, bool]:
+    """Two aioice connections over loopback, with aioice's check loop held (its ``Ta`` ticks
+    keep going) until released: whether ``connect`` returned on both sides while the loop was
+    held, and (when it did: they are closed before the loop is released) whether a consent
+    task was left running."""
+    stock_periodic = aioice.ice.Connection._check_periodic
+    release = asyncio.Event()
+
+    def held_periodic(self: aioice.ice.Connection) -> bool:
+        return stock_periodic(self) or not release.is_set()
+
+    a = aioice.ice.Connection(ice_controlling=True, components=1)
+    b = aioice.ice.Connection(ice_controlling=False, components=1)
+    with aiortc_compat.ice_host_addresses(LOOPBACK):
+        await asyncio.gather(a.gather_candidates(), b.gather_candidates())
+    for one, other in ((a, b), (b, a)):
+        for candidate in other.local_candidates:
+            await one.add_remote_candidate(candidate)
+        await one.add_remote_candidate(None)
+        one.remote_username, one.remote_password = other.local_username, other.local_password
+    aioice.ice.Connection._check_periodic = held_periodic  # type: ignore[method-assign]
+    try:
+        connecting = asyncio.ensure_future(asyncio.gather(a.connect(), b.connect()))
+        done, _ = await asyncio.wait({connecting}, timeout=2.0)
+        if done:
+            await asyncio.gather(a.close(), b.close())  # before aioice's own loop has ended
+        release.set()
+        await asyncio.wait_for(connecting, 5.0)
+        await asyncio.sleep(0.1)  # aioice's loop ends at its next tick
+        consent = [c._query_consent_task for c in (a, b) if c._query_consent_task is not None]
+        left_running = any(not task.done() for task in consent)
+    finally:
+        aioice.ice.Connection._check_periodic = stock_periodic  # type: ignore[method-assign]
+        await asyncio.gather(a.close(), b.close())
+    return bool(done), left_running
+
+
+async def test_ice_connect_returns_when_the_check_list_completes_not_at_the_next_tick() -> None:
+    assert await _ice_pair_connects() == (True, False)
+    with aiortc_compat.stock_behaviour():  # aioice returns only once its loop ends
+        assert (await _ice_pair_connects())[0] is False
 
 
 class _SlowPeerProtocol:
