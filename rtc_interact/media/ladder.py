@@ -231,7 +231,7 @@ class LadderEncoder:
 
     ``ladder=None`` builds :func:`default_ladder` from the first frame's size at ``fps``, so an
     app's source (a file, a camera) keeps its own size on the top rung. Started by the first
-    :meth:`subscribe`; use ``aclose()`` to stop (the source is not stopped).
+    :meth:`prepare` or :meth:`subscribe`; use ``aclose()`` to stop (the source is not stopped).
     """
 
     def __init__(self, source: MediaStreamTrack, ladder: Ladder | None = None,
@@ -253,9 +253,20 @@ class LadderEncoder:
         self._check(rung)
         track = RungTrack(self, rung)
         self._tracks.add(track)
+        self._start()
+        return track
+
+    def prepare(self, rung: int) -> None:
+        """A viewer is on its way to ``rung``: start encoding if no one has subscribed yet,
+        and ask that rung for a keyframe, so that one is in its join cache (``joining``)."""
+        if self._closed:
+            return
+        self._start()
+        self.request_keyframe(rung)
+
+    def _start(self) -> None:
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run())
-        return track
 
     def request_keyframe(self, rung: int) -> None:
         """Ask ``rung`` for a keyframe (rate-limited by ``Ladder.keyframe_gap_s``)."""

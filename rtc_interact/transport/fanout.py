@@ -45,12 +45,16 @@ class VideoFanout:
     def offer_video(self, pc: RTCPeerConnection) -> None:
         """Add the send-only video transceiver of a host offer (``attach`` gives it its track
         once the answer is in). With the ladder, the offer asks for VP8 and its
-        retransmissions only: the ladder makes nothing else (and the offer is shorter)."""
+        retransmissions only: the ladder makes nothing else (and the offer is shorter). The
+        start rung is asked for a keyframe now: on a short path the viewer's DTLS ends ~150 ms
+        later, and one asked for only at its answer was often not encoded yet then (the
+        encoder takes the next source frame, 0-33 ms, and lags when the machine is busy)."""
         transceiver = pc.addTransceiver("video", direction="sendonly")
         if self._ladder is not None:
             wanted = (LADDER_CODEC.lower(), "video/rtx")
             transceiver.setCodecPreferences([c for c in RTCRtpSender.getCapabilities("video").codecs
                                              if c.mimeType.lower() in wanted])
+            self._ladder.prepare(self._start_rung())
 
     def attach(self, pc: RTCPeerConnection) -> MediaStreamTrack | None:
         """Add the video track to ``pc`` once its codec is known (after the viewer's offer,

@@ -203,6 +203,28 @@ async def test_a_viewer_starts_from_a_recent_keyframe_and_ignores_frames_before_
         source.stop()
 
 
+
+async def test_prepare_before_anyone_subscribed_encodes_and_leaves_a_keyframe_to_join_on(
+) -> None:
+    source = TestPatternTrack(320, 180, 30)
+    ladder = Ladder((Rung(320, 180, 30, 200),), keyframe_gap_s=0.0, join_frames=1000)
+    encoder = LadderEncoder(source, ladder)
+    try:
+        encoder.prepare(0)  # a host offer went out: no track yet
+        async with asyncio.timeout(5):  # encoding starts without a subscriber
+            while encoder.stats()[0].frames < 3:  # noqa: ASYNC110 - a frame counter
+                await asyncio.sleep(0.01)
+        assert encoder.stats()[0].keyframes == 1  # the first frame
+        encoder.prepare(0)  # again (the answer): the next frame is a keyframe
+        async with asyncio.timeout(5):
+            while encoder.stats()[0].keyframes < 2:  # noqa: ASYNC110 - a frame counter
+                await asyncio.sleep(0.01)
+        joined = await encoder.subscribe(0).recv()  # from the cache, no new keyframe
+        assert joined.is_keyframe and encoder.stats()[0].keyframes == 2
+    finally:
+        await encoder.aclose()
+        source.stop()
+
 @pytest.mark.parametrize("layers", [True, False])
 async def test_every_other_frame_is_droppable_and_dropping_it_changes_nothing_else(
         layers: bool) -> None:
