@@ -332,7 +332,6 @@ async def _ice_start(self: Any, remoteParameters: Any) -> None:
     _keep(checks)  # aiortc's start records a failure in the transport's state itself
 
 
-
 _COMPLETED = "_rtc_interact_completed"
 _stock_connect = aioice.ice.Connection.connect
 _stock_maybe_complete = aioice.ice.Connection._check_list_maybe_complete
@@ -376,6 +375,7 @@ def _no_consent_once_closed(connection: aioice.ice.Connection) -> None:
     task = connection._query_consent_task
     if connection._closing and task is not None:
         task.cancel()
+
 
 _ICE_RTT = "_rtc_interact_ice_rtt"
 _stock_request = aioice.ice.StunProtocol.request
