@@ -117,7 +117,7 @@ import contextvars
 import ipaddress
 import random
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from types import ModuleType
 from typing import Any
 
@@ -169,6 +169,33 @@ def _forget(task: asyncio.Future[None]) -> None:
     _background.discard(task)
     if not task.cancelled():
         task.exception()
+
+
+async def _until_set(work: Coroutine[Any, Any, None],
+                     event: asyncio.Event) -> asyncio.Future[None] | None:
+    """Await ``work`` until it ends or ``event`` is set, whichever comes first: None when it
+    ended (its exception raised here), else its task, which goes on in the background (held
+    by ``_keep``). Cancelling this cancels ``work`` too."""
+    task = asyncio.ensure_future(work)
+    waiter = asyncio.ensure_future(event.wait())
+    try:
+        await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    finally:
+        waiter.cancel()
+    if task.done():
+        task.result()
+        return None
+    _keep(task)
+    return task
+
+
+def _event(connection: aioice.ice.Connection, key: str) -> asyncio.Event:
+    """The event kept on ``connection`` under ``key``."""
+    event: asyncio.Event = connection.__dict__.setdefault(key, asyncio.Event())
+    return event
 
 
 async def _send(self: aioice.ice.Connection, data: bytes) -> None:
@@ -272,8 +299,7 @@ def early_dtls() -> Iterator[None]:
 
 def _heard(connection: aioice.ice.Connection) -> asyncio.Event:
     """Set once an authenticated check from the remote has arrived on ``connection``."""
-    event: asyncio.Event = connection.__dict__.setdefault(_HEARD, asyncio.Event())
-    return event
+    return _event(connection, _HEARD)
 
 
 def _check_incoming(self: aioice.ice.Connection, message: Any, addr: tuple[str, int],
@@ -323,13 +349,8 @@ async def _ice_start(self: Any, remoteParameters: Any) -> None:
         return await _stock_ice_start(self, remoteParameters)
     connection = self._connection
     connection.__dict__[_EARLY] = True
-    checks = asyncio.ensure_future(_stock_ice_start(self, remoteParameters))
-    heard = asyncio.ensure_future(_heard(connection).wait())
-    await asyncio.wait({checks, heard}, return_when=asyncio.FIRST_COMPLETED)
-    heard.cancel()
-    if checks.done():
-        return checks.result()
-    _keep(checks)  # aiortc's start records a failure in the transport's state itself
+    # left running, aiortc's start records a failure in the transport's state itself
+    await _until_set(_stock_ice_start(self, remoteParameters), _heard(connection))
 
 
 _COMPLETED = "_rtc_interact_completed"
@@ -339,8 +360,7 @@ _stock_maybe_complete = aioice.ice.Connection._check_list_maybe_complete
 
 def _completed(connection: aioice.ice.Connection) -> asyncio.Event:
     """Set once ``connection``'s check list has completed (every component nominated)."""
-    event: asyncio.Event = connection.__dict__.setdefault(_COMPLETED, asyncio.Event())
-    return event
+    return _event(connection, _COMPLETED)
 
 
 def _check_list_maybe_complete(self: aioice.ice.Connection) -> bool:
@@ -354,19 +374,9 @@ def _check_list_maybe_complete(self: aioice.ice.Connection) -> bool:
 async def _connect(self: aioice.ice.Connection) -> None:
     """aioice's ``connect``, returning as soon as the check list completes; the rest of it
     (cancelling the checks left, starting consent) finishes in the background within a tick."""
-    stock = asyncio.ensure_future(_stock_connect(self))
-    completed = asyncio.ensure_future(_completed(self).wait())
-    try:
-        await asyncio.wait({stock, completed}, return_when=asyncio.FIRST_COMPLETED)
-    except asyncio.CancelledError:
-        stock.cancel()
-        raise
-    finally:
-        completed.cancel()
-    if stock.done():
-        return stock.result()
-    stock.add_done_callback(lambda _: _no_consent_once_closed(self))
-    _keep(stock)
+    left = await _until_set(_stock_connect(self), _completed(self))
+    if left is not None:
+        left.add_done_callback(lambda _: _no_consent_once_closed(self))
 
 
 def _no_consent_once_closed(connection: aioice.ice.Connection) -> None:

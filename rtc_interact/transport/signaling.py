@@ -110,6 +110,10 @@ class HostOffer:
     """Path of the session resource: the answer, candidates and DELETE go there."""
 
 
+OfferMaker = Callable[[str], Awaitable[HostOffer]]
+"""Makes the host's offer and session for a viewer token (``add_whep_routes`` returns one)."""
+
+
 def parse_sdpfrag(body: str) -> list[TrickleCandidate]:
     """Candidates and end-of-candidates markers of an SDP fragment, in order."""
     found: list[TrickleCandidate] = []
@@ -247,8 +251,7 @@ class _WhepRoutes:
 
 
 def add_whep_routes(app: web.Application, handler: SessionHandler, secret: str,
-                    path: str = "/whep", sdp_hook: SdpHook | None = None
-                    ) -> Callable[[str], Awaitable[HostOffer]]:
+                    path: str = "/whep", sdp_hook: SdpHook | None = None) -> OfferMaker:
     """Register POST {path}, PATCH and DELETE {path}/sessions/{id} on ``app``; returns what
     makes a host offer for a token (for the page, ``web.routes``)."""
     routes = _WhepRoutes(handler, secret, path, sdp_hook)

@@ -78,16 +78,19 @@ window.rtcBoot = (() => {
       .then(() => {}, (e) => note(`DELETE failed: ${e}`));
   }
 
+  function sendSdp(url, method, sdp) {
+    return fetch(url, { method, body: filterSdp(sdp),
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/sdp" } });
+  }
+
   async function signal(pc, trickle) {
     // The offer leaves as soon as it exists: applying it locally (tens of ms in Chromium) runs
     // beside the POST instead of before it. Its SDP is the same (candidates trickle anyway).
     const offer = await pc.createOffer();
     mark("offer");
     const applied = pc.setLocalDescription(offer).then(() => mark("local"));
-    const posted = fetch(whepUrl, {
-      method: "POST", body: filterSdp(offer.sdp),
-      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/sdp" },
-    }).then((response) => { mark("answer"); return response; });
+    const posted = sendSdp(whepUrl, "POST", offer.sdp)
+      .then((response) => { mark("answer"); return response; });
     const [response] = await Promise.all([posted, applied]);
     const body = await response.text();
     if (response.status !== 201) throw new Error(`${whepUrl} answered ${response.status}: ${body}`);
@@ -106,10 +109,7 @@ window.rtcBoot = (() => {
     mark("offer");
     await pc.setLocalDescription();
     mark("local");
-    const response = await fetch(boot.session, {
-      method: "PATCH", body: filterSdp(pc.localDescription.sdp),
-      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/sdp" },
-    });
+    const response = await sendSdp(boot.session, "PATCH", pc.localDescription.sdp);
     mark("answer");
     if (response.status !== 204) {
       throw new Error(`${boot.session} answered ${response.status}: ${await response.text()}`);

@@ -22,13 +22,12 @@ import dataclasses
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
 
 from ..errors import ConfigurationError, TokenError
-from ..transport.signaling import HostOffer, SessionRefused
+from ..transport.signaling import OfferMaker, SessionRefused
 
 log = logging.getLogger(__name__)
 WEB_DIR = Path(__file__).resolve().parent
@@ -42,7 +41,6 @@ _FILES = {
 _NO_CACHE = {"Cache-Control": "no-cache"}
 _BOOT_SCRIPT = re.compile(r"<script[^>]*\bdata-whep=")
 """The page's first script (boot.js): the host's offer goes right before it."""
-OfferMaker = Callable[[str], Awaitable[HostOffer]]
 FIRST_WINDOW_BYTES = 14_000
 """What TCP's initial window (10 segments of ~1448 bytes) carries in one round trip, less room
 for the response headers: the page itself must fit."""
