@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import av
@@ -185,12 +185,28 @@ async def test_ladder_from_the_first_frame_when_none_is_given() -> None:
     assert track.readyState == "ended"
 
 
-async def test_a_viewer_starts_from_a_recent_keyframe_and_ignores_frames_before_it_starts(
-) -> None:
+@contextlib.asynccontextmanager
+async def _one_rung_320(keyframe_gap_s: float) -> AsyncIterator[LadderEncoder]:
+    """A one-rung 320x180 ladder over a test pattern, with a join cache that never expires."""
     source = TestPatternTrack(320, 180, 30)
-    ladder = Ladder((Rung(320, 180, 30, 200),), keyframe_gap_s=5.0, join_frames=1000)
+    ladder = Ladder((Rung(320, 180, 30, 200),), keyframe_gap_s=keyframe_gap_s, join_frames=1000)
     encoder = LadderEncoder(source, ladder)
     try:
+        yield encoder
+    finally:
+        await encoder.aclose()
+        source.stop()
+
+
+async def _until(check: Callable[[], bool]) -> None:
+    async with asyncio.timeout(5):
+        while not check():  # noqa: ASYNC110 - polls the encoder's frame counters
+            await asyncio.sleep(0.01)
+
+
+async def test_a_viewer_starts_from_a_recent_keyframe_and_ignores_frames_before_it_starts(
+) -> None:
+    async with _one_rung_320(keyframe_gap_s=5.0) as encoder:
         first = encoder.subscribe(0)
         assert (await first.recv()).is_keyframe  # the encoder's first frame
         late = encoder.subscribe(0)
@@ -198,32 +214,19 @@ async def test_a_viewer_starts_from_a_recent_keyframe_and_ignores_frames_before_
         assert not late._queue
         joined = await late.recv()  # starts from the cached keyframe: no new one, no gap wait
         assert joined.is_keyframe and encoder.stats()[0].keyframes == 1
-    finally:
-        await encoder.aclose()
-        source.stop()
-
 
 
 async def test_prepare_before_anyone_subscribed_encodes_and_leaves_a_keyframe_to_join_on(
 ) -> None:
-    source = TestPatternTrack(320, 180, 30)
-    ladder = Ladder((Rung(320, 180, 30, 200),), keyframe_gap_s=0.0, join_frames=1000)
-    encoder = LadderEncoder(source, ladder)
-    try:
+    async with _one_rung_320(keyframe_gap_s=0.0) as encoder:
         encoder.prepare(0)  # a host offer went out: no track yet
-        async with asyncio.timeout(5):  # encoding starts without a subscriber
-            while encoder.stats()[0].frames < 3:  # noqa: ASYNC110 - a frame counter
-                await asyncio.sleep(0.01)
+        await _until(lambda: encoder.stats()[0].frames >= 3)  # encoding without a subscriber
         assert encoder.stats()[0].keyframes == 1  # the first frame
         encoder.prepare(0)  # again (the answer): the next frame is a keyframe
-        async with asyncio.timeout(5):
-            while encoder.stats()[0].keyframes < 2:  # noqa: ASYNC110 - a frame counter
-                await asyncio.sleep(0.01)
+        await _until(lambda: encoder.stats()[0].keyframes >= 2)
         joined = await encoder.subscribe(0).recv()  # from the cache, no new keyframe
         assert joined.is_keyframe and encoder.stats()[0].keyframes == 2
-    finally:
-        await encoder.aclose()
-        source.stop()
+
 
 @pytest.mark.parametrize("layers", [True, False])
 async def test_every_other_frame_is_droppable_and_dropping_it_changes_nothing_else(
