@@ -18,7 +18,7 @@ pre-encoded packets without encoding them again (``Encoder.pack``).
   error-resilient mode so that no probability update outlives a frame). A receiver may drop such
   a frame when a packet of it is lost instead of freezing until a retransmission comes, which on
   a 300 ms path is after the frame was due. Each packet says whether its frame is droppable
-  (``av.Packet.opaque``, read from the frame's header by ``media.vp8.droppable``); the
+  (``media.vp8.mark_layer``, read from the frame's header by ``media.vp8.droppable``); the
   packetizer puts that in the RTP payload descriptor.
 * Stamps (``media/stamp.py``): a scaled frame gets the source frame's stamp burned again at its
   own size, so the viewer can read frame number and capture time on every rung.
@@ -42,7 +42,7 @@ from aiortc.mediastreams import MediaStreamError
 
 from ..errors import ConfigurationError
 from .stamp import COLUMNS, burn_stamp, luma_of, read_stamp
-from .vp8 import droppable
+from .vp8 import droppable, mark_layer
 
 log = logging.getLogger(__name__)
 
@@ -404,7 +404,7 @@ class _EncodeJob:
             return None
         packet = packets[0] if len(packets) == 1 else av.Packet(b"".join(map(bytes, packets)))
         packet.pts, packet.time_base = self.pts, TIME_BASE
-        packet.opaque = droppable(packet)  # the packetizer marks it (see the docstring)
+        mark_layer(packet, droppable(packet))  # the packetizer marks it (see the docstring)
         state.frames += 1
         state.keyframes += packet.is_keyframe
         state.bytes += packet.size

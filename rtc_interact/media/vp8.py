@@ -14,7 +14,7 @@ references only the newest base-layer frame and updates no reference buffer and 
 probability: a receiver may drop it when one of its packets is lost, without waiting for a
 retransmission and without corrupting what follows. :func:`droppable` reads that from the
 frame's own header (RFC 6386 section 9), so the marking stays true whatever pattern the encoder
-follows; the ladder keeps the answer on the packet (``av.Packet.opaque`` is ``True``). Base-layer
+follows; the ladder keeps the answer on the packet (:func:`mark_layer`). Base-layer
 frames carry TID 0 and a TL0PICIDX one above the previous base-layer frame's; a droppable
 frame carries TID 1, Y 1 and the TL0PICIDX of the base-layer frame it references, so a
 receiver can tell that a frame lost whole was droppable.
@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +57,27 @@ def packetize_py(frame: Buffer, picture_id: int, max_payload: int = MAX_PAYLOAD,
 Packetize = Callable[["Buffer", int, int, int, bool], list[bytes]]
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class LayerMark:
+    """A frame's temporal layer, as the ladder leaves it on the frame's ``av.Packet``."""
+
+    droppable: bool
+
+
+def mark_layer(packet: Any, droppable: bool) -> None:
+    """Mark ``packet`` (an ``av.Packet``) as a droppable frame's or not, in ``opaque``, with an
+    object of its own: PyAV files an opaque value under that value's ``id()`` and forgets it when
+    any packet that carried it is freed, so a value shared by many packets (``True``) read as
+    None once the ladder had freed another rung's packet, and almost no frame went out marked."""
+    packet.opaque = LayerMark(droppable)
+
+
+def marked_droppable(packet: Any) -> bool:
+    """Whether the ladder marked ``packet`` as a droppable frame's (:func:`mark_layer`)."""
+    mark = packet.opaque
+    return isinstance(mark, LayerMark) and mark.droppable
+
+
 def _choose() -> tuple[Packetize, str]:
     if os.environ.get("RTC_INTERACT_PURE", "") not in ("", "0"):
         return packetize_py, "python"
@@ -79,7 +101,7 @@ class Vp8Packetizer:
 
     def pack(self, packet: Any) -> tuple[list[bytes], int]:
         """RTP payloads of one ``av.Packet`` and its 90 kHz timestamp."""
-        drop = packet.opaque is True  # marked by the ladder (see the module docstring)
+        drop = marked_droppable(packet)  # marked by the ladder (see the module docstring)
         if not drop:
             self.tl0_index = (self.tl0_index + 1) & 0xFF
         payloads = self._packetize(packet, self.picture_id, MAX_PAYLOAD, self.tl0_index, drop)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import itertools
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -23,7 +24,7 @@ from rtc_interact.media.ladder import (
 )
 from rtc_interact.media.sources import TestPatternTrack
 from rtc_interact.media.stamp import FrameStamp, luma_of, read_stamp
-from rtc_interact.media.vp8 import droppable
+from rtc_interact.media.vp8 import LayerMark, droppable, mark_layer, marked_droppable
 
 
 def test_default_ladder_of_720p_has_three_rungs_topped_by_the_source_size() -> None:
@@ -231,7 +232,7 @@ async def test_prepare_before_anyone_subscribed_encodes_and_leaves_a_keyframe_to
 @pytest.mark.parametrize("layers", [True, False])
 async def test_every_other_frame_is_droppable_and_dropping_it_changes_nothing_else(
         layers: bool) -> None:
-    """With temporal layers, the frames the ladder marks droppable (``packet.opaque``) can be
+    """With temporal layers, the frames the ladder marks droppable (``mark_layer``) can be
     left out: every other frame decodes to the same picture as with all frames decoded."""
     source = TestPatternTrack(320, 180, 30)
     ladder = Ladder((Rung(320, 180, 30, 190),), temporal_layers=layers)
@@ -242,7 +243,7 @@ async def test_every_other_frame_is_droppable_and_dropping_it_changes_nothing_el
     finally:
         await encoder.aclose()
         source.stop()
-    marks = [packet.opaque is True for packet, _ in full]
+    marks = [marked_droppable(packet) for packet, _ in full]
     assert marks == [droppable(packet) for packet, _ in full]
     assert not marks[0] and full[0][0].is_keyframe
     if not layers:
@@ -254,6 +255,20 @@ async def test_every_other_frame_is_droppable_and_dropping_it_changes_nothing_el
         if not mark:
             (picture,) = decoder.decode(packet)
             assert (picture.to_ndarray() == frame.to_ndarray()).all()
+
+
+@pytest.mark.parametrize("droppable_mark", [True, False])
+def test_a_packets_mark_outlives_other_packets_with_the_same_mark(droppable_mark: bool) -> None:
+    """The ladder frees packets all the time (rungs no one watches, frames sent). PyAV keeps an
+    opaque value under its ``id()`` and forgets it when any packet that carried it is freed; with
+    a shared ``True`` as the mark, a sender read almost every frame as not droppable."""
+    kept, freed = av.Packet(b"\x11" * 10), av.Packet(b"\x11" * 10)
+    mark_layer(kept, droppable_mark)
+    mark_layer(freed, droppable_mark)
+    del freed
+    gc.collect()
+    assert marked_droppable(kept) is droppable_mark
+    assert isinstance(kept.opaque, LayerMark)
 
 
 def test_a_frame_that_is_not_an_inter_frame_header_is_not_droppable() -> None:

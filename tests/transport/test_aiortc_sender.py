@@ -10,7 +10,7 @@ from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParam
 from aiortc.rtp import HeaderExtensionsMap, RtcpReceiverInfo, RtpPacket, unwrap_rtx
 
 from rtc_interact.media.ladder import TIME_BASE
-from rtc_interact.media.vp8 import Vp8Packetizer
+from rtc_interact.media.vp8 import Vp8Packetizer, mark_layer
 from rtc_interact.transport.aiortc_sender import (
     SendCounter,
     _vp8_inspect,
@@ -191,7 +191,7 @@ def test_keyframe_starts_are_recognised_in_our_packets() -> None:
     assert _vp8_inspect(_rtp(key_payloads[0])) == (True, False)
     assert _vp8_inspect(_rtp(key_payloads[1])) == (False, False)  # not the start of the frame
     assert _vp8_inspect(_rtp(delta_payloads[0])) == (False, False)
-    delta.opaque = True  # the ladder's mark of a droppable frame
+    mark_layer(delta, droppable=True)  # the ladder's mark of a droppable frame
     assert _vp8_inspect(_rtp(Vp8Packetizer().pack(delta)[0][1])) == (False, True)
 
 
