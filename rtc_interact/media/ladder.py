@@ -463,7 +463,7 @@ class RungTrack(MediaStreamTrack):
         ~50 ms later, before the next keyframe could otherwise be encoded); asked again at ICE,
         it is still fresh on a long one (``keyframe_gap_s`` spaces the two)."""
         if not self._started:
-            self._encoder.request_keyframe(self.rung)
+            self._encoder.prepare(self.rung)
 
     def request_keyframe(self) -> None:
         """The receiver lost its picture (PLI/FIR): ask the rung it is on, or moving to."""

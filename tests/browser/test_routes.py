@@ -77,7 +77,6 @@ async def test_page_before_the_answer_is_one_response_within_the_first_window(
         assert held in html, name
 
 
-
 def test_the_parsed_page_is_the_video_and_its_overlay_the_rest_waits_in_templates() -> None:
     html = render_page(WEB_DIR, "/whep")
     body = html[html.index("<body>"):]
@@ -87,6 +86,7 @@ def test_the_parsed_page_is_the_video_and_its_overlay_the_rest_waits_in_template
     for held in ("<form", "<input", "<aside", 'id="tap"', 'id="log"'):
         assert held not in parsed and held in body, held
     assert 'querySelectorAll("template[data-later]")' in (WEB_DIR / "viewer.js").read_text()
+
 
 def test_compacting_the_inlined_script_drops_only_comment_lines_and_indentation() -> None:
     source = '"use strict";\n// a comment\n  const a = "//not a comment";  // kept\n\n  f(`x`);\n'

@@ -99,7 +99,6 @@ def test_the_constants_are_read_where_we_rely_on_them() -> None:
         assert name in inspect.getsource(aiortc_compat._stock_consent), name
 
 
-
 def test_what_the_prompt_ice_completion_relies_on() -> None:
     connect = inspect.getsource(aiortc_compat._stock_connect)
     assert "asyncio.sleep(0.02)" in connect and "_check_periodic()" in connect  # the Ta loop
