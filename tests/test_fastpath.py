@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from rtc_interact import Host, Viewer
+from rtc_interact import Host, Viewer, ViewerConfig
 from rtc_interact.bench.harness import linked_host
 from rtc_interact.bench.tcpdelay import TcpDelayProxy
 from rtc_interact.linkemu import get_profile
@@ -46,13 +46,17 @@ async def test_taps_through_a_lossy_link_are_recorded_exactly_once() -> None:
 async def test_a_burst_of_taps_travels_bundled_and_is_recorded_exactly_once() -> None:
     profile = get_profile("rtt150-loss2")
     async with linked_host("ours", profile, seed=11) as link:
-        async with Viewer.connect(link.url, token=link.token) as viewer:
+        # events only: upstream then carries SCTP alone, no RTCP feedback on lossy video
+        config = ViewerConfig(receive_video=False)
+        async with Viewer.connect(link.url, token=link.token, config=config) as viewer:
             await viewer.tap("warm-up")
             before = link.emulator.stats().b_to_a.counters.submitted
             receipts = await asyncio.gather(*(viewer.tap("burst") for _ in range(200)))
             upstream_packets = link.emulator.stats().b_to_a.counters.submitted - before
         assert sorted(r.n for r in receipts) == list(range(2, 202))  # each recorded once
-        assert upstream_packets < 100  # 200 taps as separate messages would take 200 or more
+        # 200 taps as separate messages would take 200 packets or more; bundled, each of the
+        # 4 copies is 2 bundles, and retransmissions and SACKs add a few (13-17 measured)
+        assert upstream_packets < 50
 
 
 async def test_tap_made_while_connecting_is_answered_by_signaling() -> None:

@@ -47,6 +47,11 @@ class RetransmitPolicy:
     travel in ``taps`` bundles (about 3 bytes a tap), so 256 taps with 4 copies stay inside
     SCTP's initial congestion window (3 x 1200 bytes, shared by the whole association); beyond
     that a burst relies on retransmission alone, so copies never crowd out first sends."""
+    coalesce_s: float = 0.005
+    """Sends falling due this close together leave in one poll, so the copies and
+    retransmissions of a burst (whose first sends spread over a millisecond or two) travel as a
+    few bundles, not one each. Copies may leave this much early; retransmissions, which must
+    never beat the RTO, this much late."""
 
     def __post_init__(self) -> None:
         offsets = self.copy_offsets_s
@@ -56,6 +61,8 @@ class RetransmitPolicy:
             raise ConfigurationError("need 0 < min_rto_s <= initial_rto_s <= max_rto_s")
         if self.give_up_s <= 0:
             raise ConfigurationError("give_up_s must be positive")
+        if not 0 <= self.coalesce_s < self.min_rto_s:
+            raise ConfigurationError("need 0 <= coalesce_s < min_rto_s")
 
     @property
     def copies(self) -> int:
@@ -173,15 +180,16 @@ class ReliableSender(Generic[T]):
         return sample
 
     def poll(self, now: float, congested: bool = False) -> Poll[T]:
-        """Copies and retransmissions due at ``now``, and messages given up on.
+        """Copies and retransmissions due at ``now`` (see ``coalesce_s``), and messages given up on.
 
         ``congested`` (the channel's send buffer is backing up: SCTP's congestion window is
         full) holds everything back: what was sent is still queued below us, and more copies
         would only lengthen that queue. Copies are dropped; retransmissions wait an RTO.
         """
         out: Poll[T] = Poll()
+        early = now + self.policy.coalesce_s
         for message_id, pending in list(self._pending.items()):
-            if pending.next_at > now:
+            if pending.next_at > (early if pending.sends < pending.copies else now):
                 continue
             if now - pending.first_sent >= self.policy.give_up_s:
                 del self._pending[message_id]
@@ -196,8 +204,12 @@ class ReliableSender(Generic[T]):
         return out
 
     def next_wakeup(self) -> float | None:
-        """When ``poll`` next has something to do; None when nothing is pending."""
-        return min((p.next_at for p in self._pending.values()), default=None)
+        """When ``poll`` next has something to do; None when nothing is pending.
+
+        A copy is woken for on time, a retransmission ``coalesce_s`` late."""
+        lag = self.policy.coalesce_s
+        return min((p.next_at if p.sends < p.copies else p.next_at + lag
+                    for p in self._pending.values()), default=None)
 
     def forget(self, message_id: int) -> None:
         """Stop sending a message (its request was answered some other way)."""

@@ -180,9 +180,29 @@ def test_copies_leave_on_their_offsets_then_retransmissions_back_off() -> None:
     assert sender.next_wakeup() == pytest.approx(0.01)
     assert sender.poll(0.01).send == [b"t"]
     assert sender.poll(0.02).send == [b"t"]
-    assert sender.next_wakeup() == pytest.approx(0.12)
+    lag = sender.policy.coalesce_s  # a retransmission is woken for a little late
+    assert sender.next_wakeup() == pytest.approx(0.12 + lag)
+    assert sender.poll(0.1199).send == []  # never before the RTO
     assert sender.poll(0.1201).send == [b"t"]
-    assert sender.next_wakeup() == pytest.approx(0.3201)
+    assert sender.next_wakeup() == pytest.approx(0.3201 + lag)
+
+
+def test_copies_falling_due_close_together_leave_in_one_poll() -> None:
+    """A burst's first sends spread over ~2 ms; their copies then go out as one bundle."""
+    sender: ReliableSender[int] = ReliableSender(RetransmitPolicy(copy_offsets_s=(0.0, 0.03)))
+    for i in range(20):
+        assert sender.send(i, i, now=i * 0.0001) == [i]
+    assert sender.next_wakeup() == pytest.approx(0.03)
+    assert sender.poll(0.03).send == list(range(20))
+    strict = ReliableSender(RetransmitPolicy(copy_offsets_s=(0.0, 0.03), coalesce_s=0.0))
+    for i in range(20):
+        strict.send(i, i, now=i * 0.0001)
+    assert strict.poll(0.03).send == [0]
+    retried = ReliableSender(RetransmitPolicy(copy_offsets_s=(0.0,), initial_rto_s=0.1))
+    for i in range(20):
+        retried.send(i, i, now=i * 0.0001)
+    assert retried.next_wakeup() == pytest.approx(0.1 + 0.005)  # retransmissions: late, together
+    assert retried.poll(0.105).send == list(range(20))
 
 
 def test_policy_validation() -> None:
@@ -194,6 +214,8 @@ def test_policy_validation() -> None:
         RetransmitPolicy(copy_offsets_s=(0.0, 0.02, 0.01))
     with pytest.raises(ConfigurationError):
         RetransmitPolicy(min_rto_s=1.0, initial_rto_s=0.5)
+    with pytest.raises(ConfigurationError):
+        RetransmitPolicy(coalesce_s=0.05, min_rto_s=0.04)
 
 
 def test_a_burst_goes_without_redundant_copies() -> None:
@@ -209,7 +231,7 @@ def test_a_backed_up_channel_holds_copies_and_retransmissions_back() -> None:
         RetransmitPolicy(copy_offsets_s=(0.0, 0.01, 0.02), initial_rto_s=0.1, min_rto_s=0.05))
     assert sender.send(1, b"tap", 0.0) == [b"tap"]
     held = sender.poll(0.01, congested=True)
-    assert held.send == [] and sender.next_wakeup() == 0.01 + 0.1
+    assert held.send == [] and sender.next_wakeup() == pytest.approx(0.01 + 0.1 + 0.005)
     assert sender.poll(0.05, congested=False).send == []  # nothing due before the RTO
     assert sender.poll(0.11, congested=False).send == [b"tap"]  # then a retransmission
 
@@ -227,7 +249,7 @@ def test_default_copies_spread_past_a_loss_burst() -> None:
         times.append(wake)
     assert times == pytest.approx(list(policy.copy_offsets_s[1:]))
     assert policy.copy_span_s >= 0.05  # spread over more than a burst of a few packets
-    assert sender.next_wakeup() == pytest.approx(policy.copy_span_s + 0.3)
+    assert sender.next_wakeup() == pytest.approx(policy.copy_span_s + 0.3 + policy.coalesce_s)
 
 
 def test_copies_beat_a_burst_that_swallows_every_packet_for_40_ms() -> None:
@@ -254,7 +276,8 @@ def test_after_a_retransmission_new_messages_wait_longer_until_a_clean_sample() 
     assert sender.poll(0.1).send == [b"a"]  # timed out: retransmitted
     sender.acknowledge(1, 0.12)  # ambiguous: no sample, the back-off stays
     sender.send(2, b"b", 0.15)
-    assert sender.next_wakeup() == pytest.approx(0.15 + 0.2)  # backed-off RTO, not 0.1
+    lag = policy.coalesce_s
+    assert sender.next_wakeup() == pytest.approx(0.15 + 0.2 + lag)  # backed-off RTO, not 0.1
     assert sender.acknowledge(2, 0.3) == pytest.approx(0.15)  # a clean sample
     sender.send(3, b"c", 0.4)
-    assert sender.next_wakeup() == pytest.approx(0.4 + sender.rtt.rto(policy))
+    assert sender.next_wakeup() == pytest.approx(0.4 + sender.rtt.rto(policy) + lag)
