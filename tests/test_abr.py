@@ -207,6 +207,16 @@ def test_queueing_delay_backs_off() -> None:
     assert kbps < 1000
 
 
+def test_a_queue_in_the_raw_round_trip_backs_off_before_the_smoothed_one_shows_it() -> None:
+    """aiortc smooths its round trip by 0.85 a report: a 400 ms queue showed there ~8 s late."""
+    estimator = LossDelayEstimator(AbrConfig(), 500)
+    estimator.update(Feedback(now=0.0, sent_bytes=0, rtt_ms=160, rtt_raw_ms=175))
+    kbps = estimator.update(Feedback(now=1.0, sent_bytes=37_500, rtt_ms=175, rtt_raw_ms=290))
+    assert kbps == 500  # 115 ms over the smallest: not yet a queue
+    kbps = estimator.update(Feedback(now=2.0, sent_bytes=37_500, rtt_ms=190, rtt_raw_ms=323))
+    assert kbps < 300  # 148 ms over: a queue, although the smoothed round trip is up by 30
+
+
 @pytest.mark.parametrize(("rtt_ms", "cover"), [(150.0, 1.0), (340.0, AbrConfig().copy_cover)])
 def test_after_loss_copies_fill_the_spare_room_and_stop_once_the_path_is_clean(
         rtt_ms: float, cover: float) -> None:

@@ -7,7 +7,12 @@
   ``loss_low`` and ``loss_high`` it holds; below, it may grow.
 * **Delay**: a round trip above the smallest one seen by more than ``queue_ms`` means a
   queue is building on the path (our sender reports travel behind the video): the estimate
-  drops to ``0.85`` of the rate sent. A REMB more than 10% below both the previous REMB and
+  drops to ``0.85`` of the rate sent. Both the smoothed round trip and the reports' raw one
+  count: aiortc smooths by 0.85 a report (about one a second), so on abr-300-loss3 the
+  smoothed one crossed ``queue_ms`` ~8 s after a 400 ms queue had built and begun to drop
+  packets, while the raw one had crossed it 2 s after the queue began. (Only the smoothed one
+  confirms a REMB's fall below: the raw one, even over a span, reaches ``queue_ms / 2`` on
+  plain jitter.) A REMB more than 10% below both the previous REMB and
   the rate sent means the receiver's delay-based detector saw over-use and answered ``0.85`` x
   what arrived: the estimate drops to what arrived, but only when loss is above
   ``loss_low`` or the round trip is up by ``queue_ms / 2``: aiortc's detector also fires on
@@ -53,6 +58,8 @@ class LossDelayEstimator:
         self.sent_kbps = 0.0
         """Smoothed rate we sent."""
         self.min_rtt_ms: float | None = None
+        self.min_raw_rtt_ms: float | None = None
+        """Smallest raw round trip (``Feedback.rtt_raw_ms``) seen."""
         self.remb_kbps: float | None = None
         """Newest REMB."""
         self.decreased = False
@@ -97,6 +104,8 @@ class LossDelayEstimator:
             self._rtt_excess = feedback.rtt_ms - self.min_rtt_ms
             if self._rtt_excess > cfg.queue_ms:
                 wanted.append(0.85 * sent)
+        if self._raw_excess(feedback.rtt_raw_ms) > cfg.queue_ms:
+            wanted.append(0.85 * sent)
         if feedback.loss is not None and self._loss > cfg.loss_high:
             wanted.append(sent * (1 - self._loss / 2))
         if feedback.remb_kbps is not None:
@@ -111,6 +120,13 @@ class LossDelayEstimator:
         if self._loss > cfg.loss_low:
             return None if self._loss <= cfg.loss_high else self.kbps  # hold
         return None
+
+    def _raw_excess(self, raw: float | None) -> float:
+        """How far a report's raw round trip is above the smallest raw one (0 when none)."""
+        if raw is None:
+            return 0.0
+        self.min_raw_rtt_ms = min(raw, self.min_raw_rtt_ms or raw)
+        return raw - self.min_raw_rtt_ms
 
     @property
     def loss(self) -> float:
