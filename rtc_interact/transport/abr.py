@@ -225,9 +225,6 @@ class Feedback:
     """Newest REMB in the interval, None if none."""
     nacks: int = 0
     """Packets NACKed in the interval."""
-    copy_bytes: int = 0
-    """Redundant copies among ``sent_bytes`` (see ``LossDelayEstimator``: where the copies fill
-    what the estimate leaves, they must not raise the estimate's ceiling)."""
     other_bytes: int = 0
     """Other bytes sent on the same path since the previous sample (data channels: taps' acks,
     comments, SCTP acknowledgements), wire overhead included."""
@@ -324,9 +321,8 @@ class AbrController:
         dt = 0.0 if self._last_now is None else max(0.0, now - self._last_now)
         if feedback.path_rtt_ms is not None:
             self._path_rtt = min(self._path_rtt, feedback.path_rtt_ms)
-        if self._covered():  # the copies are the stream here, and the margin of a climb
-            feedback = replace(feedback, copy_bytes=0, loss=None if feedback.loss is None
-                               else self._residual_loss(feedback.loss))
+        if feedback.loss is not None and self._covered():
+            feedback = replace(feedback, loss=self._residual_loss(feedback.loss))
         self.estimate = self.estimator.update(feedback)
         self._note_other(feedback, dt)
         queue_signs = self._queue_signs(feedback)

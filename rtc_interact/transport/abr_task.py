@@ -150,9 +150,8 @@ class FeedbackLog:
         self.keyframe_requests += 1
 
     def take(self, now: float, sent_bytes: int, other_bytes: int = 0,
-             path_rtt_s: float | None = None, copy_bytes: int = 0) -> Feedback:
-        """The sample since the previous call (``path_rtt_s``: the ICE checks' round trip;
-        ``copy_bytes``: the redundant copies among ``sent_bytes``)."""
+             path_rtt_s: float | None = None) -> Feedback:
+        """The sample since the previous call (``path_rtt_s``: the ICE checks' round trip)."""
         report, remb, span = (self._fresh[k] for k in ("report", "remb", "span"))
         self._fresh = {"remb": False, "report": False, "span": False}
         nacks, self._nacks_taken = self.nacks - self._nacks_taken, self.nacks
@@ -162,7 +161,7 @@ class FeedbackLog:
             rtt_ms=self.rtt_s * 1000 if report and self.rtt_s is not None else None,
             rtt_raw_ms=self._raw * 1000 if span and self._raw is not None else None,
             remb_kbps=self.remb_bps / 1000 if remb and self.remb_bps is not None else None,
-            nacks=nacks, other_bytes=other_bytes, copy_bytes=copy_bytes,
+            nacks=nacks, other_bytes=other_bytes,
             path_rtt_ms=None if path_rtt_s is None else path_rtt_s * 1000,
         )
 
@@ -235,7 +234,6 @@ class ViewerLink:
                       recent=self.recent if config is not None else None)  # only ABR pads
         count_data(sender, self.counter)
         self._data_taken = 0
-        self._copies_taken = 0
         self._tasks: list[asyncio.Task[None]] = []
         if config is not None:
             loop = asyncio.get_running_loop()
@@ -337,8 +335,8 @@ class ViewerLink:
         counter = self.counter
         sent, self._sent_taken = counter.bytes - self._sent_taken, counter.bytes
         other, self._data_taken = counter.data_bytes - self._data_taken, counter.data_bytes
-        copies, self._copies_taken = counter.copy_bytes - self._copies_taken, counter.copy_bytes
-        sample = self.feedback.take(now, sent, other, ice_rtt_s(self.sender), copies)
+        path_rtt = ice_rtt_s(self.sender)
+        sample = self.feedback.take(now, sent, other, path_rtt)
         if self.feedback.rtt_s is not None:
             self.gate.rtt_s = self.feedback.rtt_s
         if not self._ready() or self.controller is None:

@@ -21,10 +21,7 @@
   only way to learn that the next rung fits is to try it.
 * **Growth**: otherwise the estimate grows by ``increase_per_s`` per second (multiplicative),
   up to 1.5 times what we send or the newest REMB, whichever is higher (an estimate far above
-  anything tried tells nothing). At most one decrease per ``decrease_gap_s``. What we send
-  counts without the copies of ``Feedback.copy_bytes``: where copies fill a share of the room
-  the estimate leaves, they rose with it and lifted the ceiling with them (on abr-300-loss3 the
-  estimate grew to 514 kbps on a 300 kbps link, and the copies with it built a 400 ms queue).
+  anything tried tells nothing). At most one decrease per ``decrease_gap_s``.
 """
 
 from __future__ import annotations
@@ -60,8 +57,6 @@ class LossDelayEstimator:
         """The estimate."""
         self.sent_kbps = 0.0
         """Smoothed rate we sent."""
-        self.tried_kbps = 0.0
-        """Smoothed rate we sent less the copies counted in ``Feedback.copy_bytes``."""
         self.min_rtt_ms: float | None = None
         self.min_raw_rtt_ms: float | None = None
         """Smallest raw round trip (``Feedback.rtt_raw_ms``) seen."""
@@ -82,9 +77,6 @@ class LossDelayEstimator:
         if dt > 0:
             self.sent_kbps = smoothed_kbps(
                 self.sent_kbps, feedback.sent_bytes + feedback.other_bytes, dt)
-            self.tried_kbps = smoothed_kbps(
-                self.tried_kbps, feedback.sent_bytes - feedback.copy_bytes
-                + feedback.other_bytes, dt)
         if feedback.loss is not None:  # one report covers few packets at low rates: smooth
             self._loss += cfg.loss_weight * (feedback.loss - self._loss)
         target = self._decrease(feedback)
@@ -95,7 +87,7 @@ class LossDelayEstimator:
                 self._last_decrease = feedback.now
                 self.decreased = True
         elif self._loss < cfg.loss_low and dt > 0:
-            cap = max(1.5 * self.tried_kbps, self.remb_kbps or 0.0)
+            cap = max(1.5 * self.sent_kbps, self.remb_kbps or 0.0)
             if self.kbps < cap:
                 self.kbps = min(cap, self.kbps * (1 + cfg.increase_per_s * dt))
         self.kbps = min(max(self.kbps, cfg.min_kbps), self.ceiling)
