@@ -217,13 +217,6 @@ def test_a_queue_in_the_raw_round_trip_backs_off_before_the_smoothed_one_shows_i
     assert kbps < 300  # 148 ms over: a queue, although the smoothed round trip is up by 30
 
 
-def test_one_raw_round_trip_up_on_jitter_alone_is_no_queue() -> None:
-    estimator = LossDelayEstimator(AbrConfig(), 500)
-    estimator.update(Feedback(now=0.0, sent_bytes=0, rtt_ms=160, rtt_raw_ms=175))
-    kbps = estimator.update(Feedback(now=1.0, sent_bytes=37_500, rtt_ms=165, rtt_raw_ms=320))
-    assert kbps >= 500  # the report before was level
-
-
 @pytest.mark.parametrize(("rtt_ms", "cover"), [(150.0, 1.0), (340.0, AbrConfig().copy_cover)])
 def test_after_loss_copies_fill_the_spare_room_and_stop_once_the_path_is_clean(
         rtt_ms: float, cover: float) -> None:

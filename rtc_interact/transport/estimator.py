@@ -10,9 +10,7 @@
   drops to ``0.85`` of the rate sent. Both the smoothed round trip and the reports' raw one
   count: aiortc smooths by 0.85 a report (about one a second), so on abr-300-loss3 the
   smoothed one crossed ``queue_ms`` ~8 s after a 400 ms queue had built and begun to drop
-  packets, while the raw one had crossed it 2 s after the queue began. The raw one counts when
-  the one before was up by ``queue_ms / 2`` too: a queue builds over reports, while plain
-  jitter put a lone report 100 ms up on congested-evening with 13 ms queued. (Only the smoothed one
+  packets, while the raw one had crossed it 2 s after the queue began. (Only the smoothed one
   confirms a REMB's fall below: the raw one, even over a span, reaches ``queue_ms / 2`` on
   plain jitter.) A REMB more than 10% below both the previous REMB and
   the rate sent means the receiver's delay-based detector saw over-use and answered ``0.85`` x
@@ -70,8 +68,6 @@ class LossDelayEstimator:
         self._last_decrease = float("-inf")
         self._loss = 0.0
         self._rtt_excess = 0.0
-        self._raw_before = 0.0
-        """The previous raw round trip's excess over the smallest."""
 
     def update(self, feedback: Feedback) -> float:
         """Fold one sample in; returns the new estimate."""
@@ -108,11 +104,8 @@ class LossDelayEstimator:
             self._rtt_excess = feedback.rtt_ms - self.min_rtt_ms
             if self._rtt_excess > cfg.queue_ms:
                 wanted.append(0.85 * sent)
-        if feedback.rtt_raw_ms is not None:
-            raw = self._raw_excess(feedback.rtt_raw_ms)
-            if raw > cfg.queue_ms and self._raw_before > cfg.queue_ms / 2:
-                wanted.append(0.85 * sent)  # up twice in a row: jitter comes and goes
-            self._raw_before = raw
+        if self._raw_excess(feedback.rtt_raw_ms) > cfg.queue_ms:
+            wanted.append(0.85 * sent)
         if feedback.loss is not None and self._loss > cfg.loss_high:
             wanted.append(sent * (1 - self._loss / 2))
         if feedback.remb_kbps is not None:
@@ -128,8 +121,10 @@ class LossDelayEstimator:
             return None if self._loss <= cfg.loss_high else self.kbps  # hold
         return None
 
-    def _raw_excess(self, raw: float) -> float:
-        """How far a report's raw round trip is above the smallest raw one."""
+    def _raw_excess(self, raw: float | None) -> float:
+        """How far a report's raw round trip is above the smallest raw one (0 when none)."""
+        if raw is None:
+            return 0.0
         self.min_raw_rtt_ms = min(raw, self.min_raw_rtt_ms or raw)
         return raw - self.min_raw_rtt_ms
 
