@@ -109,6 +109,11 @@ class AbrConfig:
     """Round trip above the smallest seen by this much: a queue is building."""
     increase_per_s: float = 0.15
     """Multiplicative growth of the estimate per second while the path is clean."""
+    knee_increase_per_s: float = 0.03
+    """Above the rate at which the last queue built, the estimate grows by this share of that
+    rate per second instead (additive, as GCC near the link's capacity) ..."""
+    knee_memory_s: float = 15.0
+    """... for this long after that queue showed."""
     decrease_gap_s: float = 0.5
     """Shortest time between two decreases of the estimate."""
     up_margin: float = 0.15

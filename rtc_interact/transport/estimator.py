@@ -68,6 +68,9 @@ class LossDelayEstimator:
         self._last_decrease = float("-inf")
         self._loss = 0.0
         self._rtt_excess = 0.0
+        self._knee: float | None = None
+        """The rate we sent when the last queue showed (see ``AbrConfig.knee_memory_s``)."""
+        self._knee_at = float("-inf")
 
     def update(self, feedback: Feedback) -> float:
         """Fold one sample in; returns the new estimate."""
@@ -89,9 +92,18 @@ class LossDelayEstimator:
         elif self._loss < cfg.loss_low and dt > 0:
             cap = max(1.5 * self.sent_kbps, self.remb_kbps or 0.0)
             if self.kbps < cap:
-                self.kbps = min(cap, self.kbps * (1 + cfg.increase_per_s * dt))
+                self.kbps = min(cap, self._grown(feedback.now, dt))
         self.kbps = min(max(self.kbps, cfg.min_kbps), self.ceiling)
         return self.kbps
+
+    def _grown(self, now: float, dt: float) -> float:
+        """The estimate after ``dt`` s of growth: multiplicative, or additive above the rate
+        at which the last queue built (for ``knee_memory_s`` after it)."""
+        cfg = self.config
+        knee = self._knee
+        if knee is not None and now - self._knee_at < cfg.knee_memory_s and self.kbps >= knee:
+            return self.kbps + cfg.knee_increase_per_s * knee * dt
+        return self.kbps * (1 + cfg.increase_per_s * dt)
 
     def _decrease(self, feedback: Feedback) -> float | None:
         """The estimate some signal asks for, or None when nothing asks for a decrease."""
@@ -106,6 +118,8 @@ class LossDelayEstimator:
                 wanted.append(0.85 * sent)
         if self._raw_excess(feedback.rtt_raw_ms) > cfg.queue_ms:
             wanted.append(0.85 * sent)
+        if wanted:  # a queue: what we send fills the path
+            self._knee, self._knee_at = sent, feedback.now
         if feedback.loss is not None and self._loss > cfg.loss_high:
             wanted.append(sent * (1 - self._loss / 2))
         if feedback.remb_kbps is not None:
