@@ -217,6 +217,23 @@ def test_a_queue_in_the_raw_round_trip_backs_off_before_the_smoothed_one_shows_i
     assert kbps < 300  # 148 ms over: a queue, although the smoothed round trip is up by 30
 
 
+@pytest.mark.parametrize("memory_s", [15.0, 0.0])
+def test_above_the_rate_that_built_the_last_queue_the_estimate_grows_additively(
+        memory_s: float) -> None:
+    estimator = LossDelayEstimator(AbrConfig(knee_memory_s=memory_s), 500)
+    for i in range(5):  # 300 kbps sent, clean
+        estimator.update(Feedback(now=float(i), sent_bytes=37_500, rtt_ms=150, rtt_raw_ms=160))
+    queued = estimator.update(Feedback(now=5.0, sent_bytes=37_500, rtt_ms=160, rtt_raw_ms=300))
+    assert queued == pytest.approx(0.85 * 300, rel=0.02)
+    for i in range(6, 12):
+        kbps = estimator.update(Feedback(now=float(i), sent_bytes=37_500, rtt_ms=150,
+                                         rtt_raw_ms=160))
+    if memory_s:  # back above 300 within a second or two, then 3% of 300 a second
+        assert 300 < kbps < 300 + 6 * 0.03 * 300 + 40
+    else:  # 15% a second all the way, to the ceiling of 1.5 x what is sent
+        assert kbps > 440
+
+
 @pytest.mark.parametrize(("rtt_ms", "cover"), [(150.0, 1.0), (340.0, AbrConfig().copy_cover)])
 def test_after_loss_copies_fill_the_spare_room_and_stop_once_the_path_is_clean(
         rtt_ms: float, cover: float) -> None:
@@ -365,6 +382,8 @@ def test_on_a_long_path_only_the_share_copied_squares_the_loss() -> None:
 def test_config_is_validated() -> None:
     with pytest.raises(ConfigurationError):
         AbrConfig(loss_low=0.2, loss_high=0.1)
+    with pytest.raises(ConfigurationError):
+        AbrConfig(knee_memory_s=-1)
     with pytest.raises(ConfigurationError):
         AbrController((100.0, 200.0))
     with pytest.raises(ConfigurationError):

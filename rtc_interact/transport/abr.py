@@ -200,8 +200,10 @@ class AbrConfig:
                                      "0 < loss_weight <= 1")
         if not 0 < self.min_kbps < self.max_kbps or not 0 <= self.rtx_share <= 1:
             raise ConfigurationError("AbrConfig: 0 < min_kbps < max_kbps, rtx_share 0..1")
-        if self.pacing_factor < 1 or self.increase_per_s < 0 or self.up_margin < 0:
-            raise ConfigurationError("AbrConfig: pacing_factor >= 1, increase/margin >= 0")
+        if self.pacing_factor < 1 or min(self.increase_per_s, self.up_margin,
+                                         self.knee_increase_per_s, self.knee_memory_s) < 0:
+            raise ConfigurationError("AbrConfig: pacing_factor >= 1, increases, margin and "
+                                     "knee_memory_s >= 0")
         if min(self.copy_hold_s, self.copy_ramp_per_s) < 0 or not 0 <= self.copy_fill <= 1:
             raise ConfigurationError("AbrConfig: copy_hold_s, copy_ramp_per_s >= 0, "
                                      "copy_fill 0..1")
