@@ -113,6 +113,11 @@ class _Pending(Generic[T]):
     retransmitted: bool = False
     sends: int = 1
 
+    @property
+    def copy_next(self) -> bool:
+        """Whether the next send is a planned copy (else a retransmission)."""
+        return self.sends < self.copies
+
 
 @dataclass(slots=True)
 class Poll(Generic[T]):
@@ -158,7 +163,7 @@ class ReliableSender(Generic[T]):
         """Count one transmission of ``pending`` at ``now`` and schedule the next."""
         pending.sends += 1
         self.transmissions += 1
-        if pending.sends < pending.copies:
+        if pending.copy_next:
             pending.next_at = pending.first_sent + self.policy.copy_offsets_s[pending.sends]
             return
         if pending.sends > pending.copies:
@@ -189,7 +194,7 @@ class ReliableSender(Generic[T]):
         out: Poll[T] = Poll()
         early = now + self.policy.coalesce_s
         for message_id, pending in list(self._pending.items()):
-            if pending.next_at > (early if pending.sends < pending.copies else now):
+            if pending.next_at > (early if pending.copy_next else now):
                 continue
             if now - pending.first_sent >= self.policy.give_up_s:
                 del self._pending[message_id]
@@ -208,7 +213,7 @@ class ReliableSender(Generic[T]):
 
         A copy is woken for on time, a retransmission ``coalesce_s`` late."""
         lag = self.policy.coalesce_s
-        return min((p.next_at if p.sends < p.copies else p.next_at + lag
+        return min((p.next_at if p.copy_next else p.next_at + lag
                     for p in self._pending.values()), default=None)
 
     def forget(self, message_id: int) -> None:
