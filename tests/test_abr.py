@@ -37,6 +37,8 @@ class FakePath:
     path_rtt_ms: float | None = None
     """Round trip of the ICE checks, given with every sample (None: not known)."""
     queue_max_ms: float = 400.0
+    pings: bool = False
+    """Give an ICE ping's round trip (the path's and the queue's) with every sample."""
     queue_ms: float = 0.0
     remb: float | None = None
     sent_kbit: float = 0.0
@@ -69,6 +71,7 @@ class FakePath:
             self.since_report, self.sent_kbit, self.lost_kbit = 0.0, 0.0, 0.0
         return Feedback(now=now, sent_bytes=int(video * TICK * 1000 / 8), loss=loss,
                         rtt_ms=rtt, remb_kbps=remb, path_rtt_ms=self.path_rtt_ms,
+                        ping_rtt_ms=self.base_rtt_ms + self.queue_ms if self.pings else None,
                         other_bytes=int(self.report_other * self.other_kbps * TICK * 1000 / 8))
 
 
@@ -400,3 +403,57 @@ def test_config_is_validated() -> None:
 ])
 def test_grade(loss: float, rtt: float, rung: int, age: float, expected: Quality) -> None:
     assert grade(loss, rtt, rung, 3, age) is expected
+
+
+def _queue_and_copies(pings: bool) -> tuple[float, float]:
+    """Largest queue after the first 20 s, and mean copies after 30 s, of 90 s on a 300 kbps
+    path with 2% of random loss (copies on)."""
+    controller, path = AbrController(RATES), FakePath(capacity=300, pings=pings,
+                                                      random_loss=0.02)
+    decision, queues = None, []
+    for i in range(int(90 / TICK)):
+        decision = controller.update(path.feedback(i * TICK, decision))
+        path.trace.append((i * TICK, decision))
+        queues.append(path.queue_ms if i * TICK >= 20 else 0.0)
+    late = [d.copy_kbps for t, d in path.trace if t >= 30]
+    return max(queues), sum(late) / len(late)
+
+
+def test_pings_keep_the_queue_that_copies_and_probes_build_on_a_thin_path_short() -> None:
+    """The receiver reports' round trip shows a queue a second or more late; a ping every
+    sample shows it within one."""
+    reported_queue, reported_copies = _queue_and_copies(pings=False)
+    pinged_queue, pinged_copies = _queue_and_copies(pings=True)
+    assert reported_queue > 150 and pinged_queue < 100
+    assert pinged_copies > 0.7 * reported_copies  # the copies still fill most of the room
+
+
+def _pinged(estimator: LossDelayEstimator, now: float, ping_ms: float,
+            raw_ms: float | None = None) -> float:
+    return estimator.update(Feedback(now=now, sent_bytes=9_375, ping_rtt_ms=ping_ms,
+                                     rtt_ms=raw_ms, rtt_raw_ms=raw_ms))  # 300 kbps sent
+
+
+def test_a_ping_queue_backs_off_once_and_not_again_while_it_drains() -> None:
+    estimator = LossDelayEstimator(AbrConfig(), 330)
+    for i in range(8):
+        kbps = _pinged(estimator, i * TICK, 150.0)
+    kbps = _pinged(estimator, 2.0, 200.0)  # 50 ms: a queue beginning, no growth into it
+    assert kbps == pytest.approx(estimator.kbps) and estimator.kbps >= 330
+    held = estimator.kbps
+    assert _pinged(estimator, 2.25, 200.0) == held
+    cut = _pinged(estimator, 2.5, 240.0)  # 90 ms over: a queue
+    assert cut == pytest.approx(0.85 * estimator.sent_kbps, rel=0.01) and cut < held
+    # the pings still in the window were sent before the cut, the reports come later still
+    assert _pinged(estimator, 3.0, 250.0) == cut
+    assert _pinged(estimator, 3.5, 245.0, raw_ms=400.0) == cut
+    assert _pinged(estimator, 4.5, 300.0) < cut  # grown by 30 ms more, after a window: again
+
+
+def test_without_pings_the_reports_round_trip_still_tells_a_queue() -> None:
+    estimator = LossDelayEstimator(AbrConfig(), 330)
+    estimator.update(Feedback(now=0.0, sent_bytes=9_375, rtt_ms=150, rtt_raw_ms=150))
+    _pinged(estimator, 0.25, 150.0)
+    assert _pinged(estimator, 0.5, 150.0, raw_ms=400.0) == estimator.kbps  # pinging: ignored
+    kbps = estimator.update(Feedback(now=3.0, sent_bytes=9_375, rtt_raw_ms=400))
+    assert kbps < 300  # no ping for 2.5 s: the reports count again

@@ -114,6 +114,10 @@ class AbrConfig:
     rate per second instead (additive, as GCC near the link's capacity) ..."""
     knee_memory_s: float = 15.0
     """... for this long after that queue showed."""
+    ping_queue_ms: float = 60.0
+    """The ICE pings' round trip (``Feedback.ping_rtt_ms``) above the smallest by this much:
+    a queue (the estimate backs off; again only if it grows by half this more, until it has
+    fallen below half this)."""
     decrease_gap_s: float = 0.5
     """Shortest time between two decreases of the estimate."""
     up_margin: float = 0.15
@@ -201,7 +205,8 @@ class AbrConfig:
         if not 0 < self.min_kbps < self.max_kbps or not 0 <= self.rtx_share <= 1:
             raise ConfigurationError("AbrConfig: 0 < min_kbps < max_kbps, rtx_share 0..1")
         if self.pacing_factor < 1 or min(self.increase_per_s, self.up_margin,
-                                         self.knee_increase_per_s, self.knee_memory_s) < 0:
+                                         self.knee_increase_per_s, self.knee_memory_s,
+                                         self.ping_queue_ms) < 0:
             raise ConfigurationError("AbrConfig: pacing_factor >= 1, increases, margin and "
                                      "knee_memory_s >= 0")
         if min(self.copy_hold_s, self.copy_ramp_per_s) < 0 or not 0 <= self.copy_fill <= 1:
@@ -238,6 +243,9 @@ class Feedback:
     path_rtt_ms: float | None = None
     """Smallest round trip measured outside RTCP (the ICE checks), None if none: it tells only
     how long the path is, sooner than the first receiver report."""
+    ping_rtt_ms: float | None = None
+    """The lowest round trip of the ICE pings answered lately (``abr_task.PING_WINDOW_S``),
+    None if none came in the interval: a queue sign every ``interval_s`` (see the estimator)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,6 +308,7 @@ class AbrController:
         self._remb: float | None = None
         self._min_rtt = float("inf")
         self._min_raw_rtt = float("inf")
+        self._min_ping = float("inf")
         self._path_rtt = float("inf")
         self._copies_sent = 0.0
         self.other_kbps = 0.0
@@ -333,7 +342,7 @@ class AbrController:
         self.estimate = self.estimator.update(feedback)
         self._note_other(feedback, dt)
         queue_signs = self._queue_signs(feedback)
-        pushed_back = queue_signs or self._loss_sign(feedback)
+        pushed_back = queue_signs or self._loss_sign(feedback) or self._ping_sign(feedback)
         self._pace_copies(feedback, dt, queue_signs or self.estimate < before * 0.99
                           or self._raw_queue(feedback))
         if self.estimate < before * 0.99 or (pushed_back and self._padding_on):
@@ -476,6 +485,16 @@ class AbrController:
             return False
         self._min_raw_rtt = min(self._min_raw_rtt, feedback.rtt_raw_ms)
         return feedback.rtt_raw_ms - self._min_raw_rtt > self.config.queue_ms / 2
+
+    def _ping_sign(self, feedback: Feedback) -> bool:
+        """Whether the sample's ping is up by two thirds of ``ping_queue_ms``: enough to end a
+        probe (its padding builds the queue; the estimate backs off only at the full
+        ``ping_queue_ms``, a window later, by which time a probe had queued 250 ms on
+        abr-300-loss3). Not a sign for the copies: on jittery paths it comes too often."""
+        if feedback.ping_rtt_ms is None:
+            return False
+        self._min_ping = min(self._min_ping, feedback.ping_rtt_ms)
+        return feedback.ping_rtt_ms - self._min_ping > self.config.ping_queue_ms * 2 / 3
 
     def _queue_signs(self, feedback: Feedback) -> bool:
         """Early signs of a queue, enough to end a probe (not to lower the estimate), with

@@ -95,6 +95,12 @@ What is changed, and why:
   and the host's first check by the time the viewer takes to apply our answer (aioice answers
   a check that comes before that only then). The ABR controller wants 1.2 x its threshold from
   the checks alone, and the receiver reports' round trips correct it later.
+* **ICE pings (not a change: an extra request).** :func:`ice_ping` sends one binding request
+  (a consent check, answered by every ICE agent) on the nominated pair and times its answer,
+  for the ABR controller's queue sign, several times a second instead of the receiver
+  reports' one (see ``transport.abr_task``). It puts its own transaction object in aioice's
+  ``StunProtocol.transactions`` (aioice's own ``request`` gives up on a request sent once after
+  ``RETRY_RTO``, shorter than a long path's round trip).
 * ``stock_behaviour()`` puts all of this back for a block, so the benchmarks' stock-aiortc
   baseline runs as shipped in the same process.
 * **Keyframe counting (benchmarks only).** aiortc decodes VP8 with libvpx, whose decoded frames
@@ -411,6 +417,47 @@ def ice_rtt_s(sender: Any) -> float | None:
     connection = getattr(getattr(sender.transport, "transport", None), "_connection", None)
     rtt: float | None = None if connection is None else connection.__dict__.get(_ICE_RTT)
     return rtt
+
+
+PING_TIMEOUT_S = 2.0
+"""An ICE ping (``ice_ping``) not answered within this long counts as lost."""
+
+
+class _Ping:
+    """One binding request in aioice's table of transactions, answered once."""
+
+    def __init__(self, key: bytes) -> None:
+        self.key, self.answered = key, asyncio.get_running_loop().create_future()
+
+    def response_received(self, message: aioice.stun.Message, addr: tuple[str, int]) -> None:
+        """aioice's ``StunProtocol`` hands each response to its transaction here."""
+        if message.message_class == aioice.stun.Class.RESPONSE and not self.answered.done() \
+                and message.check_message_integrity(self.key):
+            self.answered.set_result(asyncio.get_running_loop().time())
+
+
+async def ice_ping(sender: Any, timeout_s: float = PING_TIMEOUT_S) -> float | None:
+    """Round trip, in seconds, of one binding request sent once (no retransmission) on the
+    nominated ICE pair under ``sender`` (an ``RTCRtpSender``); None before a pair is nominated
+    or without an answer within ``timeout_s``."""
+    connection: Any = getattr(getattr(sender.transport, "transport", None), "_connection", None)
+    pair = None if connection is None else next(iter(connection._nominated.values()), None)
+    if pair is None or connection.remote_password is None:
+        return None
+    request, key = connection.build_request(pair, nominate=False), \
+        connection.remote_password.encode("utf8")
+    request.add_message_integrity(key)
+    ping, table = _Ping(key), pair.protocol.transactions
+    table[request.transaction_id] = ping
+    started = asyncio.get_running_loop().time()
+    try:
+        pair.protocol.send_stun(request, pair.remote_addr)
+        answered: float = await asyncio.wait_for(ping.answered, timeout_s)
+        return answered - started
+    except (TimeoutError, OSError, AttributeError):  # lost, or the transport has gone
+        return None
+    finally:
+        table.pop(request.transaction_id, None)
 
 
 _stock_send_sack = RTCSctpTransport._send_sack

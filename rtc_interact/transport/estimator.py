@@ -19,6 +19,17 @@
   plain jitter (15 ms on congested-evening) with nothing queued. A REMB above the rate sent
   is not a cap: a receiver estimates at most ~1.5x what it receives, and with fixed rungs the
   only way to learn that the next rung fits is to try it.
+* **Pings**: the host times an ICE binding request to the viewer every ``interval_s``
+  (``aiortc_compat.ice_ping``; any ICE agent answers it, Chromium as well as ours), and a
+  sample carries the lowest of those answered in the last ``PING_WINDOW_S``. While pings come,
+  they alone tell a queue, a second or more before the reports do: above the smallest by
+  ``ping_queue_ms``, the estimate drops to ``0.85`` of the rate sent (again only once pings
+  sent after that decrease show the queue grown by half that more: a queue draining asks for no
+  second one); above a third of it the estimate holds instead of growing into the queue; and a
+  falling REMB counts as over-use only with them up by half of it. On abr-300-loss3 the reports'
+  raw round trip showed the queue of a probe at 250-400 ms, and a stale one ended the recovery
+  after the pings had seen that queue drain. Without pings (none answered for ``PING_STALE_S``)
+  the reports' round trips work as described above.
 * **Growth**: otherwise the estimate grows by ``increase_per_s`` per second (multiplicative),
   up to 1.5 times what we send or the newest REMB, whichever is higher (an estimate far above
   anything tried tells nothing). At most one decrease per ``decrease_gap_s``. Above the rate we
@@ -35,6 +46,14 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from .abr import AbrConfig, Feedback
+
+PING_WINDOW_S = 1.0
+"""A sample's ping round trip (``Feedback.ping_rtt_ms``) is the lowest of the ICE pings
+answered within this long (``abr_task.FeedbackLog``): a queue raises them all, the path's jitter
+only some (with exponential jitter of 15 ms mean each way, one ping in 11 is over 60 ms above
+the path's round trip; all four of a window, about one window in 7,000)."""
+PING_STALE_S = 2.0
+"""Pings answered within this long stand for the path's queue (see ``_pinging``)."""
 
 
 def smoothed_kbps(previous: float, sent_bytes: int, dt: float) -> float:
@@ -65,6 +84,14 @@ class LossDelayEstimator:
         self.min_rtt_ms: float | None = None
         self.min_raw_rtt_ms: float | None = None
         """Smallest raw round trip (``Feedback.rtt_raw_ms``) seen."""
+        self.min_ping_ms: float | None = None
+        """Smallest ping round trip (``Feedback.ping_rtt_ms``) seen."""
+        self._ping_at = float("-inf")
+        self._ping_excess = 0.0
+        self._ping_cut: tuple[float, float] | None = None
+        """The pings' excess at the last decrease they made, and when pings sent after it
+        are all that a sample's window holds (until the excess falls below half of
+        ``ping_queue_ms``)."""
         self.remb_kbps: float | None = None
         """Newest REMB."""
         self.decreased = False
@@ -94,7 +121,7 @@ class LossDelayEstimator:
                 self.kbps = target
                 self._last_decrease = feedback.now
                 self.decreased = True
-        elif self._loss < cfg.loss_low and dt > 0:
+        elif self._loss < cfg.loss_low and dt > 0 and not self._filling(feedback.now):
             cap = max(1.5 * self.sent_kbps, self.remb_kbps or 0.0)
             if self.kbps < cap:
                 self.kbps = min(cap, self._grown(feedback.now, dt))
@@ -115,22 +142,17 @@ class LossDelayEstimator:
         cfg = self.config
         sent = max(self.sent_kbps, cfg.min_kbps)
         wanted: list[float] = []
-        if feedback.rtt_ms is not None:
-            base = self.min_rtt_ms
-            self.min_rtt_ms = feedback.rtt_ms if base is None else min(base, feedback.rtt_ms)
-            self._rtt_excess = feedback.rtt_ms - self.min_rtt_ms
-            if self._rtt_excess > cfg.queue_ms:
-                wanted.append(0.85 * sent)
-        if self._raw_excess(feedback.rtt_raw_ms) > cfg.queue_ms:
-            wanted.append(0.85 * sent)
-        if wanted:  # a queue: what we send fills the path
+        reported = self._report_queue(feedback)
+        pinged = self._ping_queue(feedback)
+        if pinged if self._pinging(feedback.now) else reported:
+            wanted.append(0.85 * sent)  # a queue: what we send fills the path
             self._knee, self._knee_at = sent, feedback.now
         if feedback.loss is not None and self._loss > cfg.loss_high:
             wanted.append(sent * (1 - self._loss / 2))
         if feedback.remb_kbps is not None:
             previous, self.remb_kbps = self.remb_kbps, feedback.remb_kbps
             fell = previous is not None and feedback.remb_kbps < 0.9 * min(previous, sent)
-            if fell and (self._loss > cfg.loss_low or self._rtt_excess > cfg.queue_ms / 2):
+            if fell and self._queue_likely():
                 wanted.append(feedback.remb_kbps / 0.85)  # over-use: REMB fell
         if wanted and self.remb_kbps is not None and self.remb_kbps < 0.9 * sent:
             wanted.append(self.remb_kbps / 0.85)  # congested: what arrives is the guide
@@ -140,12 +162,63 @@ class LossDelayEstimator:
             return None if self._loss <= cfg.loss_high else self.kbps  # hold
         return None
 
+    def _report_queue(self, feedback: Feedback) -> bool:
+        """Whether the receiver reports' round trip, smoothed or raw, is up by ``queue_ms``."""
+        cfg = self.config
+        if feedback.rtt_ms is not None:
+            base = self.min_rtt_ms
+            self.min_rtt_ms = feedback.rtt_ms if base is None else min(base, feedback.rtt_ms)
+            self._rtt_excess = feedback.rtt_ms - self.min_rtt_ms
+        return (self._rtt_excess > cfg.queue_ms and feedback.rtt_ms is not None) \
+            or self._raw_excess(feedback.rtt_raw_ms) > cfg.queue_ms
+
+    def _pinging(self, now: float) -> bool:
+        """Whether pings came lately: then they alone tell a queue (the reports' round trips
+        come seconds later, and ended the recovery from a queue the pings had seen drain)."""
+        return now - self._ping_at <= PING_STALE_S
+
+    def _filling(self, now: float) -> bool:
+        """Whether the pings show a queue beginning (up by a third of ``ping_queue_ms``): the
+        estimate then holds instead of growing into it."""
+        return self._pinging(now) and self._ping_excess > self.config.ping_queue_ms / 3
+
+    def _queue_likely(self) -> bool:
+        """Whether a falling REMB counts as over-use: with pings, when they are up by half of
+        ``ping_queue_ms``; without, on loss above ``loss_low`` or the round trip up by half
+        of ``queue_ms`` (with 3% of random loss, the loss alone held the estimate under a rung
+        that fitted, with nothing queued)."""
+        cfg = self.config
+        if self._pinging(self._last or 0.0):
+            return self._ping_excess > cfg.ping_queue_ms / 2
+        return self._loss > cfg.loss_low or self._rtt_excess > cfg.queue_ms / 2
+
     def _raw_excess(self, raw: float | None) -> float:
         """How far a report's raw round trip is above the smallest raw one (0 when none)."""
         if raw is None:
             return 0.0
         self.min_raw_rtt_ms = min(raw, self.min_raw_rtt_ms or raw)
         return raw - self.min_raw_rtt_ms
+
+    def _ping_queue(self, feedback: Feedback) -> bool:
+        """Whether the pings show a queue that asks for a decrease: their excess above the
+        smallest is over ``ping_queue_ms``. After a decrease they made, only pings sent after
+        it count (a window and a round trip later), and only if the excess has grown by half
+        of ``ping_queue_ms`` since (or fell below that half in between): a queue that drains
+        asks for no other decrease."""
+        ping, half = feedback.ping_rtt_ms, self.config.ping_queue_ms / 2
+        if ping is None:
+            return False
+        self.min_ping_ms = min(ping, self.min_ping_ms or ping)
+        self._ping_at = feedback.now
+        self._ping_excess = excess = ping - self.min_ping_ms
+        cut = self._ping_cut
+        if cut is not None and excess < half:
+            self._ping_cut = cut = None
+        if excess <= 2 * half or (cut is not None and (
+                excess <= cut[0] + half or feedback.now < cut[1])):
+            return False
+        self._ping_cut = excess, feedback.now + PING_WINDOW_S + ping / 1000
+        return True
 
     @property
     def loss(self) -> float:

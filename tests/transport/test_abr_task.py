@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from rtc_interact.transport.abr_task import FeedbackLog
 
 
@@ -59,3 +61,14 @@ def test_loss_and_raw_round_trip_wait_for_reports_that_span_long_enough() -> Non
     assert (sample.loss, sample.lost, sample.rtt_raw_ms) == (0.01, 1, 210.0)
     log.on_report(0.0, 0.2, 0.30, counts=(1110, 1), now=10.6)  # a new span has begun
     assert log.take(now=10.75, sent_bytes=0).rtt_raw_ms is None
+
+
+def test_a_samples_ping_is_the_lowest_of_the_window_and_only_when_a_ping_came() -> None:
+    log = FeedbackLog()
+    assert log.take(now=1.0, sent_bytes=0).ping_rtt_ms is None
+    log.on_ping(0.160, now=1.1)
+    log.on_ping(0.240, now=1.6)
+    assert log.take(now=1.75, sent_bytes=0).ping_rtt_ms == pytest.approx(160.0)
+    assert log.take(now=2.0, sent_bytes=0).ping_rtt_ms is None  # nothing new
+    log.on_ping(0.250, now=2.2)  # the 160 ms one is over a window old
+    assert log.take(now=2.25, sent_bytes=0).ping_rtt_ms == pytest.approx(240.0)

@@ -525,3 +525,44 @@ async def test_a_stun_server_query_is_no_round_trip_of_the_path(
     await aiortc_compat._request(protocol, check, ("127.0.0.1", 5000))  # type: ignore[arg-type]
     rtt = aiortc_compat.ice_rtt_s(sender)
     assert rtt is not None and 0.01 <= rtt < 1.0
+
+
+async def test_an_ice_ping_is_sent_once_and_timed_even_past_stuns_retry_timer(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import aioice.stun
+
+    delay_s, answers = 0.3, {"drop": False}  # longer than RETRY_RTO (0.25 s with install())
+    original = aioice.ice.StunProtocol.send_stun
+    requests: list[aioice.stun.Message] = []
+
+    def late(self: aioice.ice.StunProtocol, message: aioice.stun.Message,
+             addr: tuple[str, int]) -> None:
+        if message.message_class == aioice.stun.Class.REQUEST:
+            requests.append(message)
+            original(self, message, addr)
+        elif not answers["drop"]:
+            asyncio.get_running_loop().call_later(delay_s, original, self, message, addr)
+
+    offerer, answerer = aiortc.RTCPeerConnection(), aiortc.RTCPeerConnection()
+    try:
+        offerer.addTransceiver("video", direction="recvonly")
+        with aiortc_compat.ice_host_addresses(LOOPBACK):
+            await offerer.setLocalDescription(await offerer.createOffer())
+            await answerer.setRemoteDescription(offerer.localDescription)
+            await answerer.setLocalDescription(await answerer.createAnswer())
+        sender = answerer.getTransceivers()[0].sender
+        assert await aiortc_compat.ice_ping(sender) is None  # no pair nominated yet
+        await _answer_and_connect(offerer, answerer)
+        monkeypatch.setattr(aioice.ice.StunProtocol, "send_stun", late)
+        requests.clear()
+        rtt = await aiortc_compat.ice_ping(sender)
+        assert rtt is not None and delay_s <= rtt < delay_s + 1.0  # (long only on a busy host)
+        assert len(requests) == 1 and "USE-CANDIDATE" not in requests[0].attributes
+        answers["drop"] = True
+        assert await aiortc_compat.ice_ping(sender, timeout_s=0.5) is None  # lost
+        connection = sender.transport.transport._connection
+        pair = next(iter(connection._nominated.values()))
+        assert not pair.protocol.transactions  # nothing left in aioice's table
+    finally:
+        await offerer.close()
+        await answerer.close()
