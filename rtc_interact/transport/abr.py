@@ -15,7 +15,8 @@ the estimate, at most to the next rung's rate times ``1 + up_margin``. The estim
 with what the path carries (the receiver's REMB follows it). Padding ramps from the rung's rate
 by ``probe_ramp_per_s`` per second. Any decrease blocks probing for ``backoff_s``; a decrease
 while padding, an early sign of a queue while padding (a REMB 10% lower, loss above
-``loss_low`` in two packets or more, the round trip up by ``queue_ms / 2``), or ``probe_max_s``
+``loss_low`` in two packets or more, the round trip up by ``queue_ms / 2``, the ICE pings up by
+two thirds of ``ping_queue_ms``), or ``probe_max_s``
 without reaching the next rung, ends the probe and blocks the next one for a back-off
 (``backoff_s``, doubling up to ``backoff_max_s``); reaching it for ``up_hold_s`` switches up.
 
@@ -341,8 +342,8 @@ class AbrController:
             feedback = replace(feedback, loss=self._residual_loss(feedback.loss))
         self.estimate = self.estimator.update(feedback)
         self._note_other(feedback, dt)
-        queue_signs = self._queue_signs(feedback)
-        pushed_back = queue_signs or self._loss_sign(feedback) or self._ping_sign(feedback)
+        queue_signs, ping_sign = self._queue_signs(feedback), self._ping_sign(feedback)
+        pushed_back = queue_signs or ping_sign or self._loss_sign(feedback)
         self._pace_copies(feedback, dt, queue_signs or self.estimate < before * 0.99
                           or self._raw_queue(feedback))
         if self.estimate < before * 0.99 or (pushed_back and self._padding_on):
