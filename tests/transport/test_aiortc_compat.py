@@ -469,6 +469,18 @@ async def test_a_late_send_on_an_early_path_closed_meanwhile_is_a_connection_err
     await aiortc_compat._quiet_send(connection, b"late")  # and the copy's sender stays quiet
 
 
+async def _video_answer(offerer: aiortc.RTCPeerConnection,
+                        answerer: aiortc.RTCPeerConnection) -> aiortc.RTCRtpSender:
+    """A video offer answered over loopback (not yet applied by the offerer); the answerer's
+    sender."""
+    offerer.addTransceiver("video", direction="recvonly")
+    with aiortc_compat.ice_host_addresses(LOOPBACK):
+        await offerer.setLocalDescription(await offerer.createOffer())
+        await answerer.setRemoteDescription(offerer.localDescription)
+        await answerer.setLocalDescription(await answerer.createAnswer())
+    return answerer.getTransceivers()[0].sender
+
+
 async def test_ice_rtt_is_the_round_trip_of_an_answered_check(
         monkeypatch: pytest.MonkeyPatch) -> None:
     import aioice.stun
@@ -486,12 +498,7 @@ async def test_ice_rtt_is_the_round_trip_of_an_answered_check(
     monkeypatch.setattr(aioice.ice.StunProtocol, "send_stun", late)
     offerer, answerer = aiortc.RTCPeerConnection(), aiortc.RTCPeerConnection()
     try:
-        offerer.addTransceiver("video", direction="recvonly")
-        with aiortc_compat.ice_host_addresses(LOOPBACK):
-            await offerer.setLocalDescription(await offerer.createOffer())
-            await answerer.setRemoteDescription(offerer.localDescription)
-            await answerer.setLocalDescription(await answerer.createAnswer())
-        sender = answerer.getTransceivers()[0].sender
+        sender = await _video_answer(offerer, answerer)
         assert aiortc_compat.ice_rtt_s(sender) is None  # no check answered yet
         await _answer_and_connect(offerer, answerer)  # ICE completed: our check was answered
         rtt = aiortc_compat.ice_rtt_s(sender)
@@ -545,12 +552,7 @@ async def test_an_ice_ping_is_sent_once_and_timed_even_past_stuns_retry_timer(
 
     offerer, answerer = aiortc.RTCPeerConnection(), aiortc.RTCPeerConnection()
     try:
-        offerer.addTransceiver("video", direction="recvonly")
-        with aiortc_compat.ice_host_addresses(LOOPBACK):
-            await offerer.setLocalDescription(await offerer.createOffer())
-            await answerer.setRemoteDescription(offerer.localDescription)
-            await answerer.setLocalDescription(await answerer.createAnswer())
-        sender = answerer.getTransceivers()[0].sender
+        sender = await _video_answer(offerer, answerer)
         assert await aiortc_compat.ice_ping(sender) is None  # no pair nominated yet
         await _answer_and_connect(offerer, answerer)
         monkeypatch.setattr(aioice.ice.StunProtocol, "send_stun", late)

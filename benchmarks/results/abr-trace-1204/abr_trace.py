@@ -28,6 +28,7 @@ def update(self: abr.AbrController, feedback: abr.Feedback) -> abr.Decision:
     decision = UPDATE(self, feedback)
     LOG.append({"t": round(time.monotonic() - START, 2), "loss": feedback.loss,
                 "lost": feedback.lost, "rtt": feedback.rtt_ms, "raw": feedback.rtt_raw_ms,
+                "ping": getattr(feedback, "ping_rtt_ms", None),
                 "remb": feedback.remb_kbps, "nacks": feedback.nacks,
                 "sent_kbps": None, **{k: (round(v, 1) if isinstance(v, float) else v)
                                       for k, v in dataclasses.asdict(decision).items()},
@@ -52,8 +53,9 @@ async def main(profile: str, seconds: int, seed: int) -> dict[str, Any]:
     for row in per_s:
         near = [e for e in LOG if row["s"] <= e["t"] < row["s"] + 1]
         last = near[-1] if near else {}
-        print(row, {k: last.get(k) for k in ("rung", "target_kbps", "estimate_kbps", "copy_kbps",
-                                             "padding_kbps", "reason", "rtt", "loss", "remb")})
+        keys = ("rung", "target_kbps", "estimate_kbps", "copy_kbps", "padding_kbps", "reason",
+                "rtt", "ping", "loss", "remb")
+        print(row, {k: last.get(k) for k in keys})
     return {"profile": profile, "seed": seed, "per_s": per_s, "decisions": LOG}
 
 
