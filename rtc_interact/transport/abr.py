@@ -208,8 +208,8 @@ class AbrConfig:
         if self.pacing_factor < 1 or min(self.increase_per_s, self.up_margin,
                                          self.knee_increase_per_s, self.knee_memory_s,
                                          self.ping_queue_ms) < 0:
-            raise ConfigurationError("AbrConfig: pacing_factor >= 1, increases, margin and "
-                                     "knee_memory_s >= 0")
+            raise ConfigurationError("AbrConfig: pacing_factor >= 1, increases, margin, "
+                                     "knee_memory_s and ping_queue_ms >= 0")
         if min(self.copy_hold_s, self.copy_ramp_per_s) < 0 or not 0 <= self.copy_fill <= 1:
             raise ConfigurationError("AbrConfig: copy_hold_s, copy_ramp_per_s >= 0, "
                                      "copy_fill 0..1")
@@ -245,7 +245,7 @@ class Feedback:
     """Smallest round trip measured outside RTCP (the ICE checks), None if none: it tells only
     how long the path is, sooner than the first receiver report."""
     ping_rtt_ms: float | None = None
-    """The lowest round trip of the ICE pings answered lately (``abr_task.PING_WINDOW_S``),
+    """The lowest round trip of the ICE pings answered lately (``estimator.PING_WINDOW_S``),
     None if none came in the interval: a queue sign every ``interval_s`` (see the estimator)."""
 
 
