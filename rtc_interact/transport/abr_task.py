@@ -70,6 +70,7 @@ plain jitter (15% of them on congested-evening, against 10% of aiortc's): each h
 copies and each loss blocked the climb. Over a span, the lowest raw round trip is the
 sample's: a queue raises them all, jitter only some."""
 PINGS_KEPT = 16
+"""ICE pings whose answers ``FeedbackLog`` keeps (a window holds about four)."""
 _UNKNOWN_KBPS = 2000.0
 """Pacing and retransmission budgets use this rung rate until the ladder is known."""
 

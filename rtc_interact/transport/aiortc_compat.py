@@ -95,12 +95,10 @@ What is changed, and why:
   and the host's first check by the time the viewer takes to apply our answer (aioice answers
   a check that comes before that only then). The ABR controller wants 1.2 x its threshold from
   the checks alone, and the receiver reports' round trips correct it later.
-* **ICE pings (not a change: an extra request).** :func:`ice_ping` sends one binding request
-  (a consent check, answered by every ICE agent) on the nominated pair and times its answer,
-  for the ABR controller's queue sign, several times a second instead of the receiver
-  reports' one (see ``transport.abr_task``). It puts its own transaction object in aioice's
-  ``StunProtocol.transactions`` (aioice's own ``request`` gives up on a request sent once after
-  ``RETRY_RTO``, shorter than a long path's round trip).
+* **ICE pings (an extra request, no change).** :func:`ice_ping` times one binding request (a
+  consent check, which any ICE agent answers) on the nominated pair, for the ABR's queue sign.
+  Its own transaction sits in ``StunProtocol.transactions``: aioice's ``request`` gives up on a
+  single send after ``RETRY_RTO``, shorter than a long path's round trip.
 * ``stock_behaviour()`` puts all of this back for a block, so the benchmarks' stock-aiortc
   baseline runs as shipped in the same process.
 * **Keyframe counting (benchmarks only).** aiortc decodes VP8 with libvpx, whose decoded frames
@@ -410,11 +408,16 @@ async def _request(self: aioice.ice.StunProtocol, request: aioice.stun.Message,
     return result
 
 
+def _ice_connection(sender: Any) -> Any:
+    """The aioice connection under ``sender`` (an ``RTCRtpSender``), None without one yet."""
+    return getattr(getattr(sender.transport, "transport", None), "_connection", None)
+
+
 def ice_rtt_s(sender: Any) -> float | None:
     """Smallest round trip of an answered ICE check (any candidate pair, consent checks too)
     of the ICE connection under ``sender`` (an ``RTCRtpSender``); None before one, or when
     the sender has no transport yet."""
-    connection = getattr(getattr(sender.transport, "transport", None), "_connection", None)
+    connection = _ice_connection(sender)
     rtt: float | None = None if connection is None else connection.__dict__.get(_ICE_RTT)
     return rtt
 
@@ -440,12 +443,11 @@ async def ice_ping(sender: Any, timeout_s: float = PING_TIMEOUT_S) -> float | No
     """Round trip, in seconds, of one binding request sent once (no retransmission) on the
     nominated ICE pair under ``sender`` (an ``RTCRtpSender``); None before a pair is nominated
     or without an answer within ``timeout_s``."""
-    connection: Any = getattr(getattr(sender.transport, "transport", None), "_connection", None)
+    connection = _ice_connection(sender)
     pair = None if connection is None else next(iter(connection._nominated.values()), None)
     if pair is None or connection.remote_password is None:
         return None
-    request, key = connection.build_request(pair, nominate=False), \
-        connection.remote_password.encode("utf8")
+    request, key = connection.build_request(pair, False), connection.remote_password.encode()
     request.add_message_integrity(key)
     ping, table = _Ping(key), pair.protocol.transactions
     table[request.transaction_id] = ping

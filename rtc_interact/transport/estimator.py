@@ -152,7 +152,7 @@ class LossDelayEstimator:
         if feedback.remb_kbps is not None:
             previous, self.remb_kbps = self.remb_kbps, feedback.remb_kbps
             fell = previous is not None and feedback.remb_kbps < 0.9 * min(previous, sent)
-            if fell and self._queue_likely():
+            if fell and self._queue_likely(feedback.now):
                 wanted.append(feedback.remb_kbps / 0.85)  # over-use: REMB fell
         if wanted and self.remb_kbps is not None and self.remb_kbps < 0.9 * sent:
             wanted.append(self.remb_kbps / 0.85)  # congested: what arrives is the guide
@@ -182,13 +182,13 @@ class LossDelayEstimator:
         estimate then holds instead of growing into it."""
         return self._pinging(now) and self._ping_excess > self.config.ping_queue_ms / 3
 
-    def _queue_likely(self) -> bool:
+    def _queue_likely(self, now: float) -> bool:
         """Whether a falling REMB counts as over-use: with pings, when they are up by half of
         ``ping_queue_ms``; without, on loss above ``loss_low`` or the round trip up by half
         of ``queue_ms`` (with 3% of random loss, the loss alone held the estimate under a rung
         that fitted, with nothing queued)."""
         cfg = self.config
-        if self._pinging(self._last or 0.0):
+        if self._pinging(now):
             return self._ping_excess > cfg.ping_queue_ms / 2
         return self._loss > cfg.loss_low or self._rtt_excess > cfg.queue_ms / 2
 
