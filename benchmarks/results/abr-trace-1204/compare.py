@@ -15,10 +15,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rtc_interact.config import VideoConfig
+
 FLOOR = {"mobile-3g-weak": 15, "abr-300-loss3": 15}
 """The fps floor of a 1 s window (issue 5), 20 elsewhere."""
 COLUMNS = ("freezes/min", "frozen s", "windows >= floor %", "g2g p95 ms", "kbps",
-           "queue drops", "copy kbit", "step up s")
+           "queue drops", "copy kbit", "step up s", "top rung s")
+STEP_UP_TARGET_S = 10
+"""Issue 5: after a step up, on the best rung that fits within this long."""
 
 
 def measures(path: Path) -> dict[str, Any]:
@@ -32,7 +36,23 @@ def measures(path: Path) -> dict[str, Any]:
             "queue drops": sum(entry.get("dropped_queue_per_s") or []),
             "copy kbit": link.get("copy_kbit"),
             "step up s": entry.get("fit_up_max_s"),  # -1: not within the phase
+            "top rung s": _first_on_top(entry.get("width_per_s") or []),
             "ok": entry["survived"] and not entry["corrupt_frames"]}
+
+
+def _first_on_top(widths: list[int | None]) -> int | None:
+    """The first second on the top rung (the source's width, ``VideoConfig``), -1: never."""
+    top = VideoConfig().width
+    return next((i for i, w in enumerate(widths) if w == top), -1) if widths else None
+
+
+def _median(column: str, values: list[float]) -> str:
+    """The median, or for the step up how many seeds fitted it in time (a miss is -1)."""
+    if not values:
+        return "-"
+    if column == "step up s":
+        return f"{sum(0 <= v <= STEP_UP_TARGET_S for v in values)} of {len(values)} <= 10"
+    return one(statistics.median(values))
 
 
 def one(x: float | None) -> str:
@@ -62,8 +82,7 @@ def main(folder: Path, builds: list[str]) -> None:
             for c in COLUMNS:
                 per_build = [[row[i][c] for row in seeds.values() if row[i][c] is not None]
                              for i in range(len(builds))]
-                cells.append(" / ".join(one(statistics.median(v)) if v else "-"
-                                        for v in per_build))
+                cells.append(" / ".join(_median(c, v) for v in per_build))
             print(f"| {profile} | {impl} | **median** | " + " | ".join(cells) + " |")
 
 
