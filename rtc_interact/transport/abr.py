@@ -79,7 +79,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from ..errors import ConfigurationError
-from .estimator import Estimator, LossDelayEstimator, smoothed_kbps
+from .estimator import Estimator, Floor, LossDelayEstimator, smoothed_kbps
 
 CEILING_RUNGS = 3.0
 """The controller's estimate stops at this many times the top rung's rate."""
@@ -307,9 +307,8 @@ class AbrController:
         self._probe = _Probe()
         self._padding_on = False
         self._remb: float | None = None
-        self._min_rtt = float("inf")
-        self._min_raw_rtt = float("inf")
-        self._min_ping = float("inf")
+        self._rtt, self._raw_rtt, self._ping = Floor(), Floor(), Floor()
+        """Smallest round trips seen: the reports', their raw ones, the pings'."""
         self._path_rtt = float("inf")
         self._copies_sent = 0.0
         self.other_kbps = 0.0
@@ -456,7 +455,8 @@ class AbrController:
     def _long_path(self) -> bool:
         """Whether the smallest round trip seen (reports or ICE checks) is at least
         ``copy_long_rtt_ms``."""
-        return self.config.copy_long_rtt_ms <= min(self._min_rtt, self._path_rtt) < float("inf")
+        smallest = min(self._rtt.smallest, self._path_rtt)
+        return self.config.copy_long_rtt_ms <= smallest < float("inf")
 
     def _copy_cap(self, rate: float) -> float:
         """The most copies of a rung of ``rate``: more than the rate on a long path."""
@@ -484,8 +484,7 @@ class AbrController:
         """Whether the sample's raw round trip (not smoothed) is up by ``queue_ms / 2``."""
         if feedback.rtt_raw_ms is None:
             return False
-        self._min_raw_rtt = min(self._min_raw_rtt, feedback.rtt_raw_ms)
-        return feedback.rtt_raw_ms - self._min_raw_rtt > self.config.queue_ms / 2
+        return self._raw_rtt.excess(feedback.rtt_raw_ms) > self.config.queue_ms / 2
 
     def _ping_sign(self, feedback: Feedback) -> bool:
         """Whether the sample's ping is up by two thirds of ``ping_queue_ms``: enough to end a
@@ -494,8 +493,7 @@ class AbrController:
         abr-300-loss3). Not a sign for the copies: on jittery paths it comes too often."""
         if feedback.ping_rtt_ms is None:
             return False
-        self._min_ping = min(self._min_ping, feedback.ping_rtt_ms)
-        return feedback.ping_rtt_ms - self._min_ping > self.config.ping_queue_ms * 2 / 3
+        return self._ping.excess(feedback.ping_rtt_ms) > self.config.ping_queue_ms * 2 / 3
 
     def _queue_signs(self, feedback: Feedback) -> bool:
         """Early signs of a queue, enough to end a probe (not to lower the estimate), with
@@ -508,8 +506,8 @@ class AbrController:
                 and not self._covered()
             self._remb = feedback.remb_kbps
         if feedback.rtt_ms is not None:
-            self._min_rtt = min(self._min_rtt, feedback.rtt_ms)
-            signs = signs or feedback.rtt_ms - self._min_rtt > self.config.queue_ms / 2
+            up = self._rtt.excess(feedback.rtt_ms)  # noted even when the REMB said it
+            signs = signs or up > self.config.queue_ms / 2
         return signs
 
     def _padding(self, target: float, now: float) -> float:

@@ -61,6 +61,22 @@ def smoothed_kbps(previous: float, sent_bytes: int, dt: float) -> float:
     return previous + min(1.0, dt / 1.0) * (sent_bytes * 8 / 1000 / dt - previous)
 
 
+class Floor:
+    """The smallest of a series of round trips so far, and how far each new one is above it
+    (a queue's length, when the smallest is the path's own)."""
+
+    __slots__ = ("smallest",)
+
+    def __init__(self) -> None:
+        self.smallest = float("inf")
+        """The smallest noted (infinite before the first)."""
+
+    def excess(self, value: float) -> float:
+        """Note ``value``; how far it is above the smallest so far (itself included)."""
+        self.smallest = min(self.smallest, value)
+        return value - self.smallest
+
+
 class Estimator(Protocol):
     """Turns feedback samples into an available-bandwidth estimate (kbps)."""
 
@@ -81,11 +97,9 @@ class LossDelayEstimator:
         """The estimate."""
         self.sent_kbps = 0.0
         """Smoothed rate we sent."""
-        self.min_rtt_ms: float | None = None
-        self.min_raw_rtt_ms: float | None = None
-        """Smallest raw round trip (``Feedback.rtt_raw_ms``) seen."""
-        self.min_ping_ms: float | None = None
-        """Smallest ping round trip (``Feedback.ping_rtt_ms``) seen."""
+        self._rtt, self._raw_rtt, self._ping = Floor(), Floor(), Floor()
+        """Smallest round trips seen: the reports' (``Feedback.rtt_ms``), their raw ones
+        (``rtt_raw_ms``) and the pings' (``ping_rtt_ms``)."""
         self._ping_at = float("-inf")
         self._ping_excess = 0.0
         self._ping_cut: tuple[float, float] | None = None
@@ -166,9 +180,7 @@ class LossDelayEstimator:
         """Whether the receiver reports' round trip, smoothed or raw, is up by ``queue_ms``."""
         cfg = self.config
         if feedback.rtt_ms is not None:
-            base = self.min_rtt_ms
-            self.min_rtt_ms = feedback.rtt_ms if base is None else min(base, feedback.rtt_ms)
-            self._rtt_excess = feedback.rtt_ms - self.min_rtt_ms
+            self._rtt_excess = self._rtt.excess(feedback.rtt_ms)
         return (self._rtt_excess > cfg.queue_ms and feedback.rtt_ms is not None) \
             or self._raw_excess(feedback.rtt_raw_ms) > cfg.queue_ms
 
@@ -194,10 +206,7 @@ class LossDelayEstimator:
 
     def _raw_excess(self, raw: float | None) -> float:
         """How far a report's raw round trip is above the smallest raw one (0 when none)."""
-        if raw is None:
-            return 0.0
-        self.min_raw_rtt_ms = min(raw, self.min_raw_rtt_ms or raw)
-        return raw - self.min_raw_rtt_ms
+        return 0.0 if raw is None else self._raw_rtt.excess(raw)
 
     def _ping_queue(self, feedback: Feedback) -> bool:
         """Whether the pings show a queue that asks for a decrease: their excess above the
@@ -208,9 +217,8 @@ class LossDelayEstimator:
         ping, half = feedback.ping_rtt_ms, self.config.ping_queue_ms / 2
         if ping is None:
             return False
-        self.min_ping_ms = min(ping, self.min_ping_ms or ping)
         self._ping_at = feedback.now
-        self._ping_excess = excess = ping - self.min_ping_ms
+        self._ping_excess = excess = self._ping.excess(ping)
         cut = self._ping_cut
         if cut is not None and excess < half:
             self._ping_cut = cut = None
