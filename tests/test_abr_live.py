@@ -31,6 +31,9 @@ async def test_a_300_kbps_lossy_link_keeps_the_viewer_on_a_rung_that_fits() -> N
             assert link_stats.quality is not Quality.LOST
             assert link_stats.nacks > 0 and link_stats.rtx_sent > 0
             assert link_stats.copy_kbit > 0  # lossy, with room beside the rung: copies
+            # counted from the reports: what the 300 kbps link delivered, copies included
+            assert link_stats.received_kbps is not None
+            assert 0 < link_stats.received_kbps <= 300 * 1.1
             assert isinstance(session, OursSession)
             receiver = session.viewer.stats().receiver
             assert receiver.copies_received > 0

@@ -359,7 +359,9 @@ def goals_markdown(results: list[dict[str, Any]]) -> str:
             out.append(f"| {label} | {a}{mark[met_a]} | {b}{mark[met_b]} |")
         link = ours.get("host_link")
         if link:
+            received = link.get("received_kbps")
             out.append(f"\nOurs at the end: rung target {link['target_kbps']:.0f} kbps, "
+                       f"received {'-' if received is None else f'{received:.0f}'} kbps, "
                        f"{link['switches']} switches, NACKed {link['nacks']}, "
                        f"retransmitted {link['rtx_sent']}, skipped {link['rtx_skipped']}, "
                        f"padding {link['padding_kbit']:.0f} kbit, "

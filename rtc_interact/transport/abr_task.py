@@ -40,6 +40,7 @@ from .aiortc_sender import (
     send_copy,
     send_padding,
 )
+from .delivery import DeliveryMeter
 from .estimator import PING_WINDOW_S
 from .pacer import CopyBudget, Pacer, PaddingPackets, RetransmitGate
 from .quality import Quality, grade
@@ -78,7 +79,9 @@ _UNKNOWN_KBPS = 2000.0
 class FeedbackLog:
     """What one sender's RTCP said since the last :meth:`take` (an ``RtcpListener``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, delivery: DeliveryMeter | None = None) -> None:
+        self.delivery = delivery
+        """Told each report block's counts, for the rate the viewer received."""
         self.remb_bps: int | None = None
         self.loss: float | None = None
         self.rtt_s: float | None = None
@@ -134,6 +137,8 @@ class FeedbackLog:
             low = self._span_raw
             self._span_raw = raw_rtt_s if low is None else min(low, raw_rtt_s)
         self._count(counts)
+        if counts is not None and self.delivery is not None:
+            self.delivery.report(self.last_report, *counts)
         start = self._span_start
         if start is None or self.last_report - start >= REPORT_SPAN_S:
             self._span_start, self._fresh["span"] = self.last_report, True
@@ -196,6 +201,9 @@ class LinkStats:
     """Rate of the rung the viewer is on (what it is sent at)."""
     estimate_kbps: float | None
     """Estimated available bandwidth (None without ABR)."""
+    received_kbps: float | None
+    """What the viewer received over its newest receiver reports, all streams
+    (``transport.delivery``; None until two reports a second apart tell)."""
     loss_pct: float | None
     """Loss in the newest receiver report, percent."""
     rtt_ms: float | None
@@ -232,8 +240,9 @@ class ViewerLink:
         self.track, self.config, self._encoder = track, config, encoder
         self.sender = sender
         self.settings = settings = config or AbrConfig()
-        self.feedback = FeedbackLog()
-        self.counter = SendCounter()
+        self.delivery = DeliveryMeter()
+        self.feedback = FeedbackLog(self.delivery)
+        self.counter = SendCounter(self.delivery)
         self.controller: AbrController | None = None
         self.pacer = Pacer(_UNKNOWN_KBPS * settings.pacing_factor)
         self.gate = RetransmitGate(_UNKNOWN_KBPS * settings.rtx_share)
@@ -422,12 +431,14 @@ class ViewerLink:
     def stats(self) -> LinkStats:
         """The viewer's sending side now."""
         fb, rtx = self.feedback, self.gate.counts()
+        received = self.delivery.kbps()
         age = None if fb.last_report is None else time.monotonic() - fb.last_report
         rtt_ms = None if fb.rtt_s is None else fb.rtt_s * 1000
         rates = self.rates or (_UNKNOWN_KBPS,)
         return LinkStats(
             target_kbps=rates[min(self.track.rung, len(rates) - 1)],
             estimate_kbps=None if self.decision is None else round(self.decision.estimate_kbps, 1),
+            received_kbps=None if received is None else round(received, 1),
             loss_pct=None if fb.loss is None else round(fb.loss * 100, 2),
             rtt_ms=None if rtt_ms is None else round(rtt_ms, 1),
             nacks=fb.nacks, rtx_sent=rtx.sent, rtx_skipped=rtx.skipped,

@@ -85,6 +85,7 @@ from aiortc.rtp import (
 )
 
 from ..media.vp8 import inspect_vp8
+from .delivery import DeliveryMeter
 from .pacer import CopyBudget, Pacer, PaddingPackets, RetransmitGate
 
 log = logging.getLogger(__name__)
@@ -188,7 +189,9 @@ def observe_rtcp(sender: RTCRtpSender, listener: RtcpListener) -> None:
 class SendCounter:
     """Bytes and packets one sender put on the wire (RTP and RTX, before SRTP)."""
 
-    def __init__(self) -> None:
+    def __init__(self, delivery: DeliveryMeter | None = None) -> None:
+        self.delivery = delivery
+        """Told the running byte count as each media packet leaves (the received rate)."""
         self.timestamp = 0
         """RTP timestamp of the newest media packet."""
         self.padding_bytes = 0
@@ -300,6 +303,8 @@ def _pace_transport(transport: Any, sender: RTCRtpSender, pacing: _Pacing,
         else:
             counter.rtx_packets += 1  # a retransmission: at once, but it used the credit
         counter.bytes += len(data)
+        if media and counter.delivery is not None:
+            counter.delivery.sent(seq, counter.bytes)
         await stock_send(data)
         if media and pacing.recent is not None:
             pacing.recent.sent(data)

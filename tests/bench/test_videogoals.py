@@ -57,7 +57,7 @@ def test_the_goals_table_reads_each_target_for_both_implementations() -> None:
     from rtc_interact.bench.report import goals_markdown
 
     link = {"target_kbps": 530.0, "switches": 2, "nacks": 5, "rtx_sent": 4, "rtx_skipped": 1,
-            "padding_kbit": 12.0, "quality": "good"}
+            "padding_kbit": 12.0, "quality": "good", "received_kbps": 612.4}
     ours = _entry([640] * 40 + [320] * 20, 30, link)
     stock = _entry([640] * 60, 12, None)
     assert ours["fit_down_max_s"] == 0.0 and stock["fit_down_max_s"] == -1.0
@@ -67,4 +67,4 @@ def test_the_goals_table_reads_each_target_for_both_implementations() -> None:
     assert "| 1 s windows >= 20 fps (target >= 95%) | 100.0% (met) | 0.0% (**missed**) |" in text
     assert "| worst time to fit a step down, s (target <= 2) | 0 (met) | never (**missed**) |" \
         in text
-    assert "retransmitted 4, skipped 1" in text
+    assert "retransmitted 4, skipped 1" in text and "received 612 kbps" in text
