@@ -307,7 +307,7 @@ def test_copies_use_only_the_room_the_rung_leaves_and_never_push_it_down() -> No
 
 @pytest.mark.parametrize(("path_rtt_ms", "first_long", "rung"),
                          [(340.0, True, 2), (340.0, False, None), (150.0, True, None),
-                          (280.0, True, None), (None, True, None)])
+                          (220.0, True, None), (None, True, None)])
 def test_a_path_the_ice_checks_show_long_starts_copied_on_a_rung_that_fits_its_copies(
         path_rtt_ms: float | None, first_long: bool, rung: int | None) -> None:
     controller = AbrController(RATES, AbrConfig(copy_first_long=first_long))
@@ -372,7 +372,8 @@ def test_random_loss_holds_no_climb_where_every_packet_has_a_copy(
 
 
 def test_on_a_long_path_only_the_share_copied_squares_the_loss() -> None:
-    controller = AbrController(RATES, AbrConfig(start_rung=0, loss_weight=1.0))
+    config = AbrConfig(start_rung=0, loss_weight=1.0, copy_keep=0.0)  # stays on the top rung
+    controller = AbrController(RATES, config)
     for i in range(8):  # on the top rung, whose estimate (1200 x 1.15) leaves few copies room
         decision = controller.update(Feedback(
             now=0.25 * (i + 1), sent_bytes=45_000, loss=0.10, rtt_ms=340.0, path_rtt_ms=340.0))
@@ -387,6 +388,8 @@ def test_config_is_validated() -> None:
         AbrConfig(loss_low=0.2, loss_high=0.1)
     with pytest.raises(ConfigurationError):
         AbrConfig(knee_memory_s=-1)
+    with pytest.raises(ConfigurationError):
+        AbrConfig(copy_keep=1.5)
     with pytest.raises(ConfigurationError):
         AbrController((100.0, 200.0))
     with pytest.raises(ConfigurationError):
@@ -457,3 +460,20 @@ def test_without_pings_the_reports_round_trip_still_tells_a_queue() -> None:
     assert _pinged(estimator, 0.5, 150.0, raw_ms=400.0) == estimator.kbps  # pinging: ignored
     kbps = estimator.update(Feedback(now=3.0, sent_bytes=9_375, rtt_raw_ms=400))
     assert kbps < 300  # no ping for 2.5 s: the reports count again
+
+
+@pytest.mark.parametrize(("keep", "rung"), [(0.5, 2), (0.0, 1)])
+def test_a_covered_path_steps_down_to_a_rung_the_room_holds_with_a_share_of_its_copies(
+        keep: float, rung: int) -> None:
+    """After a capacity step down, the first cut can leave room for a rung but not for its
+    copies, which then keep the queue full."""
+    controller = AbrController(RATES, AbrConfig(copy_keep=keep))
+    path = FakePath(capacity=4000, base_rtt_ms=340, path_rtt_ms=340, pings=True,
+                    random_loss=0.02)  # lossy: copies on
+    decision = run(controller, path, 0.0, 30, controller.start(0.0, path.path_rtt_ms))
+    assert decision is not None and decision.rung == 0
+    controller.estimator.kbps = 700.0  # a cut: 530 kbps fits, not with half of 610 of copies
+    after = controller.update(Feedback(now=30.0, sent_bytes=0, path_rtt_ms=340))
+    assert after.rung == rung
+    if keep:
+        assert controller.room >= RATES[rung] + keep * RATES[rung] * AbrConfig().copy_cover

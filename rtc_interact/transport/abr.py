@@ -63,8 +63,10 @@ only with its copy, so the estimator and the probe see the reported loss squared
 copied (loss above ``loss_high`` as reported): 2.5% of random loss, in
 reports of 5-13% on the 190 kbps rung, held the estimate and ended probe after probe, while the
 round trip stayed level. For the same reason a REMB that falls is no sign of a queue there
-(1652 to 880 kbps with the round trip level); the round trip is. Down-switches stay as
-elsewhere: the copies shrink first, the rung only when the room no longer holds it. With
+(1652 to 880 kbps with the round trip level); the round trip is. Down, the copies shrink
+first, and the rung goes once the room no longer holds it with ``copy_keep`` of its copies
+(it went only when the room no longer held the rung alone: from 1.2 Mbps to 600 kbps on
+congested-evening, the first cut left the 530 kbps rung, whose copies kept the queue full). With
 copies of every packet, a packet lost with its copy still froze the picture about once a
 minute on cn-brazil, so the same budget goes where a loss freezes (``copy_base_twice``,
 ``Decision.base_copies``): two copies of each packet of the base layer, none of a droppable
@@ -86,8 +88,8 @@ CEILING_RUNGS = 3.0
 START_LONG_FACTOR = 1.2
 """Before any report, a path is taken as long when its ICE checks took this many times
 ``AbrConfig.copy_long_rtt_ms``: a check or two carry the path's jitter, which only adds (on
-cn-eu, 220 ms with 8 ms of jitter each way, about one check in ten takes over 250 ms), and no
-report is there yet to correct them."""
+cn-eu, 220 ms with 8 ms of jitter each way, about one check in ten took over 250 ms when that
+was the threshold), and no report is there yet to correct them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,11 +159,13 @@ class AbrConfig:
     """On a long path, copies reach this many times the rung's rate: a rung sends more than
     its nominal rate (on cn-brazil ~580 kbps arrived on the 530 kbps rung: headers and the
     encoder's overshoot), and copies held to the nominal rate left that part uncopied."""
-    copy_long_rtt_ms: float = 250.0
+    copy_long_rtt_ms: float = 190.0
     """A long path: its smallest round trip is at least this. There a retransmission cannot
     land within the viewer's playout delay (at most 200 ms), so every lost packet without a
-    copy freezes the picture. On a shorter path a retransmission mostly lands in time, and on
-    a thin link, where the estimate runs high, more copies held a queue."""
+    copy freezes the picture (on mobile-3g-weak, 180 ms and 20 ms of jitter each way, a
+    retransmission came 222-339 ms after its hole). On a shorter path a retransmission mostly
+    lands in time, and on a thin link, where the estimate runs high, more copies held a
+    queue. (From 250 ms: ``benchmarks/RESULTS.md`` §22.3, §23.)"""
     copy_first_long: bool = True
     """On a long path with copies on, climb with the copies: a viewer starts on, and probes
     for, a rung that fits with its copies (``copy_cover`` x its rate), which start at and keep
@@ -169,6 +173,10 @@ class AbrConfig:
     the module docstring); the estimator and the probe see the reported loss squared on the
     share copied, and a REMB that falls alone ends no probe. Before the first report this needs
     ``copy_at_start`` and ICE checks of ``START_LONG_FACTOR`` x ``copy_long_rtt_ms``."""
+    copy_keep: float = 0.5
+    """Where ``copy_first_long`` covers a path, the viewer stays on its rung while the room
+    holds the rung and this share of its copies (``copy_cover`` x its rate), and goes down to
+    the best rung that it holds otherwise."""
     copy_base_twice: bool = True
     """Where ``copy_first_long`` covers a path, each packet of the base layer (and of a
     keyframe) gets two copies and a droppable frame's packets none:
@@ -210,9 +218,10 @@ class AbrConfig:
                                          self.ping_queue_ms) < 0:
             raise ConfigurationError("AbrConfig: pacing_factor >= 1, increases, margin, "
                                      "knee_memory_s and ping_queue_ms >= 0")
-        if min(self.copy_hold_s, self.copy_ramp_per_s) < 0 or not 0 <= self.copy_fill <= 1:
+        if min(self.copy_hold_s, self.copy_ramp_per_s) < 0 \
+                or not (0 <= self.copy_fill <= 1 and 0 <= self.copy_keep <= 1):
             raise ConfigurationError("AbrConfig: copy_hold_s, copy_ramp_per_s >= 0, "
-                                     "copy_fill 0..1")
+                                     "copy_fill and copy_keep 0..1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,7 +359,7 @@ class AbrController:
                 self._fail(self.rung - 1, now)  # the probe found the limit: stop padding now
                 self._above_since = None
             self._probe.quiet_until = now + self.config.backoff_s
-        if self.rates[self.rung] > self.room and self.rung < len(self.rates) - 1:
+        if self._held(self.rates[self.rung]) > self.room and self.rung < len(self.rates) - 1:
             return self._down(now)
         if self.rung == 0:
             return self._decision("hold")
@@ -414,15 +423,21 @@ class AbrController:
             and self._last_now is not None and self._last_now < self._copy_until
 
     def _best_rung(self, with_copies: bool) -> int:
-        """The best rung the room holds (with its copies on a covered path, if asked), else
-        the bottom one."""
+        """The best rung the room holds (with its copies on a covered path if asked, else
+        as ``_held``), else the bottom one."""
         return next((i for i, rate in enumerate(self.rates)
-                     if (self._with_copies(rate) if with_copies else rate) <= self.room),
+                     if (self._with_copies(rate) if with_copies else self._held(rate))
+                     <= self.room),
                     len(self.rates) - 1)
 
     def _with_copies(self, rate: float) -> float:
         """A rung of ``rate`` with its copies on a covered path (else the rate alone)."""
         return rate + self._copy_cap(rate) if self._covered() else rate
+
+    def _held(self, rate: float) -> float:
+        """The room a viewer needs to stay on a rung of ``rate``: on a covered path, with
+        ``copy_keep`` of its copies, else the rate alone."""
+        return rate + self.config.copy_keep * self._copy_cap(rate) if self._covered() else rate
 
     def _up_target(self, rate: float) -> float:
         """The room a climb to a rung of ``rate`` needs: on a covered path, room for its copies
