@@ -40,7 +40,7 @@ from .aiortc_sender import (
     send_copy,
     send_padding,
 )
-from .delivery import DeliveryMeter
+from .delivery import DeliveryMeter, counted
 from .estimator import PING_WINDOW_S
 from .pacer import CopyBudget, Pacer, PaddingPackets, RetransmitGate
 from .quality import Quality, grade
@@ -147,11 +147,10 @@ class FeedbackLog:
     def _count(self, counts: tuple[int, int] | None) -> None:
         """Add one block's packets expected and lost since the previous block to the span's."""
         if counts is not None:
-            if self._counts is not None:
-                expected = counts[0] - self._counts[0]
-                if 0 < expected < 1 << 15:  # a restart or a wild value tells nothing
-                    self._expected += expected
-                    self._lost += min(max(counts[1] - self._counts[1], 0), expected)
+            packets = None if self._counts is None else counted(self._counts, counts)
+            if packets is not None:
+                self._expected += packets[0]
+                self._lost += packets[1]
             self._counts = counts
 
     def _interval_loss(self) -> tuple[float | None, int | None]:

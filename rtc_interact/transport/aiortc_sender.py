@@ -85,7 +85,7 @@ from aiortc.rtp import (
 )
 
 from ..media.vp8 import inspect_vp8
-from .delivery import DeliveryMeter
+from .delivery import DeliveryMeter, remember
 from .pacer import CopyBudget, Pacer, PaddingPackets, RetransmitGate
 
 log = logging.getLogger(__name__)
@@ -296,9 +296,7 @@ def _pace_transport(transport: Any, sender: RTCRtpSender, pacing: _Pacing,
                 keyframe[0] = counter.timestamp
             key = keyframe[0] == counter.timestamp
             pacing.gate.sent(seq, now, key_start, droppable)
-            sizes[seq] = len(data)
-            if len(sizes) > 4096:
-                sizes.pop(next(iter(sizes)))
+            remember(sizes, seq, len(data))
             counter.packets += 1
         else:
             counter.rtx_packets += 1  # a retransmission: at once, but it used the credit

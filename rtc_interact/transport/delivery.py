@@ -29,6 +29,23 @@ REPORTS_KEPT = 32
 """Receiver report blocks kept (libwebrtc sends up to ~10 a second when it NACKs)."""
 
 
+def remember(log: dict[int, int], sequence: int, value: int) -> None:
+    """Note ``value`` for the media packet ``sequence`` (16 bits) in a log of the newest
+    ``SENT_KEPT`` packets (the oldest goes)."""
+    log[sequence & 0xFFFF] = value
+    if len(log) > SENT_KEPT:
+        log.pop(next(iter(log)))
+
+
+def counted(old: tuple[int, int], new: tuple[int, int]) -> tuple[int, int] | None:
+    """Packets expected and lost between two report blocks' (extended highest sequence number,
+    cumulative lost); None on a restart or a wild value, which tell nothing."""
+    expected = new[0] - old[0]
+    if not 0 < expected < 1 << 15:
+        return None
+    return expected, min(max(new[1] - old[1], 0), expected)
+
+
 class DeliveryMeter:
     """The rate one viewer received, from our send log and its receiver reports."""
 
@@ -40,9 +57,7 @@ class DeliveryMeter:
 
     def sent(self, sequence: int, total_bytes: int) -> None:
         """A media packet left, with ``total_bytes`` sent in all on the stream so far."""
-        self._sent[sequence & 0xFFFF] = total_bytes
-        if len(self._sent) > SENT_KEPT:
-            self._sent.pop(next(iter(self._sent)))
+        remember(self._sent, sequence, total_bytes)
 
     def report(self, now: float, highest: int, lost: int) -> None:
         """A receiver report block arrived at ``now``: ``highest`` extended sequence number
@@ -63,9 +78,9 @@ class DeliveryMeter:
             if span > DELIVERY_STALE_S:
                 return None
             if span >= DELIVERY_SPAN_S:
-                expected = highest - old_highest
-                if not 0 < expected < 1 << 15 or total < old_total:
+                packets = counted((old_highest, old_lost), (highest, lost))
+                if packets is None or total < old_total:
                     return None
-                share = 1 - min(max(lost - old_lost, 0), expected) / expected
+                share = 1 - packets[1] / packets[0]
                 return (total - old_total) * share * 8 / 1000 / span
         return None
