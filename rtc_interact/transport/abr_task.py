@@ -8,8 +8,8 @@ Before the first receiver report only the controller's ``start`` runs (with the 
 the ICE checks), every ``START_POLL_S`` until that round trip is known (at most
 ``START_POLL_MAX_S``), so that a viewer on a long path is on its start rung before its first
 frame. The pacer runs at the rung's rate times ``pacing_factor``; retransmissions may use
-``rtx_share`` of the estimate; redundant copies (``Decision.copy_kbps``) leave half a round trip
-after their originals, at least ``COPY_DELAY_MIN_S`` and at most ``COPY_DELAY_MAX_S``. Every
+``rtx_share`` of the estimate; redundant copies (``Decision.copy_kbps``) leave
+:func:`copy_lag_s` after their originals. Every
 ``interval_s`` an ICE ping (``aiortc_compat.ice_ping``) times the path's round trip, its queue
 included, for the estimator (``FeedbackLog.on_ping``; ~130 bytes each way, 4 kbit/s). With
 ``abr=None`` the rung stays fixed, but pacing, the retransmission gate and the stats work the
@@ -49,14 +49,29 @@ log = logging.getLogger(__name__)
 
 LOSS_WEIGHT = 0.3
 """Weight of a new report in ``FeedbackLog.loss_avg`` (the grade uses it)."""
-COPY_DELAY_MIN_S, COPY_DELAY_MAX_S = 0.02, 0.1
-"""Bounds of the lag of a redundant copy behind its original: far enough apart that one loss
-burst rarely takes both, near enough to stay within the receiver's playout delay (a round trip
-less 30 ms in ours)."""
+COPY_LAG_RTTS = 0.75
+"""A redundant copy lags its original by this share of the round trip (see :func:`copy_lag_s`)."""
+COPY_DELAY_MIN_S, COPY_DELAY_MAX_S = 0.02, 0.18
+"""Bounds of that lag."""
 PADDING_BURST = 1500
 """Most padding credit kept, in bytes: room for one media packet resent as padding, so a slice
 adds at most about one packet to a thin link's queue (the credit may go below zero by one
 packet, so the average rate holds)."""
+
+
+def copy_lag_s(rtt_s: float) -> float:
+    """How long after its original a redundant copy leaves, on a path of round trip ``rtt_s``:
+    ``COPY_LAG_RTTS`` of it, within ``COPY_DELAY_MIN_S`` and ``COPY_DELAY_MAX_S``. Far apart,
+    so that one burst of loss rarely takes a packet and its copies (the link emulator's bursts
+    are counted in packets: on mobile-3g-weak, with ~65 packets a second, a burst of 4 on
+    average, and the two copies of a base-layer packet at half and all of the lag, a lag of
+    half a round trip capped at 100 ms left 9 freezes a minute, 0.75 of it capped at 180 ms
+    left 4: ``benchmarks/RESULTS.md`` §24); near enough to land within the receiver's playout
+    delay (ours: a round trip less 30 ms, at most 200 ms; a copy of a frame's packet that
+    comes later is a frame late on screen, as a retransmission would be)."""
+    return min(max(rtt_s * COPY_LAG_RTTS, COPY_DELAY_MIN_S), COPY_DELAY_MAX_S)
+
+
 START_POLL_S = 0.02
 """How often the ABR task looks for the ICE checks' round trip before it is known ..."""
 START_POLL_MAX_S = 5.0
@@ -301,7 +316,7 @@ class ViewerLink:
         self.gate.budget_kbps = max((estimate or rates[rung]) * self.settings.rtx_share, 20.0)
         rtt = self.feedback.rtt_s
         if rtt is not None:
-            self.copies.delay_s = min(max(rtt / 2, COPY_DELAY_MIN_S), COPY_DELAY_MAX_S)
+            self.copies.delay_s = copy_lag_s(rtt)
 
     async def _run(self) -> None:
         try:

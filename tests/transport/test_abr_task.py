@@ -1,10 +1,11 @@
-"""FeedbackLog: RTCP events in, one ABR feedback sample per take()."""
+"""FeedbackLog: RTCP events in, one ABR feedback sample per take(); the copies' lag."""
 
 from __future__ import annotations
 
 import pytest
 
-from rtc_interact.transport.abr_task import FeedbackLog
+from rtc_interact.transport.abr_task import FeedbackLog, copy_lag_s
+from rtc_interact.transport.receive_buffer import ReceiveConfig
 
 
 def test_a_sample_carries_only_what_arrived_since_the_previous_one() -> None:
@@ -72,3 +73,15 @@ def test_a_samples_ping_is_the_lowest_of_the_window_and_only_when_a_ping_came() 
     assert log.take(now=2.0, sent_bytes=0).ping_rtt_ms is None  # nothing new
     log.on_ping(0.250, now=2.2)  # the 160 ms one is over a window old
     assert log.take(now=2.25, sent_bytes=0).ping_rtt_ms == pytest.approx(240.0)
+
+
+@pytest.mark.parametrize("rtt_ms", [120, 150, 180, 200, 220, 250, 320, 400])
+def test_a_copy_lags_its_original_by_most_of_what_the_viewers_playout_delay_holds(
+        rtt_ms: float) -> None:
+    """Far behind its original, so that one burst of loss rarely takes both, but within the
+    delay our viewer plays out at while packets go missing."""
+    config = ReceiveConfig()
+    playout_ms = min(config.playout_max_ms,
+                     config.playout_rtt_factor * rtt_ms - config.playout_margin_ms)
+    lag_ms = copy_lag_s(rtt_ms / 1000) * 1000
+    assert 0.75 * playout_ms <= lag_ms <= playout_ms
