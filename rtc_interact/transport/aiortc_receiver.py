@@ -21,8 +21,12 @@ What is changed, per video receiver, before it starts (the policy is sans-IO, in
   retransmissions do not show as stutter), a hole is waited for at most ``max(150 ms, 2.5 x
   RTT)`` once a later frame is complete, then the frame is abandoned, and delta frames are
   dropped until a keyframe; ``pli_flag`` asks for one (at most every 300 ms, backing off while
-  unanswered). Frames are released as packets arrive: no timer of its own. When several frames
-  become complete at once, they travel as one :class:`_Batch`, expanded by the decode queue.
+  unanswered). Frames are released as packets arrive, and while the buffer holds packets and
+  none arrives for ``RELEASE_POLL_S``, a timer polls it: a frame held for its playout delay is
+  due at its time even when the link brings nothing (on mobile-3g-weak, complete frames waited
+  190-390 ms past their time for the next packet). When several frames become complete at
+  once, they travel as one :class:`_Batch`, expanded by the decode queue; frames the timer
+  releases go straight to the decode queue, with aiortc's timestamp mapping as last applied.
 * **NACKs** (``RTCRtpReceiver.__nack_generator``). The receiver sends
   ``sorted(generator.missing)`` whenever ``generator.add(packet)`` returns True. Our
   :class:`NackGenerator` subclass returns True only when the :class:`NackScheduler` has something
@@ -47,6 +51,7 @@ What is changed, per video receiver, before it starts (the policy is sans-IO, in
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import socket
 import threading
@@ -82,6 +87,9 @@ CREATE_TRANSCEIVER = "_RTCPeerConnection__createTransceiver"
 """The name-mangled aiortc 1.16 attributes relied on (see the module docstring)."""
 
 Clock = Callable[[], float]
+RELEASE_POLL_S = 0.01
+"""With packets held and none arriving for this long, the buffer is polled (see the module
+docstring): a frame is at most this late on screen for want of a packet."""
 
 
 def monotonic_ms() -> float:
@@ -176,16 +184,33 @@ class _DecodeQueue(queue.Queue[Any]):
         self._errors = errors
         self._seen_errors = 0
         self.skipped = 0
+        self._codec: Any = None
+        self._offset: int | None = None
+        """aiortc's timestamp mapping, as applied to the last batch it queued."""
+        self._closed = False
+
+    @property
+    def ready(self) -> bool:
+        """Whether :meth:`put_released` can take frames: aiortc has queued one (its decoder runs
+        and its timestamp mapping is known) and has not stopped the decoder."""
+        return self._offset is not None and not self._closed
 
     def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        if item is None:  # aiortc stops its decoder thread
+            self._closed = True
         if isinstance(item, tuple) and isinstance(item[1], _Batch):
             codec, batch = item
-            offset = batch.timestamp - batch.frames[0].timestamp  # aiortc's timestamp mapping
-            super().put((codec, _Encoded(batch.frames[0], batch.timestamp)), block, timeout)
-            for frame in batch.frames[1:]:
-                super().put((codec, _Encoded(frame, frame.timestamp + offset)), block, timeout)
+            self._codec = codec
+            self._offset = batch.timestamp - batch.frames[0].timestamp
+            self.put_released(batch.frames)
         else:
             super().put(item, block, timeout)
+
+    def put_released(self, frames: list[Frame]) -> None:
+        """Queue ``frames`` with aiortc's timestamp mapping (needs :attr:`ready`)."""
+        assert self._offset is not None
+        for frame in frames:
+            super().put((self._codec, _Encoded(frame, frame.timestamp + self._offset)))
 
     def get(self, block: bool = True, timeout: float | None = None) -> Any:
         tainted = False
@@ -206,9 +231,11 @@ class RobustJitterBuffer(JitterBuffer):
         self.frames = FrameBuffer(config)
         self.unwrapper = SeqUnwrapper()
         self.errors = _DecoderErrors()
+        self.queue = _DecodeQueue(self.errors)
         self._seen_errors = 0
         self._receiver = receiver
         self._clock = clock
+        self._timer: asyncio.TimerHandle | None = None
 
     def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
         now = self._clock()
@@ -222,7 +249,25 @@ class RobustJitterBuffer(JitterBuffer):
         ready = self.frames.add(Packet(
             self.unwrapper.unwrap(packet.sequence_number), packet.timestamp,
             bool(packet.marker), start, key, data, now, droppable, tl0), now)
+        self._arm()
         return self.frames.want_keyframe(now), _Batch(ready) if ready else None
+
+    def _arm(self) -> None:
+        """Poll the buffer ``RELEASE_POLL_S`` from now, unless a packet comes first."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self.frames.holding and self.queue.ready:
+            self._timer = asyncio.get_running_loop().call_later(RELEASE_POLL_S, self._poll)
+
+    def _poll(self) -> None:
+        self._timer = None
+        if not self.queue.ready:
+            return
+        ready = self.frames.poll(self._clock())
+        if ready:
+            self.queue.put_released(ready)
+        self._arm()
 
 
 class RobustNackGenerator(NackGenerator):
@@ -273,7 +318,7 @@ class _Upgraded:
             if not hasattr(receiver, name):
                 raise RuntimeError(f"aiortc's RTCRtpReceiver has no {name}; see aiortc_receiver")
         self.buffer = RobustJitterBuffer(receiver, config, clock)
-        self.queue = _DecodeQueue(self.buffer.errors)
+        self.queue = self.buffer.queue
         self.socket_rcvbuf = 0
         setattr(receiver, JITTER_BUFFER, self.buffer)
         setattr(receiver, NACK_GENERATOR, RobustNackGenerator(self.buffer, clock))

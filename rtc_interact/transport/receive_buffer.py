@@ -376,6 +376,11 @@ class FrameBuffer:
         self._trim()
         return self._release(now_ms)
 
+    @property
+    def holding(self) -> bool:
+        """Whether any packet is held (a frame waiting for its time, its packets or a hole)."""
+        return bool(self._packets)
+
     def poll(self, now_ms: float) -> list[Frame]:
         """Release what the passage of time allows (abandon a hole that waited too long)."""
         return self._release(now_ms)

@@ -3,6 +3,7 @@ and its adapters: decode queue, decoder-error flag, payload inspection, installa
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import socket
 from fractions import Fraction
@@ -15,6 +16,7 @@ from aiortc.codecs import CODECS, get_capabilities
 from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.rtcicetransport import RTCIceGatherer
 from aiortc.rtcrtpreceiver import decoder_worker
+from aiortc.rtp import RtpPacket
 
 from rtc_interact.transport import aiortc_receiver as rx
 from rtc_interact.transport.peer import new_peer_connection, set_local
@@ -38,6 +40,8 @@ def test_the_receiver_still_routes_packets_through_the_replaced_collaborators() 
 def test_receive_hands_the_queue_and_error_flag_to_the_decoder_thread() -> None:
     source = inspect.getsource(RTCRtpReceiver.receive)
     assert "self.__decoder_queue," in source and "self.__decoder_error," in source
+    stop = inspect.getsource(getattr(RTCRtpReceiver, rx._PRIVATE + "stop_decoder"))
+    assert "self.__decoder_queue.put(None)" in stop  # (the timed release stops on it)
     worker = inspect.getsource(decoder_worker)
     assert "input_q.get()" in worker and "decode_error.set()" in worker
     assert "decoder.decode(encoded_frame)" in worker
@@ -125,8 +129,11 @@ def test_the_decode_queue_expands_batches_keeping_aiortcs_timestamp_mapping() ->
     q = rx._DecodeQueue(errors)
     batch = rx._Batch([_frame(b"a", 9000, True), _frame(b"b", 12000, False)])
     batch.timestamp = 0  # what aiortc's TimestampMapper makes of the first one
+    assert not q.ready  # nothing through aiortc yet: the timed release waits
     q.put(("codec", batch))
+    assert q.ready
     q.put(None)
+    assert not q.ready  # aiortc stopped its decoder
     items = [q.get(), q.get(), q.get()]
     assert [(i[1].data, i[1].timestamp) for i in items[:2]] == [(b"a", 0), (b"b", 3000)]
     assert items[2] is None
@@ -173,3 +180,43 @@ def test_h264_keyframes_are_packets_that_carry_an_sps() -> None:
     assert rx.inspect_h264(sps) == (True, True, False, None)
     assert rx.inspect_h264(slice_) == (False, False, False, None)
     assert rx.inspect_h264(b"") == (False, False, False, None)
+
+
+async def test_a_held_frame_goes_to_the_decoder_at_its_time_when_no_packet_follows() -> None:
+    """After a loss the buffer holds frames for a playout delay; when the link then brings
+    nothing, the frame due meanwhile still goes out (a timer polls the buffer)."""
+    pc, now = new_peer_connection(), [0.0]
+    try:
+        rx.install_robust_receiving(pc, clock=lambda: now[0])
+        receiver = pc.addTransceiver("video", direction="recvonly").receiver
+        buffer, nacks = getattr(receiver, rx.JITTER_BUFFER), getattr(receiver, rx.NACK_GENERATOR)
+        frames, seq = _vp8_payloads(4), 0
+        first_seq = []
+        for payloads in frames:
+            first_seq.append(seq)
+            seq += len(payloads)
+
+        def arrive(index: int, at_ms: float) -> None:
+            now[0] = at_ms
+            for k, payload in enumerate(frames[index]):
+                packet = RtpPacket(payload_type=96, sequence_number=first_seq[index] + k,
+                                   timestamp=index * 3000, payload=payload,
+                                   marker=k == len(frames[index]) - 1)
+                packet._data = payload  # type: ignore[attr-defined]  # (aiortc depayloads)
+                nacks.add(packet)  # aiortc's order: the NACK generator, then the buffer
+                _, batch = buffer.add(packet)
+                if batch is not None:  # what aiortc does with a frame the buffer returns
+                    buffer.queue.put(("vp8", batch))
+
+        arrive(0, 0.0)
+        arrive(2, 66.7)  # frame 1 is lost ...
+        arrive(3, 100.0)
+        arrive(1, 120.0)  # ... and retransmitted: 1 and 2 go, 3 waits for its playout time
+        released = [buffer.queue.get(block=False)[1].timestamp for _ in range(3)]
+        assert released == [0, 3000, 6000] and buffer.queue.empty()
+        now[0] = 200.0  # past frame 3's time, and no packet comes
+        await asyncio.sleep(5 * rx.RELEASE_POLL_S)
+        assert buffer.queue.get(block=False)[1].timestamp == 9000
+        assert not buffer.frames.holding
+    finally:
+        await pc.close()
