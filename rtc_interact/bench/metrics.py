@@ -48,23 +48,29 @@ class FrameLog:
         self.records.append(FrameRecord(at_s, stamp if g2g is not None else None, g2g, width))
 
 
-def count_freezes(times_s: list[float]) -> tuple[int, float]:
-    """Freezes by the W3C webrtc-stats rule and their total duration in seconds.
+def freeze_gaps(times_s: list[float]) -> list[tuple[float, float]]:
+    """The freezes among frames rendered at ``times_s`` by the W3C webrtc-stats rule, as (last
+    frame before, first frame after) pairs.
 
     A gap between rendered frames is a freeze when it exceeds max(3 x mean, mean + 150 ms), where
     the mean is over the previous 30 inter-frame durations.
     """
     recent: deque[float] = deque(maxlen=30)
-    freezes, frozen = 0, 0.0
+    out = []
     for before, after in itertools.pairwise(times_s):
         gap = after - before
         if len(recent) >= 5:
             mean = sum(recent) / len(recent)
             if gap > max(3 * mean, mean + 0.150):
-                freezes += 1
-                frozen += gap
+                out.append((before, after))
         recent.append(gap)
-    return freezes, frozen
+    return out
+
+
+def count_freezes(times_s: list[float]) -> tuple[int, float]:
+    """Freezes (:func:`freeze_gaps`) and their total duration in seconds."""
+    gaps = freeze_gaps(times_s)
+    return len(gaps), sum(after - before for before, after in gaps)
 
 
 def fps_per_second(times_s: list[float], start_s: float, seconds: int) -> list[int]:

@@ -5,6 +5,7 @@ from rtc_interact.bench.metrics import (
     FrameRecord,
     count_freezes,
     fps_per_second,
+    freeze_gaps,
     summarise,
 )
 from rtc_interact.media.stamp import FrameStamp
@@ -19,6 +20,7 @@ def test_a_long_gap_is_one_freeze_by_the_w3c_rule() -> None:
     freezes, frozen = count_freezes(times)
     assert freezes == 1
     assert abs(frozen - (2.5 - 59 / 30)) < 1e-9
+    assert freeze_gaps(times) == [(59 / 30, 2.5)]  # the frames on either side of it
 
 
 def test_a_gap_under_mean_plus_150ms_is_not_a_freeze() -> None:
