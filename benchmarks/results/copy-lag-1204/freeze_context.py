@@ -12,15 +12,14 @@ ms), ("skip", ms, seq), ("abandon", ms, seq).
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import sys
 import time
-from collections import deque
 from pathlib import Path
 from typing import Any
 
 from rtc_interact.bench.harness import connect, linked_host
+from rtc_interact.bench.metrics import freeze_gaps
 from rtc_interact.linkemu import get_profile
 from rtc_interact.transport import receive_buffer as rb
 
@@ -56,18 +55,6 @@ def abandon(self: rb.FrameBuffer, head: int, span: Any, now_ms: float) -> bool:
     return gave_up
 
 
-def freezes(times_s: list[float]) -> list[tuple[float, float]]:
-    """(start, end) in ms of gaps over max(3 x mean, mean + 150 ms), mean of the last 30."""
-    recent: deque[float] = deque(maxlen=30)
-    out = []
-    for a, b in itertools.pairwise(times_s):
-        mean = sum(recent) / len(recent) if len(recent) >= 5 else None
-        if mean is not None and b - a > max(3 * mean, mean + 0.15):
-            out.append((a * 1000, b * 1000))
-        recent.append(b - a)
-    return out
-
-
 async def main(profile: str, seconds: int, seed: int) -> list[dict[str, Any]]:
     async with linked_host("ours", get_profile(profile), seed) as link:
         session = await connect("ours", link)
@@ -75,9 +62,9 @@ async def main(profile: str, seconds: int, seed: int) -> list[dict[str, Any]]:
         await asyncio.sleep(seconds)
         await session.aclose()
     times = [r.at_s for r in session.frames.records if r.at_s >= started]
-    return [{"at_s": round(a / 1000 - started, 2), "gap_ms": round(b - a), "start_ms": a,
-             "context": [e for e in LOG if a - 450 <= e[1] <= b + 20]}
-            for a, b in freezes(times)]
+    return [{"at_s": round(a - started, 2), "gap_ms": round((b - a) * 1000), "start_ms": a * 1000,
+             "context": [e for e in LOG if a * 1000 - 450 <= e[1] <= b * 1000 + 20]}
+            for a, b in freeze_gaps(times)]
 
 
 if __name__ == "__main__":
