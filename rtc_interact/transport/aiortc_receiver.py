@@ -24,9 +24,10 @@ What is changed, per video receiver, before it starts (the policy is sans-IO, in
   unanswered). Frames are released as packets arrive, and while the buffer holds packets and
   none arrives for ``RELEASE_POLL_S``, a timer polls it: a frame held for its playout delay is
   due at its time even when the link brings nothing (on mobile-3g-weak, complete frames waited
-  190-390 ms past their time for the next packet). When several frames become complete at
-  once, they travel as one :class:`_Batch`, expanded by the decode queue; frames the timer
-  releases go straight to the decode queue, with aiortc's timestamp mapping as last applied.
+  150-350 ms past their time for the next packet: ``benchmarks/RESULTS.md`` §24.4). When
+  several frames become complete at once, they travel as one :class:`_Batch`, expanded by the
+  decode queue; frames the timer releases go straight to the decode queue, with aiortc's
+  timestamp mapping as last applied.
 * **NACKs** (``RTCRtpReceiver.__nack_generator``). The receiver sends
   ``sorted(generator.missing)`` whenever ``generator.add(packet)`` returns True. Our
   :class:`NackGenerator` subclass returns True only when the :class:`NackScheduler` has something
