@@ -430,14 +430,15 @@ class AbrController:
                      <= self.room),
                     len(self.rates) - 1)
 
-    def _with_copies(self, rate: float) -> float:
-        """A rung of ``rate`` with its copies on a covered path (else the rate alone)."""
-        return rate + self._copy_cap(rate) if self._covered() else rate
+    def _with_copies(self, rate: float, share: float = 1.0) -> float:
+        """A rung of ``rate`` with ``share`` of its copies on a covered path (else the rate
+        alone)."""
+        return rate + share * self._copy_cap(rate) if self._covered() else rate
 
     def _held(self, rate: float) -> float:
         """The room a viewer needs to stay on a rung of ``rate``: on a covered path, with
         ``copy_keep`` of its copies, else the rate alone."""
-        return rate + self.config.copy_keep * self._copy_cap(rate) if self._covered() else rate
+        return self._with_copies(rate, self.config.copy_keep)
 
     def _up_target(self, rate: float) -> float:
         """The room a climb to a rung of ``rate`` needs: on a covered path, room for its copies
