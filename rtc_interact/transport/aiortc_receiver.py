@@ -237,6 +237,9 @@ class RobustJitterBuffer(JitterBuffer):
         self._receiver = receiver
         self._clock = clock
         self._timer: asyncio.TimerHandle | None = None
+        self._last_packet = 0.0
+        """Loop time of the newest packet (the timer, armed once, waits ``RELEASE_POLL_S``
+        past it: no timer is made or cancelled per packet)."""
 
     def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
         now = self._clock()
@@ -250,25 +253,32 @@ class RobustJitterBuffer(JitterBuffer):
         ready = self.frames.add(Packet(
             self.unwrapper.unwrap(packet.sequence_number), packet.timestamp,
             bool(packet.marker), start, key, data, now, droppable, tl0), now)
-        self._arm()
+        loop = asyncio.get_running_loop()
+        self._last_packet = loop.time()
+        if self._timer is None:
+            self._arm(loop, RELEASE_POLL_S)
         return self.frames.want_keyframe(now), _Batch(ready) if ready else None
 
-    def _arm(self) -> None:
-        """Poll the buffer ``RELEASE_POLL_S`` from now, unless a packet comes first."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+    def _arm(self, loop: asyncio.AbstractEventLoop, delay_s: float) -> None:
+        """Poll the buffer after ``delay_s`` while it holds packets and the decoder takes
+        frames."""
         if self.frames.holding and self.queue.ready:
-            self._timer = asyncio.get_running_loop().call_later(RELEASE_POLL_S, self._poll)
+            self._timer = loop.call_later(delay_s, self._poll)
 
     def _poll(self) -> None:
+        """``RELEASE_POLL_S`` after the newest packet, release what is due; else wait on."""
         self._timer = None
+        loop = asyncio.get_running_loop()
+        quiet = loop.time() - self._last_packet
+        if quiet < RELEASE_POLL_S:  # a packet came meanwhile (it released what was due)
+            self._arm(loop, RELEASE_POLL_S - quiet)
+            return
         if not self.queue.ready:
             return
         ready = self.frames.poll(self._clock())
         if ready:
             self.queue.put_released(ready)
-        self._arm()
+        self._arm(loop, RELEASE_POLL_S)
 
 
 class RobustNackGenerator(NackGenerator):
@@ -319,11 +329,10 @@ class _Upgraded:
             if not hasattr(receiver, name):
                 raise RuntimeError(f"aiortc's RTCRtpReceiver has no {name}; see aiortc_receiver")
         self.buffer = RobustJitterBuffer(receiver, config, clock)
-        self.queue = self.buffer.queue
         self.socket_rcvbuf = 0
         setattr(receiver, JITTER_BUFFER, self.buffer)
         setattr(receiver, NACK_GENERATOR, RobustNackGenerator(self.buffer, clock))
-        setattr(receiver, DECODER_QUEUE, self.queue)
+        setattr(receiver, DECODER_QUEUE, self.buffer.queue)
         setattr(receiver, DECODER_ERROR, self.buffer.errors)
         stock_receive = receiver.receive
 
@@ -361,7 +370,7 @@ class RobustReceiving:
             nack_packets=sum(n.nack_packets for n in nacks),
             decoder_errors=sum(r.buffer.errors.count for r in rs),
             frames_dropped_waiting_keyframe=sum(c.dropped_waiting_keyframe for c in counters)
-            + sum(r.queue.skipped for r in rs),
+            + sum(r.buffer.queue.skipped for r in rs),
             frames_skipped=sum(c.skipped for c in counters),
             copies_received=sum(n.copies for n in nacks),
             rtt_ms=round(max((n.rtt_ms for n in nacks), default=0.0), 1),
