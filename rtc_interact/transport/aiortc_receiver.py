@@ -32,6 +32,9 @@ What is changed, per video receiver, before it starts (the policy is sans-IO, in
   ``sorted(generator.missing)`` whenever ``generator.add(packet)`` returns True. Our
   :class:`NackGenerator` subclass returns True only when the :class:`NackScheduler` has something
   due, and puts exactly that list in ``missing`` (each packet at most twice, 32 per RTCP packet).
+  The buffer's timer also polls it while no packet comes (for as long as a retransmission could
+  still help), and what is then due, a silence's guessed packets included, goes out through
+  the receiver's ``_send_rtcp_nack`` (``NackScheduler.on_quiet``).
 * **Decode queue** (``RTCRtpReceiver.__decoder_queue``, handed to aiortc's decoder thread in
   ``receive()``). ``put`` expands batches; ``get``, called by the decoder thread before each
   decode, skips delta frames after a decode error until the next keyframe, so a picture decoded
@@ -68,11 +71,11 @@ from aiortc.rtcrtpreceiver import NackGenerator
 from aiortc.rtp import RtpPacket
 
 from ..media.vp8 import PayloadInfo, inspect_vp8
+from .nack import NackScheduler
 from .receive_buffer import (
     SEQ_SPAN,
     Frame,
     FrameBuffer,
-    NackScheduler,
     Packet,
     ReceiveConfig,
     SeqUnwrapper,
@@ -85,6 +88,7 @@ DECODER_QUEUE = _PRIVATE + "decoder_queue"
 DECODER_ERROR = _PRIVATE + "decoder_error"
 CODECS = _PRIVATE + "codecs"
 CREATE_TRANSCEIVER = "_RTCPeerConnection__createTransceiver"
+SEND_NACK = "_send_rtcp_nack"
 """The name-mangled aiortc 1.16 attributes relied on (see the module docstring)."""
 
 Clock = Callable[[], float]
@@ -240,6 +244,8 @@ class RobustJitterBuffer(JitterBuffer):
         self._last_packet = 0.0
         """Loop time of the newest packet (the timer, armed once, waits ``RELEASE_POLL_S``
         past it: no timer is made or cancelled per packet)."""
+        self.on_quiet: Callable[[float], None] | None = None
+        """Called (with the clock's time) at each poll while no packet comes (the NACKs)."""
 
     def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
         now = self._clock()
@@ -260,9 +266,10 @@ class RobustJitterBuffer(JitterBuffer):
         return self.frames.want_keyframe(now), _Batch(ready) if ready else None
 
     def _arm(self, loop: asyncio.AbstractEventLoop, delay_s: float) -> None:
-        """Poll the buffer after ``delay_s`` while it holds packets and the decoder takes
-        frames."""
-        if self.frames.holding and self.queue.ready:
+        """Poll the buffer after ``delay_s`` while the decoder takes frames and the buffer
+        holds packets or a silence is young enough for a retransmission to help."""
+        quiet_ms = (loop.time() - self._last_packet) * 1000
+        if self.queue.ready and (self.frames.holding or quiet_ms < self.frames.nack.wait_ms()):
             self._timer = loop.call_later(delay_s, self._poll)
 
     def _poll(self) -> None:
@@ -275,7 +282,10 @@ class RobustJitterBuffer(JitterBuffer):
             return
         if not self.queue.ready:
             return
-        ready = self.frames.poll(self._clock())
+        now = self._clock()
+        if self.on_quiet is not None:
+            self.on_quiet(now)
+        ready = self.frames.poll(now)
         if ready:
             self.queue.put_released(ready)
         self._arm(loop, RELEASE_POLL_S)
@@ -284,10 +294,15 @@ class RobustJitterBuffer(JitterBuffer):
 class RobustNackGenerator(NackGenerator):
     """aiortc's NACK generator interface over a :class:`NackScheduler`."""
 
-    def __init__(self, buffer: RobustJitterBuffer, clock: Clock) -> None:
+    def __init__(self, receiver: RTCRtpReceiver, buffer: RobustJitterBuffer,
+                 clock: Clock) -> None:
         super().__init__()
+        self._receiver = receiver
         self._buffer = buffer
         self._clock = clock
+        self._ssrc: int | None = None
+        self._sending: set[asyncio.Future[None]] = set()
+        buffer.on_quiet = self.on_quiet
 
     @property
     def scheduler(self) -> NackScheduler:
@@ -297,10 +312,21 @@ class RobustNackGenerator(NackGenerator):
     def add(self, packet: RtpPacket) -> bool:
         now = self._clock()
         self.scheduler.on_packet(self._buffer.unwrapper.unwrap(packet.sequence_number), now)
-        self.max_seq = packet.sequence_number
+        self.max_seq, self._ssrc = packet.sequence_number, packet.ssrc
         due = self.scheduler.due(now)
         self.missing = {seq % SEQ_SPAN for seq in due}
         return bool(due)
+
+    def on_quiet(self, now: float) -> None:
+        """No packet lately: send what is due, guesses of the silence included
+        (``NackScheduler.on_quiet``), through aiortc's ``_send_rtcp_nack``."""
+        self.scheduler.on_quiet(now)
+        due = self.scheduler.due(now)
+        if due and self._ssrc is not None:
+            sent = asyncio.ensure_future(getattr(self._receiver, SEND_NACK)(
+                self._ssrc, sorted(seq % SEQ_SPAN for seq in due)))
+            self._sending.add(sent)
+            sent.add_done_callback(self._sending.discard)
 
 
 def raise_receive_buffers(transport: RTCDtlsTransport, size: int) -> int:
@@ -325,13 +351,14 @@ class _Upgraded:
     """One receiver's replacement collaborators."""
 
     def __init__(self, receiver: RTCRtpReceiver, config: ReceiveConfig, clock: Clock) -> None:
-        for name in (JITTER_BUFFER, NACK_GENERATOR, DECODER_QUEUE, DECODER_ERROR, CODECS):
+        for name in (JITTER_BUFFER, NACK_GENERATOR, DECODER_QUEUE, DECODER_ERROR, CODECS,
+                     SEND_NACK):
             if not hasattr(receiver, name):
                 raise RuntimeError(f"aiortc's RTCRtpReceiver has no {name}; see aiortc_receiver")
         self.buffer = RobustJitterBuffer(receiver, config, clock)
         self.socket_rcvbuf = 0
         setattr(receiver, JITTER_BUFFER, self.buffer)
-        setattr(receiver, NACK_GENERATOR, RobustNackGenerator(self.buffer, clock))
+        setattr(receiver, NACK_GENERATOR, RobustNackGenerator(receiver, self.buffer, clock))
         setattr(receiver, DECODER_QUEUE, self.buffer.queue)
         setattr(receiver, DECODER_ERROR, self.buffer.errors)
         stock_receive = receiver.receive

@@ -3,16 +3,7 @@
 Time comes in as ``now_ms`` (any monotonic millisecond clock); nothing here does I/O. The aiortc
 adapter is ``transport/aiortc_receiver.py``.
 
-* :class:`NackScheduler` notes sequence gaps and says which missing packets to NACK now: each at
-  most ``nack_tries`` times, a retry only after about one round trip, only while a retransmission
-  can still arrive before the frame would be abandoned, at most ``nack_list_max`` per RTCP packet.
-  It estimates the round trip from NACK-to-retransmission times (packets NACKed once; packets
-  NACKed twice only correct an underestimate). When the sender also sends redundant copies
-  (a packet that arrives twice), it counts them and learns how far they lag their originals:
-  a packet that comes within that lag of its hole's discovery may be a copy, so it is not
-  taken for a round trip. NACKs are not held for copies: a packet lost with its copy then
-  still has its retransmission in time (holding them, and playing out at the copies' lag, cost
-  freezes on cn-eu, where a retransmission lands within the playout delay).
+* :class:`~.nack.NackScheduler` (``transport/nack.py``) says which missing packets to NACK.
 * :class:`FrameBuffer` assembles frames from packets and releases them in order, and only while
   the reference chain is intact: every packet since the last keyframe was delivered. When the
   first missing packet has been missing longer than the wait bound (``max(min_wait_ms,
@@ -44,6 +35,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from ..errors import ConfigurationError
+from .nack import NackScheduler
 
 SEQ_SPAN = 1 << 16
 LAG_WINDOW = 64
@@ -54,19 +46,6 @@ PLI_BACKOFF_STEPS = 2
 overloaded link every keyframe asked for adds to the overload."""
 PLAYOUT_SLEW_MS = 10.0
 """Playout delay changes by at most this much per frame, so it grows without a visible stall."""
-OVERDUE_RTTS = 1.5
-"""A retransmission not here this many RTTs after the first NACK is probably not coming: the
-keyframe is asked for then, while the hole is still waited for (see ``FrameBuffer``)."""
-COPY_SLACK_MS = 10.0
-"""A copy may come up to its lag plus this after its hole was found."""
-COPY_MEMORY_MS = 2000.0
-"""Copies are expected while one arrived this recently."""
-COPY_LAG_DECAY = 0.98
-"""The copies' lag follows the largest seen, decaying by this factor per copy."""
-ARRIVALS_KEPT = 512
-"""Arrival times kept to measure how far a copy lags its original."""
-MAX_GAP = 1000
-"""A jump of more sequence numbers than this is a stream restart, not loss; no NACKs for it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +85,12 @@ class ReceiveConfig:
     loss_memory_ms: float = 30_000.0
     """How long after the last missing packet that playout delay stays (10 s let a 1%-loss
     link, cn-eu, drop it between two losses, and the next loss froze the picture)."""
+    quiet_ms: float = 60.0
+    """After this long with no packet at all (and at least ``nack.QUIET_INTERVALS`` mean packet
+    intervals), the packets that would have come meanwhile are NACKed without waiting for the
+    next packet to show the hole (0: never). On mobile-3g-weak a loss burst or a jitter step
+    left 170-300 ms without a packet; the hole showed only when it ended, and its
+    retransmission came a round trip after that, 150-300 ms past the frame's playout time."""
     max_packets: int = 2048
     """Packets held at most (the oldest go first)."""
     socket_rcvbuf: int = 4 * 1024 * 1024
@@ -121,6 +106,8 @@ class ReceiveConfig:
         if min(self.playout_rtt_factor, self.playout_margin_ms, self.loss_memory_ms,
                self.playout_max_ms) < 0:
             raise ConfigurationError("playout settings must be >= 0")
+        if self.quiet_ms < 0:
+            raise ConfigurationError("quiet_ms must be >= 0")
         if self.pli_interval_ms <= 0 or self.max_packets < 16 or self.socket_rcvbuf < 0:
             raise ConfigurationError("pli_interval_ms > 0, max_packets >= 16, socket_rcvbuf >= 0")
 
@@ -143,125 +130,6 @@ class SeqUnwrapper:
         extended = self._last + delta
         self._last = max(self._last, extended)
         return extended
-
-
-@dataclass(slots=True)
-class _Missing:
-    first_seen: float
-    tries: int = 0
-    first_sent: float = float("-inf")
-    last_sent: float = float("-inf")
-
-
-class NackScheduler:
-    """Which missing packets to NACK, and when (see the module docstring)."""
-
-    def __init__(self, config: ReceiveConfig) -> None:
-        self.config = config
-        self.rtt_ms = config.initial_rtt_ms
-        """Smoothed round trip from NACK to retransmission."""
-        self.nacked = 0
-        """Sequence numbers NACKed so far (a packet NACKed twice counts twice)."""
-        self.nack_packets = 0
-        """RTCP NACK packets asked for so far."""
-        self.last_gap_ms = float("-inf")
-        """When a packet was last found missing."""
-        self.nack_from = float("-inf")
-        """Only packets from this one on are NACKed (the frame buffer moves it)."""
-        self.copies = 0
-        """Packets that arrived a second time (redundant copies, needless retransmissions)."""
-        self.copy_lag_ms = 0.0
-        """How far copies lag their originals (a decaying maximum)."""
-        self._last_copy_ms = float("-inf")
-        self._highest: int | None = None
-        self._missing: dict[int, _Missing] = {}
-        self._arrived: dict[int, float] = {}
-
-    def wait_ms(self) -> float:
-        """How long a missing packet is waited for: the buffer's time bound."""
-        c = self.config
-        return min(c.max_wait_ms, max(c.min_wait_ms, c.rtt_factor * self.rtt_ms))
-
-    def on_packet(self, seq: int, now_ms: float) -> None:
-        """Packet ``seq`` (extended) arrived: note the gap before it, or that it filled one."""
-        entry = self._missing.pop(seq, None)
-        if entry is not None and entry.tries >= 1 and \
-                now_ms - entry.first_seen > self._copy_window_ms(now_ms):
-            self._learn_rtt(entry, now_ms)
-        first = self._arrived.get(seq)
-        if first is not None:
-            self.copies += 1
-            self.copy_lag_ms = max(now_ms - first, COPY_LAG_DECAY * self.copy_lag_ms)
-            self._last_copy_ms = now_ms
-            return
-        self._arrived[seq] = now_ms
-        if len(self._arrived) > ARRIVALS_KEPT:
-            del self._arrived[next(iter(self._arrived))]
-        if self._highest is None or seq - self._highest > MAX_GAP:
-            self._highest = seq
-            self._missing.clear()
-            return
-        for gap in range(self._highest + 1, seq):
-            self._missing[gap] = _Missing(now_ms)
-            self.last_gap_ms = now_ms
-        self._highest = max(self._highest, seq)
-        excess = len(self._missing) - self.config.max_packets
-        for old in sorted(self._missing)[:max(0, excess)]:
-            del self._missing[old]
-
-    def _learn_rtt(self, entry: _Missing, now_ms: float) -> None:
-        """A NACKed packet came: a clean sample if NACKed once; after two NACKs the answer to
-        the first bounds the round trip from above, so it only corrects an underestimate (an
-        estimate that keeps retrying too early would otherwise never see a clean sample)."""
-        sample = max(now_ms - entry.first_sent, 1.0)
-        if entry.tries == 1:
-            self.rtt_ms += (sample - self.rtt_ms) / 4
-        elif sample > self.rtt_ms:
-            self.rtt_ms += (sample - self.rtt_ms) / 8
-
-    def overdue(self, seq: int, now_ms: float) -> bool:
-        """Whether the answer to the first NACK of missing ``seq`` is overdue (may never come)."""
-        entry = self._missing.get(seq)
-        return entry is not None and entry.tries >= 1 and (
-            now_ms - entry.first_sent > OVERDUE_RTTS * self.rtt_ms)
-
-    def first_seen(self, seq: int) -> float | None:
-        """When ``seq`` was first known to be missing (None: not missing, or not tracked)."""
-        entry = self._missing.get(seq)
-        return None if entry is None else entry.first_seen
-
-    def forget_below(self, seq: int) -> None:
-        """Packets before ``seq`` are no longer wanted."""
-        for old in [s for s in self._missing if s < seq]:
-            del self._missing[old]
-
-    def _copy_window_ms(self, now_ms: float) -> float:
-        """How long after a hole is found its copy may still come (0: no copies lately)."""
-        if now_ms - self._last_copy_ms > COPY_MEMORY_MS:
-            return 0.0
-        return self.copy_lag_ms + COPY_SLACK_MS
-
-    def due(self, now_ms: float) -> list[int]:
-        """Extended sequence numbers to NACK now, oldest first (empty: send nothing)."""
-        c, wait, retry = self.config, self.wait_ms(), 1.25 * self.rtt_ms
-        out: list[int] = []
-        for seq in sorted(s for s in self._missing if s >= self.nack_from):
-            entry = self._missing[seq]
-            if entry.tries >= c.nack_tries or now_ms - entry.last_sent < retry:
-                continue
-            if now_ms - entry.first_seen + self.rtt_ms > wait:
-                continue  # a retransmission would come after the frame is given up
-            entry.tries += 1
-            entry.last_sent = now_ms
-            if entry.tries == 1:
-                entry.first_sent = now_ms
-            out.append(seq)
-            if len(out) >= c.nack_list_max:
-                break
-        if out:
-            self.nacked += len(out)
-            self.nack_packets += 1
-        return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from aiortc.codecs import CODECS, get_capabilities
 from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.rtcicetransport import RTCIceGatherer
 from aiortc.rtcrtpreceiver import decoder_worker
-from aiortc.rtp import RtpPacket
+from aiortc.rtp import RtcpPacket, RtcpRtpfbPacket, RtpPacket
 
 from rtc_interact.transport import aiortc_receiver as rx
 from rtc_interact.transport.peer import new_peer_connection, set_local
@@ -218,5 +218,47 @@ async def test_a_held_frame_goes_to_the_decoder_at_its_time_when_no_packet_follo
         await asyncio.sleep(5 * rx.RELEASE_POLL_S)
         assert buffer.queue.get(block=False)[1].timestamp == 9000
         assert not buffer.frames.holding
+    finally:
+        await pc.close()
+
+
+def test_the_receiver_still_sends_nacks_through_send_rtcp_nack() -> None:
+    source = inspect.getsource(RTCRtpReceiver._handle_rtp_packet)
+    assert "await self._send_rtcp_nack(" in source
+    assert list(inspect.signature(RTCRtpReceiver._send_rtcp_nack).parameters) == [
+        "self", "media_ssrc", "lost"]
+
+
+async def test_a_silence_is_nacked_by_the_timer_without_waiting_for_the_next_packet() -> None:
+    """A loss burst: no packet comes. The timer NACKs the packets that would have come (the
+    RTCP leaves through aiortc's own ``_send_rtcp_nack``; the transport's send is recorded)."""
+    pc, now, sent = new_peer_connection(), [0.0], []
+    try:
+        rx.install_robust_receiving(pc, clock=lambda: now[0])
+        receiver = pc.addTransceiver("video", direction="recvonly").receiver
+        buffer, nacks = getattr(receiver, rx.JITTER_BUFFER), getattr(receiver, rx.NACK_GENERATOR)
+        receiver._set_rtcp_ssrc(1111)
+
+        async def record(data: bytes) -> None:
+            sent.extend(p for p in RtcpPacket.parse(data) if isinstance(p, RtcpRtpfbPacket))
+
+        receiver.transport._send_rtp = record  # the DTLS transport's send, recorded
+        for seq, payload in enumerate(p for frame in _vp8_payloads(6) for p in frame):
+            now[0] = seq * 10.0
+            packet = RtpPacket(payload_type=96, sequence_number=seq, timestamp=seq * 900,
+                               payload=payload, ssrc=2222, marker=True)
+            packet._data = payload  # type: ignore[attr-defined]
+            nacks.add(packet)
+            _, batch = buffer.add(packet)
+            if batch is not None:
+                buffer.queue.put(("vp8", batch))
+        last = seq
+        now[0] = last * 10.0 + 40.0
+        await asyncio.sleep(3 * rx.RELEASE_POLL_S)
+        assert sent == []  # 40 ms: not yet a silence
+        now[0] = last * 10.0 + 80.0
+        await asyncio.sleep(3 * rx.RELEASE_POLL_S)
+        assert [p.media_ssrc for p in sent] == [2222]
+        assert sent[0].lost == list(range(last + 1, last + 9))
     finally:
         await pc.close()

@@ -8,10 +8,10 @@ import itertools
 import pytest
 
 from rtc_interact.errors import ConfigurationError
+from rtc_interact.transport.nack import NackScheduler
 from rtc_interact.transport.receive_buffer import (
     Frame,
     FrameBuffer,
-    NackScheduler,
     Packet,
     ReceiveConfig,
     SeqUnwrapper,
@@ -175,6 +175,67 @@ def test_without_copies_lately_every_answer_to_a_nack_is_a_round_trip() -> None:
     assert nack.due(last + 3001.0) == [3001]
     nack.on_packet(3001, last + 3051.0)  # 50 ms: fast, but no copies are coming any more
     assert nack.rtt_ms == 300.0 + (50.0 - 300.0) / 4
+
+
+def steady(nack: NackScheduler, count: int) -> float:
+    """Packets 0 to ``count - 1``, 10 ms apart; returns the time of the last."""
+    for seq in range(count):
+        nack.on_packet(seq, seq * 10.0)
+    return (count - 1) * 10.0
+
+
+def test_a_silence_nacks_the_packets_that_would_have_come_in_it() -> None:
+    nack = NackScheduler(ReceiveConfig(initial_rtt_ms=200.0, quiet_ms=60.0))
+    last = steady(nack, 50)  # 49 at 490 ms
+    nack.on_quiet(last + 50.0)
+    assert nack.due(last + 50.0) == []  # not yet a silence
+    nack.on_quiet(last + 70.0)
+    assert nack.due(last + 70.0) == list(range(50, 57))  # 7 intervals of 10 ms
+    nack.on_quiet(last + 100.0)
+    assert nack.due(last + 100.0) == [57, 58, 59]  # the silence goes on: 3 more
+    nack.on_packet(55, last + 120.0)  # the burst ends: 50-54 are missing, 56-59 unknown
+    assert nack.due(last + 330.0) == [50, 51, 52, 53, 54]  # one retry each, 1.25 RTT on
+    assert nack.first_seen(56) is None and nack.last_gap_ms == last + 120.0
+
+
+def test_a_guessed_packet_that_was_only_late_is_no_round_trip() -> None:
+    nack = NackScheduler(ReceiveConfig(initial_rtt_ms=200.0, quiet_ms=60.0))
+    last = steady(nack, 50)
+    nack.on_quiet(last + 80.0)
+    assert nack.due(last + 80.0) == list(range(50, 58))
+    nack.on_packet(50, last + 90.0)  # a jitter step, not a loss
+    nack.on_packet(51, last + 91.0)
+    assert nack.rtt_ms == 200.0 and nack.due(last + 500.0) == []
+    assert nack.last_gap_ms == float("-inf")
+
+
+def test_an_old_packet_in_a_silence_keeps_the_guesses_nacked() -> None:
+    nack = NackScheduler(ReceiveConfig(initial_rtt_ms=200.0, quiet_ms=60.0))
+    last = steady(nack, 50)
+    nack.on_quiet(last + 80.0)
+    assert nack.due(last + 80.0) == list(range(50, 58))
+    nack.on_packet(45, last + 90.0)  # a copy of an old packet: the guesses stand
+    nack.on_quiet(last + 100.0)
+    assert nack.due(last + 100.0) == [] and nack.first_seen(57) == last + 80.0
+
+
+def test_no_guesses_with_quiet_ms_zero_or_before_the_first_packets() -> None:
+    nack = NackScheduler(ReceiveConfig(quiet_ms=0.0))
+    nack.on_quiet(1000.0)
+    last = steady(nack, 50)
+    nack.on_quiet(last + 500.0)
+    assert nack.due(last + 500.0) == []
+    assert NackScheduler(ReceiveConfig()).due(1000.0) == []
+
+
+def test_a_silence_counts_from_several_packet_intervals_on_a_sparse_stream() -> None:
+    nack = NackScheduler(ReceiveConfig(quiet_ms=60.0))
+    for seq in range(30):  # one packet every 50 ms: 4 intervals are 200 ms
+        nack.on_packet(seq, seq * 50.0)
+    nack.on_quiet(29 * 50.0 + 150.0)
+    assert nack.due(29 * 50.0 + 150.0) == []
+    nack.on_quiet(29 * 50.0 + 210.0)
+    assert nack.due(29 * 50.0 + 210.0) == [30, 31, 32, 33]
 
 
 # frame release
