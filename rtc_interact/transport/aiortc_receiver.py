@@ -93,8 +93,9 @@ SEND_NACK = "_send_rtcp_nack"
 
 Clock = Callable[[], float]
 RELEASE_POLL_S = 0.01
-"""With packets held and none arriving for this long, the buffer is polled (see the module
-docstring): a frame is at most this late on screen for want of a packet."""
+"""With no packet arriving for this long, the buffer is polled, and again each time this
+passes, while it holds packets or the silence is young (see the module docstring): a frame is
+at most this late on screen for want of a packet."""
 
 
 def monotonic_ms() -> float:
@@ -302,7 +303,6 @@ class RobustNackGenerator(NackGenerator):
         self._clock = clock
         self._ssrc: int | None = None
         self._sending: set[asyncio.Future[None]] = set()
-        buffer.on_quiet = self.on_quiet
 
     @property
     def scheduler(self) -> NackScheduler:
@@ -313,18 +313,21 @@ class RobustNackGenerator(NackGenerator):
         now = self._clock()
         self.scheduler.on_packet(self._buffer.unwrapper.unwrap(packet.sequence_number), now)
         self.max_seq, self._ssrc = packet.sequence_number, packet.ssrc
-        due = self.scheduler.due(now)
-        self.missing = {seq % SEQ_SPAN for seq in due}
-        return bool(due)
+        lost = self._due(now)
+        self.missing = set(lost)
+        return bool(lost)
+
+    def _due(self, now: float) -> list[int]:
+        """The 16-bit sequence numbers to NACK now, oldest first."""
+        return [seq % SEQ_SPAN for seq in self.scheduler.due(now)]
 
     def on_quiet(self, now: float) -> None:
         """No packet lately: send what is due, guesses of the silence included
         (``NackScheduler.on_quiet``), through aiortc's ``_send_rtcp_nack``."""
         self.scheduler.on_quiet(now)
-        due = self.scheduler.due(now)
-        if due and self._ssrc is not None:
-            sent = asyncio.ensure_future(getattr(self._receiver, SEND_NACK)(
-                self._ssrc, sorted(seq % SEQ_SPAN for seq in due)))
+        lost = self._due(now)
+        if lost and self._ssrc is not None:
+            sent = asyncio.ensure_future(getattr(self._receiver, SEND_NACK)(self._ssrc, lost))
             self._sending.add(sent)
             sent.add_done_callback(self._sending.discard)
 
@@ -358,7 +361,9 @@ class _Upgraded:
         self.buffer = RobustJitterBuffer(receiver, config, clock)
         self.socket_rcvbuf = 0
         setattr(receiver, JITTER_BUFFER, self.buffer)
-        setattr(receiver, NACK_GENERATOR, RobustNackGenerator(receiver, self.buffer, clock))
+        nacks = RobustNackGenerator(receiver, self.buffer, clock)
+        self.buffer.on_quiet = nacks.on_quiet
+        setattr(receiver, NACK_GENERATOR, nacks)
         setattr(receiver, DECODER_QUEUE, self.buffer.queue)
         setattr(receiver, DECODER_ERROR, self.buffer.errors)
         stock_receive = receiver.receive

@@ -182,6 +182,17 @@ def test_h264_keyframes_are_packets_that_carry_an_sps() -> None:
     assert rx.inspect_h264(b"") == (False, False, False, None)
 
 
+def _handle(receiver: RTCRtpReceiver, packet: RtpPacket) -> None:
+    """What aiortc's ``_handle_rtp_packet`` does with a depayloaded packet: the NACK generator,
+    then the buffer, and a frame the buffer returns goes to the decode queue."""
+    packet._data = packet.payload  # type: ignore[attr-defined]  # (aiortc depayloads)
+    getattr(receiver, rx.NACK_GENERATOR).add(packet)
+    buffer = getattr(receiver, rx.JITTER_BUFFER)
+    _, batch = buffer.add(packet)
+    if batch is not None:
+        buffer.queue.put(("vp8", batch))
+
+
 async def test_a_held_frame_goes_to_the_decoder_at_its_time_when_no_packet_follows() -> None:
     """After a loss the buffer holds frames for a playout delay; when the link then brings
     nothing, the frame due meanwhile still goes out (a timer polls the buffer)."""
@@ -189,7 +200,7 @@ async def test_a_held_frame_goes_to_the_decoder_at_its_time_when_no_packet_follo
     try:
         rx.install_robust_receiving(pc, clock=lambda: now[0])
         receiver = pc.addTransceiver("video", direction="recvonly").receiver
-        buffer, nacks = getattr(receiver, rx.JITTER_BUFFER), getattr(receiver, rx.NACK_GENERATOR)
+        buffer = getattr(receiver, rx.JITTER_BUFFER)
         frames, seq = _vp8_payloads(4), 0
         first_seq = []
         for payloads in frames:
@@ -199,14 +210,9 @@ async def test_a_held_frame_goes_to_the_decoder_at_its_time_when_no_packet_follo
         def arrive(index: int, at_ms: float) -> None:
             now[0] = at_ms
             for k, payload in enumerate(frames[index]):
-                packet = RtpPacket(payload_type=96, sequence_number=first_seq[index] + k,
-                                   timestamp=index * 3000, payload=payload,
-                                   marker=k == len(frames[index]) - 1)
-                packet._data = payload  # type: ignore[attr-defined]  # (aiortc depayloads)
-                nacks.add(packet)  # aiortc's order: the NACK generator, then the buffer
-                _, batch = buffer.add(packet)
-                if batch is not None:  # what aiortc does with a frame the buffer returns
-                    buffer.queue.put(("vp8", batch))
+                _handle(receiver, RtpPacket(payload_type=96, sequence_number=first_seq[index] + k,
+                                            timestamp=index * 3000, payload=payload,
+                                            marker=k == len(frames[index]) - 1))
 
         arrive(0, 0.0)
         arrive(2, 66.7)  # frame 1 is lost ...
@@ -236,7 +242,6 @@ async def test_a_silence_is_nacked_by_the_timer_without_waiting_for_the_next_pac
     try:
         rx.install_robust_receiving(pc, clock=lambda: now[0])
         receiver = pc.addTransceiver("video", direction="recvonly").receiver
-        buffer, nacks = getattr(receiver, rx.JITTER_BUFFER), getattr(receiver, rx.NACK_GENERATOR)
         receiver._set_rtcp_ssrc(1111)
 
         async def record(data: bytes) -> None:
@@ -245,13 +250,9 @@ async def test_a_silence_is_nacked_by_the_timer_without_waiting_for_the_next_pac
         receiver.transport._send_rtp = record  # the DTLS transport's send, recorded
         for seq, payload in enumerate(p for frame in _vp8_payloads(6) for p in frame):
             now[0] = seq * 10.0
-            packet = RtpPacket(payload_type=96, sequence_number=seq, timestamp=seq * 900,
-                               payload=payload, ssrc=2222, marker=True)
-            packet._data = payload  # type: ignore[attr-defined]
-            nacks.add(packet)
-            _, batch = buffer.add(packet)
-            if batch is not None:
-                buffer.queue.put(("vp8", batch))
+            _handle(receiver, RtpPacket(payload_type=96, sequence_number=seq,
+                                        timestamp=seq * 900, payload=payload, ssrc=2222,
+                                        marker=True))
         last = seq
         now[0] = last * 10.0 + 40.0
         await asyncio.sleep(3 * rx.RELEASE_POLL_S)
