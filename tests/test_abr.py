@@ -170,6 +170,26 @@ def test_a_failed_probe_backs_off() -> None:
     assert all(d.rung >= 2 for t, d in path.trace if t > 10)  # 530 never fits 450
 
 
+@pytest.mark.parametrize("factor", [AbrConfig().probe_knee_factor, float("inf")])
+def test_no_probe_for_a_rung_far_above_the_rate_that_last_built_a_queue(factor: float) -> None:
+    """abr-300-loss3: the 190 kbps rung and its copies fill a 300 kbps link, and a probe for
+    the 530 kbps rung only fills its queue. A step up is still found (the estimate alone)."""
+    controller = AbrController(RATES, AbrConfig(probe_knee_factor=factor))
+    path = FakePath(capacity=300, pings=True, random_loss=0.03)
+    decision = run(controller, path, 0.0, 60)
+    probes = [t for (_, before), (t, d) in itertools.pairwise(path.trace)
+              if d.reason == "probe" and before.reason != "probe"]
+    assert all(d.rung >= 2 for t, d in path.trace if t > 10)
+    if factor == float("inf"):
+        assert len(probes) >= 4
+    else:  # the first queues set the knee; after that, none until it is forgotten
+        assert len(probes) <= 2 and all(t < 20 for t in probes)
+    path.capacity = 2500
+    run(controller, path, 60.0, 20, decision)
+    took = first_time(path, 60.0, lambda rate: rate >= 530)
+    assert took is not None and took <= 10.0
+
+
 @pytest.mark.parametrize(("lost", "ends"), [(1, False), (2, True)])
 def test_a_probe_ends_on_loss_in_two_packets_not_in_one(lost: int, ends: bool) -> None:
     """A Chromium viewer's report spans ~16 packets at 190 kbps: one lost says 6%."""
@@ -390,6 +410,8 @@ def test_config_is_validated() -> None:
         AbrConfig(knee_memory_s=-1)
     with pytest.raises(ConfigurationError):
         AbrConfig(copy_keep=1.5)
+    with pytest.raises(ConfigurationError):
+        AbrConfig(probe_knee_factor=0.5)
     with pytest.raises(ConfigurationError):
         AbrController((100.0, 200.0))
     with pytest.raises(ConfigurationError):

@@ -37,7 +37,8 @@
   after, it grows by ``knee_increase_per_s`` of that rate per second instead (additive, as
   GCC near the link's capacity). Without this, on abr-300-loss3 the copies (which fill a share
   of what the estimate leaves) and the estimate climbed past the 300 kbps link together in ~3
-  s after each back-off: a sawtooth of 200-400 ms queues every 8-10 s.
+  s after each back-off: a sawtooth of 200-400 ms queues every 8-10 s. The controller also
+  reads that rate (``knee``): no probe for a rung far above it.
 """
 
 from __future__ import annotations
@@ -82,6 +83,10 @@ class Estimator(Protocol):
 
     def update(self, feedback: Feedback) -> float:
         """The estimate after ``feedback``."""
+
+    def knee(self, now: float) -> float | None:
+        """The rate we sent when the path last showed a queue, while that is remembered
+        (None: no queue lately)."""
 
 
 class LossDelayEstimator:
@@ -142,12 +147,18 @@ class LossDelayEstimator:
         self.kbps = min(max(self.kbps, cfg.min_kbps), self.ceiling)
         return self.kbps
 
+    def knee(self, now: float) -> float | None:
+        """The rate we sent when the last queue showed, for ``knee_memory_s`` after."""
+        if self._knee is None or now - self._knee_at >= self.config.knee_memory_s:
+            return None
+        return self._knee
+
     def _grown(self, now: float, dt: float) -> float:
         """The estimate after ``dt`` s of growth: multiplicative, or additive above the rate
         at which the last queue built (for ``knee_memory_s`` after it)."""
         cfg = self.config
-        knee = self._knee
-        if knee is not None and now - self._knee_at < cfg.knee_memory_s and self.kbps >= knee:
+        knee = self.knee(now)
+        if knee is not None and self.kbps >= knee:
             return self.kbps + cfg.knee_increase_per_s * knee * dt
         return self.kbps * (1 + cfg.increase_per_s * dt)
 
