@@ -32,7 +32,9 @@ def update(self: abr.AbrController, feedback: abr.Feedback) -> abr.Decision:
                 "remb": feedback.remb_kbps, "nacks": feedback.nacks,
                 "sent_kbps": None, **{k: (round(v, 1) if isinstance(v, float) else v)
                                       for k, v in dataclasses.asdict(decision).items()},
-                "other": round(self.other_kbps, 1)})
+                "other": round(self.other_kbps, 1),
+                "knee": getattr(self.estimator, "_knee", None),  # the estimator's, if it has
+                "sent": round(getattr(self.estimator, "sent_kbps", 0.0), 1)})
     return decision
 
 
@@ -54,7 +56,7 @@ async def main(profile: str, seconds: int, seed: int) -> dict[str, Any]:
         near = [e for e in LOG if row["s"] <= e["t"] < row["s"] + 1]
         last = near[-1] if near else {}
         keys = ("rung", "target_kbps", "estimate_kbps", "copy_kbps", "padding_kbps", "reason",
-                "rtt", "ping", "loss", "remb")
+                "rtt", "ping", "loss", "remb", "knee", "sent")
         print(row, {k: last.get(k) for k in keys})
     return {"profile": profile, "seed": seed, "per_s": per_s, "decisions": LOG}
 
