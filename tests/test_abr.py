@@ -94,6 +94,12 @@ def first_time(path: FakePath, after: float, ok: object) -> float | None:
     return None
 
 
+def probe_starts(path: FakePath) -> list[float]:
+    """When each probe of ``path``'s trace started."""
+    return [t for (_, before), (t, d) in itertools.pairwise(path.trace)
+            if d.reason == "probe" and before.reason != "probe"]
+
+
 def test_starts_on_the_middle_rung() -> None:
     assert AbrController(RATES).rung == 1
     assert AbrController(RATES[1:]).rung == 1
@@ -163,8 +169,7 @@ def test_step_up_reaches_the_best_rung_within_ten_seconds() -> None:
 def test_a_failed_probe_backs_off() -> None:
     controller, path = AbrController(RATES), FakePath(capacity=450)
     run(controller, path, 0.0, 120)
-    probes = [t for (_, before), (t, d) in itertools.pairwise(path.trace)
-              if d.reason == "probe" and before.reason != "probe"]
+    probes = probe_starts(path)
     gaps = [b - a for a, b in itertools.pairwise(probes)]
     assert len(probes) >= 3 and min(gaps) >= AbrConfig().backoff_s  # backed off each time
     assert all(d.rung >= 2 for t, d in path.trace if t > 10)  # 530 never fits 450
@@ -177,8 +182,7 @@ def test_no_probe_for_a_rung_far_above_the_rate_that_last_built_a_queue(factor: 
     controller = AbrController(RATES, AbrConfig(probe_knee_factor=factor))
     path = FakePath(capacity=300, pings=True, random_loss=0.03)
     decision = run(controller, path, 0.0, 60)
-    probes = [t for (_, before), (t, d) in itertools.pairwise(path.trace)
-              if d.reason == "probe" and before.reason != "probe"]
+    probes = probe_starts(path)
     assert all(d.rung >= 2 for t, d in path.trace if t > 10)
     if factor == float("inf"):
         assert len(probes) >= 4

@@ -84,7 +84,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from ..errors import ConfigurationError
-from .estimator import Estimator, Floor, LossDelayEstimator, smoothed_kbps
+from .estimator import GROWTH_CAP, Estimator, Floor, LossDelayEstimator, smoothed_kbps
 
 CEILING_RUNGS = 3.0
 """The controller's estimate stops at this many times the top rung's rate."""
@@ -142,12 +142,12 @@ class AbrConfig:
     """Probe with padding before switching up (False: switch up on the estimate alone)."""
     probe_ramp_per_s: float = 0.25
     """A probe raises what we send (rung + padding) by this much per second."""
-    probe_knee_factor: float = 1.5
+    probe_knee_factor: float = GROWTH_CAP
     """No probe for a next rung above this many times the rate at which the path last showed a
     queue, while the estimator remembers it (``knee_memory_s``; the estimate itself grows to
-    at most 1.5 x what we send): on abr-300-loss3 each probe for the 530 kbps rung (610 kbps
-    with its margin) filled the 300 kbps link's queue to 150-350 ms, and most freezes came in
-    the 3 s after one."""
+    at most ``estimator.GROWTH_CAP`` x what we send): on abr-300-loss3 each probe for the 530
+    kbps rung (610 kbps with its margin) filled the 300 kbps link's queue to 110-360 ms, and
+    most freezes came in the 3 s after one."""
     probe_max_s: float = 15.0
     """A probe that has not reached the next rung after this long ends (and backs off)."""
     busy_share: float = 0.3

@@ -53,6 +53,8 @@ PING_WINDOW_S = 1.0
 answered within this long (``abr_task.FeedbackLog``): a queue raises them all, the path's jitter
 only some (with exponential jitter of 15 ms mean each way, one ping in 11 is over 60 ms above
 the path's round trip; all four of a window, about one window in 7,000)."""
+GROWTH_CAP = 1.5
+"""The estimate grows to at most this many times what we send (or the newest REMB)."""
 PING_STALE_S = 2.0
 """Pings answered within this long stand for the path's queue (see ``_pinging``)."""
 
@@ -141,7 +143,7 @@ class LossDelayEstimator:
                 self._last_decrease = feedback.now
                 self.decreased = True
         elif self._loss < cfg.loss_low and dt > 0 and not self._filling(feedback.now):
-            cap = max(1.5 * self.sent_kbps, self.remb_kbps or 0.0)
+            cap = max(GROWTH_CAP * self.sent_kbps, self.remb_kbps or 0.0)
             if self.kbps < cap:
                 self.kbps = min(cap, self._grown(feedback.now, dt))
         self.kbps = min(max(self.kbps, cfg.min_kbps), self.ceiling)
