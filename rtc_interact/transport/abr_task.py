@@ -223,9 +223,11 @@ class LinkStats:
     rtt_ms: float | None
     """Round trip from the newest receiver report."""
     nacks: int
-    """Packets the viewer NACKed."""
+    """Packets the viewer NACKed (our viewer's echoes included: each NACK goes twice)."""
     rtx_sent: int
     """Packets retransmitted."""
+    rtx_echoed: int
+    """Of those, base-layer packets retransmitted a second time (``RetransmitGate.echo``)."""
     rtx_skipped: int
     """NACKed packets not resent (too late, over budget, repeated, unknown)."""
     keyframe_requests: int
@@ -455,7 +457,7 @@ class ViewerLink:
             received_kbps=None if received is None else round(received, 1),
             loss_pct=None if fb.loss is None else round(fb.loss * 100, 2),
             rtt_ms=None if rtt_ms is None else round(rtt_ms, 1),
-            nacks=fb.nacks, rtx_sent=rtx.sent, rtx_skipped=rtx.skipped,
+            nacks=fb.nacks, rtx_sent=rtx.sent, rtx_echoed=rtx.echoed, rtx_skipped=rtx.skipped,
             keyframe_requests=fb.keyframe_requests, stuck=rtx.stuck,
             packets_sent=self.counter.packets,
             padding_kbit=round(self.counter.padding_bytes * 8 / 1000, 1),

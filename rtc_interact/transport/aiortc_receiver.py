@@ -115,6 +115,8 @@ class ReceiverStats:
     """Sequence numbers NACKed (a packet NACKed twice counts twice)."""
     nack_packets: int = 0
     """RTCP NACK packets sent."""
+    nack_echoes: int = 0
+    """NACKs sent a second time against NACK loss (``ReceiveConfig.nack_echo_ms``)."""
     decoder_errors: int = 0
     """Frames the decoder failed on."""
     frames_dropped_waiting_keyframe: int = 0
@@ -400,6 +402,7 @@ class RobustReceiving:
             keyframes_requested=sum(c.keyframes_requested for c in counters),
             nacks_sent=sum(n.nacked for n in nacks),
             nack_packets=sum(n.nack_packets for n in nacks),
+            nack_echoes=sum(n.echoed for n in nacks),
             decoder_errors=sum(r.buffer.errors.count for r in rs),
             frames_dropped_waiting_keyframe=sum(c.dropped_waiting_keyframe for c in counters)
             + sum(r.buffer.queue.skipped for r in rs),

@@ -23,7 +23,9 @@ given a different collaborator.
   ``await self.transport._send_rtp(data)`` (plain RTP: SRTP is applied inside), and
   ``_retransmit(seq)`` (called for every NACKed sequence number) does the same with an RTX copy.
   :func:`pace_and_gate` wraps ``_retransmit`` on the sender instance (a NACKed packet is resent
-  only if a :class:`~rtc_interact.transport.pacer.RetransmitGate` allows it) and, at the first
+  only if a :class:`~rtc_interact.transport.pacer.RetransmitGate` allows it, and a base-layer
+  packet's again ``echo_delay_s`` later, through the same stock ``_retransmit``, where
+  ``RetransmitGate.echo`` says so) and, at the first
   frame (from a wrapped ``_next_encoded_frame``, when the transport is final), wraps
   ``_send_rtp`` on the sender's DTLS transport instance: media packets wait for a
   :class:`~rtc_interact.transport.pacer.Pacer`, retransmissions leave at once but use its
@@ -246,8 +248,12 @@ def pace_and_gate(sender: RTCRtpSender, pacer: Pacer, gate: RetransmitGate,
     sizes: dict[int, int] = {}
 
     async def retransmit(sequence_number: int) -> None:
-        if gate.allow(sequence_number, sizes.get(sequence_number, 1200), clock()):
+        size, now = sizes.get(sequence_number, 1200), clock()
+        if gate.allow(sequence_number, size, now):
             await stock_retransmit(sequence_number)
+            if gate.echo(sequence_number, size, now):
+                asyncio.get_running_loop().call_later(
+                    gate.echo_delay_s, _resend_later, sender, stock_retransmit, sequence_number)
 
     async def next_encoded_frame(codec: Any) -> Any:
         frame = await stock_next(codec)
@@ -363,21 +369,33 @@ async def send_copy(sender: RTCRtpSender, counter: SendCounter, data: bytes,
     return len(out)
 
 
-_COPY_TASKS: set[asyncio.Task[int]] = set()
-"""Copies on their way (a task only weakly referenced by the loop could be collected)."""
+_COPY_TASKS: set[asyncio.Future[Any]] = set()
+"""Copies and echoed retransmissions on their way (a task only weakly referenced by the loop
+could be collected)."""
 
 
 def _copy_later(sender: RTCRtpSender, counter: SendCounter, data: bytes) -> None:
-    if not can_pad(sender) or sender.transport.state != "connected":
-        return
-    task = asyncio.ensure_future(send_copy(sender, counter, data))
+    if can_pad(sender) and sender.transport.state == "connected":
+        _spawn(send_copy(sender, counter, data))
+
+
+def _resend_later(sender: RTCRtpSender, retransmit: Callable[[int], Awaitable[None]],
+                  sequence_number: int) -> None:
+    """The echo of a retransmission (``RetransmitGate.echo``), through aiortc's own
+    ``_retransmit``, which finds the packet in its history (the last 128 packets)."""
+    if sender.transport.state == "connected":
+        _spawn(retransmit(sequence_number))
+
+
+def _spawn(work: Awaitable[Any]) -> None:
+    task = asyncio.ensure_future(work)
     _COPY_TASKS.add(task)
     task.add_done_callback(_copy_done)
 
 
-def _copy_done(task: asyncio.Task[int]) -> None:
+def _copy_done(task: asyncio.Future[Any]) -> None:
     _COPY_TASKS.discard(task)
     if not task.cancelled() and task.exception() is not None:
         exc = task.exception()
         if not isinstance(exc, ConnectionError):
-            log.warning("redundant copy not sent: %r", exc)
+            log.warning("redundant copy or retransmission not sent: %r", exc)

@@ -7,7 +7,9 @@ It estimates the round trip from NACK-to-retransmission times (packets NACKed on
 NACKed twice only correct an underestimate). When the sender also sends redundant copies
 (a packet that arrives twice), it counts them and learns how far they lag their originals:
 a packet that comes within that lag of its hole's discovery may be a copy, so it is not
-taken for a round trip. NACKs are not held for copies: a packet lost with its copy then
+taken for a round trip. Each NACK goes twice (``ReceiveConfig.nack_echo_ms`` apart at least,
+with the next NACK packet), so that one lost on the way does not cost a round trip: the host
+answers whichever comes first. NACKs are not held for copies: a packet lost with its copy then
 still has its retransmission in time (holding them, and playing out at the copies' lag, cost
 freezes on cn-eu, where a retransmission lands within the playout delay).
 
@@ -56,6 +58,8 @@ class _Missing:
     last_sent: float = float("-inf")
     guessed: bool = False
     """Guessed missing in a silence, not yet shown by a later packet."""
+    echo_at: float = float("inf")
+    """When the last NACK of it is sent again (``ReceiveConfig.nack_echo_ms``)."""
 
 
 class NackScheduler:
@@ -69,6 +73,8 @@ class NackScheduler:
         """Sequence numbers NACKed so far (a packet NACKed twice counts twice)."""
         self.nack_packets = 0
         """RTCP NACK packets asked for so far."""
+        self.echoed = 0
+        """NACKs sent a second time (``ReceiveConfig.nack_echo_ms``; not in ``nacked``)."""
         self.last_gap_ms = float("-inf")
         """When a packet was last found missing."""
         self.nack_from = float("-inf")
@@ -181,23 +187,34 @@ class NackScheduler:
         return self.copy_lag_ms + COPY_SLACK_MS
 
     def due(self, now_ms: float) -> list[int]:
-        """Extended sequence numbers to NACK now, oldest first (empty: send nothing)."""
+        """Extended sequence numbers to NACK now, oldest first (empty: send nothing). Each NACK
+        goes again, once, at the first call ``nack_echo_ms`` or more after it (its echo)."""
         c, wait, retry = self.config, self.wait_ms(), 1.25 * self.rtt_ms
         out: list[int] = []
         for seq in sorted(s for s in self._missing if s >= self.nack_from):
             entry = self._missing[seq]
-            if entry.tries >= c.nack_tries or now_ms - entry.last_sent < retry:
+            if now_ms >= entry.echo_at:
+                entry.echo_at = float("inf")
+                self.echoed += 1
+            elif entry.tries >= c.nack_tries or now_ms - entry.last_sent < retry:
                 continue
-            if now_ms - entry.first_seen + self.rtt_ms > wait:
+            elif now_ms - entry.first_seen + self.rtt_ms > wait:
                 continue  # a retransmission would come after the frame is given up
-            entry.tries += 1
-            entry.last_sent = now_ms
-            if entry.tries == 1:
-                entry.first_sent = now_ms
+            else:
+                self._try(entry, now_ms)
             out.append(seq)
             if len(out) >= c.nack_list_max:
                 break
         if out:
-            self.nacked += len(out)
             self.nack_packets += 1
         return out
+
+    def _try(self, entry: _Missing, now_ms: float) -> None:
+        """Book a NACK of ``entry`` now, and its echo."""
+        entry.tries += 1
+        entry.last_sent = now_ms
+        if entry.tries == 1:
+            entry.first_sent = now_ms
+        if self.config.nack_echo_ms:
+            entry.echo_at = now_ms + self.config.nack_echo_ms
+        self.nacked += 1

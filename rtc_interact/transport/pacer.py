@@ -8,7 +8,9 @@
   ``rtt_factor`` round trips + ``slack_s`` ago: a first NACK comes about one round trip after
   the packet left, a repeated one about two, and our receiver waits 2.5 round trips for a hole;
   not before the newest keyframe; not resent within the last round trip) and the
-  retransmissions of the last second stay within ``budget_kbps``.
+  retransmissions of the last second stay within ``budget_kbps``. A NACK's echo (our viewer
+  sends each twice) is not another try. A base-layer packet's retransmission leaves twice,
+  ``echo_delay_s`` apart, so that one loss does not cost the viewer a round trip.
 * :class:`PaddingPackets` keeps the newest media packets, which probing padding resends (RTX
   with payload, as libwebrtc's pacer pads when it has a packet history) instead of padding-only
   packets: a media packet carries up to ~1200 bytes where RTP padding alone carries at most 255,
@@ -126,6 +128,7 @@ class _Sent:
     keyframe_index: int
     droppable: bool = False
     resent_at: float | None = None
+    nacked_at: float = float("-inf")
     nacks: int = 0
     stuck: bool = False
 
@@ -148,6 +151,9 @@ class RtxCounts:
     """Of ``late``: base-layer packets sent since the newest keyframe, NACKed a
     ``STUCK_NACKS``-th time or more when too old to resend (each counted once): the viewer
     waits for a frame that cannot come."""
+    echoed: int = 0
+    """Retransmissions that left a second time (:meth:`RetransmitGate.echo`; not in
+    ``sent``)."""
 
     @property
     def skipped(self) -> int:
@@ -159,6 +165,13 @@ STUCK_NACKS = 3
 """From this NACK of one packet on (counting it), a late one means a stuck viewer
 (``RetransmitGate.on_stuck``): more NACKs than ours ever sends (``ReceiveConfig.nack_tries``),
 fewer than libwebrtc sends within two round trips."""
+
+
+ECHO_RTTS = 0.5
+"""A NACK of a packet within this many round trips of the last one is its echo: our viewer
+sends each NACK twice (``ReceiveConfig.nack_echo_ms``) in case one is lost. The first to come
+is answered; an echo after it is ignored, uncounted (libwebrtc repeats a NACK only a round
+trip later)."""
 
 
 class RetransmitGate:
@@ -178,7 +191,10 @@ class RetransmitGate:
         self._resent: deque[tuple[float, int]] = deque()
         self._resent_bytes = 0
         self._counts = {"sent": 0, "late": 0, "unknown": 0, "over_budget": 0, "repeated": 0,
-                        "stuck": 0}
+                        "stuck": 0, "echoed": 0}
+        self.echo_delay_s = 0.04
+        """A retransmission of a base-layer packet leaves again this much later (0: never;
+        see :meth:`echo`)."""
         self.on_stuck: Callable[[float], None] | None = None
         """Called (with ``now``) when the ``STUCK_NACKS``-th or a later NACK of a packet of the
         base layer sent since the newest keyframe comes too late to resend it, once per packet:
@@ -201,6 +217,9 @@ class RetransmitGate:
         record = self._sent.get(seq)
         if record is None:
             return self._count("unknown")
+        if now - record.nacked_at < ECHO_RTTS * self.rtt_s:
+            return False  # an echo of a NACK that came: already answered or refused
+        record.nacked_at = now
         record.nacks += 1
         too_old = now - record.at > self.rtt_factor * self.rtt_s + self.slack_s
         if record.keyframe_index < self._keyframes:
@@ -210,14 +229,33 @@ class RetransmitGate:
             return self._count("late")
         if record.resent_at is not None and now - record.resent_at < self.rtt_s:
             return self._count("repeated")
+        if not self._book(size, now):
+            return self._count("over_budget")
+        record.resent_at = now
+        self._counts["sent"] += 1
+        return True
+
+    def echo(self, seq: int, size: int, now: float) -> bool:
+        """Whether the retransmission of ``seq`` just allowed should leave a second time,
+        ``echo_delay_s`` later; books it if so. Only a base-layer packet's, within the budget:
+        if its retransmission is lost too, the viewer's retry comes a round trip later, past
+        its frame's time (a freeze), while a droppable frame is skipped."""
+        record = self._sent.get(seq)
+        if self.echo_delay_s <= 0 or record is None or record.droppable:
+            return False
+        if self._book(size, now):
+            self._counts["echoed"] += 1
+            return True
+        return False
+
+    def _book(self, size: int, now: float) -> bool:
+        """Book ``size`` retransmitted bytes if the last second's stay within the budget."""
         while self._resent and now - self._resent[0][0] > 1.0:
             self._resent_bytes -= self._resent.popleft()[1]
         if (self._resent_bytes + size) * 8 / 1000 > self.budget_kbps:
-            return self._count("over_budget")
+            return False
         self._resent.append((now, size))
         self._resent_bytes += size
-        record.resent_at = now
-        self._counts["sent"] += 1
         return True
 
     def _note_stuck(self, record: _Sent, now: float) -> None:

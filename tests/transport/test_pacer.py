@@ -24,7 +24,7 @@ def test_the_gate_resends_a_fresh_packet_once_per_round_trip() -> None:
     gate.rtt_s = 0.2
     gate.sent(1, now=0.0, keyframe_start=True)
     assert gate.allow(1, 1200, now=0.15)
-    assert not gate.allow(1, 1200, now=0.2)  # repeated within a round trip
+    assert not gate.allow(1, 1200, now=0.26)  # repeated within a round trip
     assert gate.counts().repeated == 1
 
 
@@ -52,17 +52,61 @@ def test_a_late_nack_for_the_base_layer_since_the_keyframe_says_the_viewer_is_st
     gate.sent(6, now=0.09, keyframe_start=False)
     assert gate.allow(2, 1200, now=0.3)
     assert not gate.allow(2, 1200, now=0.4)  # repeated
-    assert not gate.allow(2, 1200, now=0.6) and not gate.allow(2, 1200, now=0.7)  # once
-    assert not any(gate.allow(3, 1200, now=t) for t in (0.6, 0.61, 0.62))
+    assert not gate.allow(2, 1200, now=0.6) and not gate.allow(2, 1200, now=0.72)  # once
+    assert not any(gate.allow(3, 1200, now=t) for t in (0.6, 0.71, 0.82))
     assert not gate.allow(6, 1200, now=0.6)  # a late second NACK: ours asks for a keyframe
     assert stuck == [0.6]
     gate.sent(4, now=0.7, keyframe_start=True)  # a keyframe since frees the viewer anyway
     gate.sent(5, now=0.73, keyframe_start=False)
-    assert not any(gate.allow(1, 1200, now=t) for t in (0.8, 0.81, 0.82))
+    assert not any(gate.allow(1, 1200, now=t) for t in (0.8, 0.91, 1.02))
     assert gate.allow(5, 1200, now=0.9)
     assert stuck == [0.6]
     counts = gate.counts()
     assert (counts.stuck, counts.late, counts.sent) == (1, 9, 2)
+
+
+def test_an_echo_of_a_nack_that_came_is_ignored_and_is_not_another_try() -> None:
+    gate = RetransmitGate(budget_kbps=1000)
+    gate.rtt_s = 0.2
+    stuck: list[float] = []
+    gate.on_stuck = stuck.append
+    gate.sent(1, now=0.0, keyframe_start=True)
+    gate.sent(2, now=0.03, keyframe_start=False)
+    assert gate.allow(2, 1200, now=0.2)
+    assert not gate.allow(2, 1200, now=0.23)  # its echo (within half a round trip)
+    assert not gate.allow(2, 1200, now=0.6)   # the retry, too late: a second try
+    assert not gate.allow(2, 1200, now=0.63)  # its echo: not a third
+    assert stuck == []
+    assert not gate.allow(2, 1200, now=0.8)   # a third try: the viewer is stuck
+    assert stuck == [0.8]
+    counts = gate.counts()
+    assert (counts.sent, counts.late, counts.repeated, counts.stuck) == (1, 2, 0, 1)
+
+
+def test_an_echo_is_answered_when_the_nack_before_it_was_lost() -> None:
+    gate = RetransmitGate(budget_kbps=1000)
+    gate.rtt_s = 0.2
+    gate.sent(1, now=0.0, keyframe_start=True)
+    assert gate.allow(1, 1200, now=0.23)  # the first NACK never came; its echo did
+    assert gate.counts().sent == 1
+
+
+def test_a_base_layer_retransmission_leaves_twice_within_the_budget() -> None:
+    gate = RetransmitGate(budget_kbps=96)  # 12 000 bytes per second
+    gate.rtt_s = 0.2
+    gate.sent(1, now=0.0, keyframe_start=True)
+    gate.sent(2, now=0.01, keyframe_start=False, droppable=True)
+    for seq in range(3, 20):
+        gate.sent(seq, now=0.02, keyframe_start=False)
+    assert gate.allow(1, 1200, now=0.2) and gate.echo(1, 1200, now=0.2)
+    assert gate.allow(2, 1200, now=0.2) and not gate.echo(2, 1200, now=0.2)  # droppable
+    echoed = [gate.echo(seq, 1200, 0.2) for seq in range(3, 20) if gate.allow(seq, 1200, 0.2)]
+    assert echoed == [True] * 3 + [False]  # 10 packets of budget: 2 + 1 + 7 = 3 x 2 + 1 + 3
+    gate.echo_delay_s = 0.0
+    gate.sent(20, now=1.4, keyframe_start=False)
+    assert gate.allow(20, 1200, now=1.5) and not gate.echo(20, 1200, now=1.5)
+    counts = gate.counts()
+    assert (counts.sent, counts.echoed, counts.over_budget) == (7, 4, 13)
 
 
 def test_the_gate_caps_retransmissions_to_the_budget() -> None:

@@ -82,14 +82,31 @@ def test_config_is_validated() -> None:
 # NACK scheduling
 
 def test_a_gap_is_nacked_once_now_and_once_more_after_a_round_trip_then_never() -> None:
-    nack = NackScheduler(ReceiveConfig(initial_rtt_ms=100.0))
+    nack = NackScheduler(ReceiveConfig(initial_rtt_ms=100.0, nack_echo_ms=0.0))
     nack.on_packet(10, 0.0)
     nack.on_packet(13, 5.0)
     assert nack.due(5.0) == [11, 12]
     assert nack.due(50.0) == []  # the answer to the first cannot be here yet
     assert nack.due(131.0) == [11, 12]  # 1.25 round trips later
     assert nack.due(400.0) == []  # two tries each: done
-    assert nack.nacked == 4 and nack.nack_packets == 2
+    assert nack.nacked == 4 and nack.nack_packets == 2 and nack.echoed == 0
+
+
+def test_each_nack_goes_again_once_with_the_first_nack_packet_an_echo_later() -> None:
+    nack = NackScheduler(ReceiveConfig(initial_rtt_ms=100.0, nack_echo_ms=30.0))
+    nack.on_packet(11, 0.0)
+    nack.on_packet(13, 5.0)
+    assert nack.due(5.0) == [12]
+    assert nack.due(20.0) == []  # not yet
+    nack.on_packet(15, 40.0)  # 14 is missing too
+    assert nack.due(40.0) == [12, 14]  # 12's echo, 14's first NACK
+    assert nack.due(60.0) == []
+    nack.on_packet(14, 65.0)  # filled: no echo for it
+    assert nack.due(75.0) == []
+    assert nack.due(110.0) == [12]  # the retry, 1.25 round trips after the first try
+    assert nack.due(145.0) == [12]  # its echo; then nothing
+    assert nack.due(400.0) == []
+    assert (nack.nacked, nack.echoed, nack.nack_packets) == (3, 2, 4)
 
 
 def test_a_new_gap_does_not_re_nack_the_old_ones() -> None:
@@ -185,7 +202,7 @@ def steady(nack: NackScheduler, count: int) -> float:
 
 
 def test_a_silence_nacks_the_packets_that_would_have_come_in_it() -> None:
-    nack = NackScheduler(ReceiveConfig(initial_rtt_ms=200.0, quiet_ms=60.0))
+    nack = NackScheduler(ReceiveConfig(initial_rtt_ms=200.0, quiet_ms=60.0, nack_echo_ms=0.0))
     last = steady(nack, 50)  # 49 at 490 ms
     nack.on_quiet(last + 50.0)
     assert nack.due(last + 50.0) == []  # not yet a silence
