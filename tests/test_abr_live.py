@@ -30,6 +30,7 @@ async def test_a_300_kbps_lossy_link_keeps_the_viewer_on_a_rung_that_fits() -> N
             assert link_stats.rtt_ms is not None and link_stats.rtt_ms > 140
             assert link_stats.quality is not Quality.LOST
             assert link_stats.nacks > 0 and link_stats.rtx_sent > 0
+            assert link_stats.rtx_echoed > 0  # a base-layer packet's retransmission, twice
             assert link_stats.copy_kbit > 0  # lossy, with room beside the rung: copies
             # counted from the reports: what the 300 kbps link delivered, copies included
             assert link_stats.received_kbps is not None
@@ -37,6 +38,7 @@ async def test_a_300_kbps_lossy_link_keeps_the_viewer_on_a_rung_that_fits() -> N
             assert isinstance(session, OursSession)
             receiver = session.viewer.stats().receiver
             assert receiver.copies_received > 0
+            assert receiver.nack_echoes > 0  # each NACK twice, against NACK loss
             recent = session.frames.records[-20:]
             assert len(recent) == 20 and sum(r.stamp is not None for r in recent) >= 18
         finally:

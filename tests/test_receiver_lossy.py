@@ -51,6 +51,7 @@ async def test_no_damaged_frame_reaches_the_app_on_a_lossy_link() -> None:
     damaged = [f for f in frames if f.stamp is None]  # stamp CRC failed: a garbled picture
     assert damaged == []
     assert stats.receiver.nacks_sent > 0  # there was loss to repair
+    assert stats.receiver.nack_echoes > 0  # each NACK went twice
     assert stats.receiver.decoder_errors == 0
     assert stats.g2g_ms is not None
     assert stats.g2g_ms.max < 5000  # bounded (stock aiortc's buffer reached 18 s)

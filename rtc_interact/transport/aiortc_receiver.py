@@ -31,7 +31,8 @@ What is changed, per video receiver, before it starts (the policy is sans-IO, in
 * **NACKs** (``RTCRtpReceiver.__nack_generator``). The receiver sends
   ``sorted(generator.missing)`` whenever ``generator.add(packet)`` returns True. Our
   :class:`NackGenerator` subclass returns True only when the :class:`NackScheduler` has something
-  due, and puts exactly that list in ``missing`` (each packet at most twice, 32 per RTCP packet).
+  due, and puts exactly that list in ``missing`` (each packet at most twice, each such NACK
+  echoed once, 32 per RTCP packet).
   The buffer's timer also polls it while no packet comes (for as long as a retransmission could
   still help), and what is then due, a silence's guessed packets included, goes out through
   the receiver's ``_send_rtcp_nack`` (``NackScheduler.on_quiet``).
