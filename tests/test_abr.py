@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 
@@ -194,20 +194,42 @@ def test_no_probe_for_a_rung_far_above_the_rate_that_last_built_a_queue(factor: 
     assert took is not None and took <= 10.0
 
 
-@pytest.mark.parametrize(("lost", "ends"), [(1, False), (2, True)])
-def test_a_probe_ends_on_loss_in_two_packets_not_in_one(lost: int, ends: bool) -> None:
-    """A Chromium viewer's report spans ~16 packets at 190 kbps: one lost says 6%."""
+def _probing(ping_ms: float | None) -> tuple[AbrController, float, int]:
+    """A controller on the 190 kbps rung, probing (with pings of ``ping_ms`` if given); the
+    time and the bytes of one sample."""
     controller = AbrController(RATES, AbrConfig(start_rung=2, copies=False))
     now, decision = 0.0, controller.update(Feedback(now=0.0, sent_bytes=0))
     while decision.padding_kbps == 0 and now < 10:
         now += TICK
-        sent = (decision.target_kbps + decision.padding_kbps) * TICK * 125
-        decision = controller.update(Feedback(now=now, sent_bytes=int(sent), loss=0.0, lost=0,
-                                              rtt_ms=150))
+        sent = int((decision.target_kbps + decision.padding_kbps) * TICK * 125)
+        decision = controller.update(Feedback(now=now, sent_bytes=sent, loss=0.0, lost=0,
+                                              rtt_ms=150, rtt_raw_ms=150, remb_kbps=400.0,
+                                              ping_rtt_ms=ping_ms))
     assert decision.reason == "probe" and decision.padding_kbps > 0
-    now += TICK
-    decision = controller.update(Feedback(now=now, sent_bytes=int(sent), loss=lost / 16,
+    return controller, now + TICK, sent
+
+
+@pytest.mark.parametrize(("lost", "ends"), [(1, False), (2, True)])
+def test_a_probe_ends_on_loss_in_two_packets_not_in_one(lost: int, ends: bool) -> None:
+    """A Chromium viewer's report spans ~16 packets at 190 kbps: one lost says 6%."""
+    controller, now, sent = _probing(None)
+    decision = controller.update(Feedback(now=now, sent_bytes=sent, loss=lost / 16,
                                           lost=lost, rtt_ms=150))
+    assert (decision.padding_kbps == 0) == ends
+
+
+@pytest.mark.parametrize("sign", [
+    Feedback(now=0.0, sent_bytes=0, loss=2 / 16, lost=2, rtt_ms=150.0),
+    Feedback(now=0.0, sent_bytes=0, remb_kbps=200.0, rtt_ms=150.0),
+    Feedback(now=0.0, sent_bytes=0, rtt_ms=215.0),  # up by half of queue_ms
+], ids=["loss", "remb", "rtt"])
+@pytest.mark.parametrize(("ping_ms", "ends"), [(None, True), (150.0, False), (175.0, True)])
+def test_loss_a_falling_remb_or_the_round_trip_end_no_probe_while_pings_are_calm(
+        sign: Feedback, ping_ms: float | None, ends: bool) -> None:
+    """Calm pings: up by at most a third of ``ping_queue_ms`` (20 ms) over the smallest (150
+    ms here)."""
+    controller, now, sent = _probing(None if ping_ms is None else 150.0)
+    decision = controller.update(replace(sign, now=now, sent_bytes=sent, ping_rtt_ms=ping_ms))
     assert (decision.padding_kbps == 0) == ends
 
 
@@ -280,18 +302,22 @@ def test_after_loss_copies_fill_the_spare_room_and_stop_once_the_path_is_clean(
     assert decision is not None and decision.copy_kbps == 0
 
 
-def test_a_reports_own_round_trip_up_halves_the_copies_before_the_smoothed_one_moves() -> None:
+@pytest.mark.parametrize(("ping_ms", "halved"), [(None, True), (150.0, False)])
+def test_a_reports_own_round_trip_up_halves_the_copies_before_the_smoothed_one_moves(
+        ping_ms: float | None, halved: bool) -> None:
+    """... unless pings come and show no queue: then they alone tell one."""
     controller = AbrController(RATES, AbrConfig(start_rung=0))
     decision = None
     for i in range(40):  # 10 s at 1200 kbps with 2% loss and 150 ms, room for copies
         decision = controller.update(Feedback(
             now=i * TICK, sent_bytes=75_000, loss=0.02 if i % 4 == 0 else None,
             rtt_ms=150.0 if i % 4 == 0 else None, rtt_raw_ms=150.0 if i % 4 == 0 else None,
-            remb_kbps=3000.0))
+            remb_kbps=3000.0, ping_rtt_ms=ping_ms))
     assert decision is not None and decision.copy_kbps > 300
     queued = controller.update(Feedback(now=10.0, sent_bytes=75_000, loss=0.02, rtt_ms=165.0,
-                                        rtt_raw_ms=250.0, remb_kbps=3000.0))
-    assert queued.copy_kbps == pytest.approx(decision.copy_kbps / 2, rel=0.05)
+                                        rtt_raw_ms=250.0, remb_kbps=3000.0, ping_rtt_ms=ping_ms))
+    expected = decision.copy_kbps / 2 if halved else decision.copy_kbps
+    assert queued.copy_kbps == pytest.approx(expected, rel=0.05)
     assert queued.rung == 0 and queued.estimate_kbps >= decision.estimate_kbps
 
 

@@ -14,11 +14,12 @@ stream, which receivers count and drop unless they fill a hole) that brings what
 the estimate, at most to the next rung's rate times ``1 + up_margin``. The estimate then grows
 with what the path carries (the receiver's REMB follows it). Padding ramps from the rung's rate
 by ``probe_ramp_per_s`` per second. Any decrease blocks probing for ``backoff_s``; a decrease
-while padding, an early sign of a queue while padding (a REMB 10% lower, loss above
-``loss_low`` in two packets or more, the round trip up by ``queue_ms / 2``, the ICE pings up by
-two thirds of ``ping_queue_ms``), or ``probe_max_s``
-without reaching the next rung, ends the probe and blocks the next one for a back-off
-(``backoff_s``, doubling up to ``backoff_max_s``); reaching it for ``up_hold_s`` switches up.
+while padding, an early sign of a queue while padding (the ICE pings up by two thirds of
+``ping_queue_ms``; unless pings come and show no queue beginning, also a REMB 10% lower, loss
+above ``loss_low`` in two packets or more, the round trip up by ``queue_ms / 2``), or
+``probe_max_s`` without reaching the next rung, ends the probe and blocks the next one for a
+back-off (``backoff_s``, doubling up to ``backoff_max_s``); reaching it for ``up_hold_s``
+switches up.
 No probe starts for a next rung above ``probe_knee_factor`` times the rate at which the path
 last showed a queue, while the estimator remembers that rate (``Estimator.knee``): on a thin
 link such a probe only fills the queue (the estimate alone may still switch up).
@@ -84,7 +85,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from ..errors import ConfigurationError
-from .estimator import GROWTH_CAP, Estimator, Floor, LossDelayEstimator, smoothed_kbps
+from .estimator import (
+    GROWTH_CAP,
+    PING_STALE_S,
+    Estimator,
+    Floor,
+    LossDelayEstimator,
+    smoothed_kbps,
+)
 
 CEILING_RUNGS = 3.0
 """The controller's estimate stops at this many times the top rung's rate."""
@@ -329,6 +337,8 @@ class AbrController:
         self._remb: float | None = None
         self._rtt, self._raw_rtt, self._ping = Floor(), Floor(), Floor()
         """Smallest round trips seen: the reports', their raw ones, the pings'."""
+        self._calm_until = float("-inf")
+        """Until then pings stand for the path's queue and show none beginning (``_calm``)."""
         self._path_rtt = float("inf")
         self._copies_sent = 0.0
         self.other_kbps = 0.0
@@ -361,7 +371,8 @@ class AbrController:
             feedback = replace(feedback, loss=self._residual_loss(feedback.loss))
         self.estimate = self.estimator.update(feedback)
         self._note_other(feedback, dt)
-        queue_signs, ping_sign = self._queue_signs(feedback), self._ping_sign(feedback)
+        ping_sign = self._ping_sign(feedback)  # first: the other signs ask whether pings are calm
+        queue_signs = self._queue_signs(feedback)
         pushed_back = queue_signs or ping_sign or self._loss_sign(feedback)
         self._pace_copies(feedback, dt, queue_signs or self.estimate < before * 0.99
                           or self._raw_queue(feedback))
@@ -502,16 +513,26 @@ class AbrController:
                 self._copy_until = feedback.now  # a shorter path, clean so far: no copies yet
 
     def _loss_sign(self, feedback: Feedback) -> bool:
-        """Loss above ``loss_low`` in two packets or more (when counted): one loss in a short
-        report is no sign of a queue."""
+        """Loss above ``loss_low`` in two packets or more (when counted), pings not calm: one
+        loss in a short report is no sign of a queue."""
         return feedback.loss is not None and feedback.loss > self.config.loss_low \
-            and (feedback.lost is None or feedback.lost > 1)
+            and (feedback.lost is None or feedback.lost > 1) and not self._calm(feedback.now)
 
     def _raw_queue(self, feedback: Feedback) -> bool:
-        """Whether the sample's raw round trip (not smoothed) is up by ``queue_ms / 2``."""
+        """Whether the sample's raw round trip (not smoothed) is up by ``queue_ms / 2``, pings
+        not calm."""
         if feedback.rtt_raw_ms is None:
             return False
-        return self._raw_rtt.excess(feedback.rtt_raw_ms) > self.config.queue_ms / 2
+        up = self._raw_rtt.excess(feedback.rtt_raw_ms) > self.config.queue_ms / 2
+        return up and not self._calm(feedback.now)
+
+    def _calm(self, now: float) -> bool:
+        """Whether pings came within ``estimator.PING_STALE_S`` and the newest showed no queue
+        beginning (up by a third of ``ping_queue_ms`` at most). Then they alone tell a queue,
+        as in the estimator: loss, a REMB that falls and the reports' round trips are no sign
+        (on congested-evening, 15 ms of jitter and loss in bursts of 2 ended probe after probe
+        and halved the copies, with nothing queued)."""
+        return now < self._calm_until
 
     def _ping_sign(self, feedback: Feedback) -> bool:
         """Whether the sample's ping is up by two thirds of ``ping_queue_ms``: enough to end a
@@ -520,13 +541,16 @@ class AbrController:
         abr-300-loss3). Not a sign for the copies: on jittery paths it comes too often."""
         if feedback.ping_rtt_ms is None:
             return False
-        return self._ping.excess(feedback.ping_rtt_ms) > self.config.ping_queue_ms * 2 / 3
+        excess = self._ping.excess(feedback.ping_rtt_ms)
+        calm = excess <= self.config.ping_queue_ms / 3
+        self._calm_until = feedback.now + PING_STALE_S if calm else float("-inf")
+        return excess > self.config.ping_queue_ms * 2 / 3
 
     def _queue_signs(self, feedback: Feedback) -> bool:
         """Early signs of a queue, enough to end a probe (not to lower the estimate), with
         loss above ``loss_low``: a REMB 10% below the previous one (not on a covered path,
         where it fell on plain jitter: see the module docstring), or the round trip up by half
-        of ``queue_ms``."""
+        of ``queue_ms``; none while pings are calm (``_calm``)."""
         signs = False
         if feedback.remb_kbps is not None:
             signs = self._remb is not None and feedback.remb_kbps < 0.9 * self._remb \
@@ -535,7 +559,7 @@ class AbrController:
         if feedback.rtt_ms is not None:
             up = self._rtt.excess(feedback.rtt_ms)  # noted even when the REMB said it
             signs = signs or up > self.config.queue_ms / 2
-        return signs
+        return signs and not self._calm(feedback.now)
 
     def _beyond_knee(self, target: float, now: float) -> bool:
         """Whether ``target`` is over ``probe_knee_factor`` x ``Estimator.knee``."""
