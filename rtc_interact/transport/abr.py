@@ -48,33 +48,20 @@ shrink, the rung only when the room no longer holds it. The estimate may run abo
 path carries (it grows to 1.5 x what we send), and copies are redundancy that must not hold a
 queue (on a 400 kbps link, copies filling the room kept a standing queue of 300-800 ms), so
 they have a level of their own: from zero, up by ``copy_ramp_per_s`` of the rung's rate per
-second, halved on any sign of a queue while no probe pads (the estimate falls, a REMB 10%
-below the previous one, the round trip up by ``queue_ms / 2``: aiortc's, smoothed 0.85 per
-report, or the reports' own, the lowest over ~0.5 s of them, which shows a queue seconds
-sooner), within ``copy_fill`` of the room.
+second, halved on any sign of a queue while no probe pads (the estimate falls; unless pings
+are calm, a REMB 10% below the previous one or the round trip up by ``queue_ms / 2``, smoothed
+or the reports' own), within ``copy_fill`` of the room.
 
 On a long path (the ICE checks, made before any media, and every report since say a round trip
-of at least ``copy_long_rtt_ms``) with copies on, a packet without a copy is a frozen picture.
-There, copies held to what the rung leaves of the estimate and ramped from zero covered the
-190 kbps start rung only ~6 s into a session on cn-brazil, and the 530 kbps rung only ~6 s after
-the switch to it; and each REMB that fell on plain jitter halved them for ~2 s. So there
-(``copy_first_long``) the viewer climbs with its copies: it starts on the best rung that fits
-with them (:meth:`AbrController.start`, before the first report), a probe's target is the next
-rung with its copies (they are the margin), the copies start at and keep across an up-switch
-their full share of the rung and may use all the room the rung leaves, which alone limits them
-(a falling estimate does, a single queue sign does not). A copied packet is lost to the viewer
-only with its copy, so the estimator and the probe see the reported loss squared on the share
-copied (loss above ``loss_high`` as reported): 2.5% of random loss, in
-reports of 5-13% on the 190 kbps rung, held the estimate and ended probe after probe, while the
-round trip stayed level. For the same reason a REMB that falls is no sign of a queue there
-(1652 to 880 kbps with the round trip level); the round trip is. Down, the copies shrink
-first, and the rung goes once the room no longer holds it with ``copy_keep`` of its copies
-(it went only when the room no longer held the rung alone: from 1.2 Mbps to 600 kbps on
-congested-evening, the first cut left the 530 kbps rung, whose copies kept the queue full). With
-copies of every packet, a packet lost with its copy still froze the picture about once a
-minute on cn-brazil, so the same budget goes where a loss freezes (``copy_base_twice``,
-``Decision.base_copies``): two copies of each packet of the base layer, none of a droppable
-frame's, which the viewer skips when one of its packets is lost (a frame less on screen).
+of at least ``copy_long_rtt_ms``) with copies on, a packet without a copy is a frozen picture, so
+there (``copy_first_long``) the viewer climbs with its copies: it starts on the best rung that
+fits with them (:meth:`AbrController.start`), a probe's target is the next rung with its copies,
+which keep their full share across an up-switch and are limited only by the room; the estimator
+and the probe see the reported loss squared on the share copied, and a falling REMB is no sign
+of a queue there; down, the copies shrink first, and the rung goes once the room no longer
+holds it with ``copy_keep`` of its copies; each base-layer packet gets two copies and a
+droppable frame's none (``copy_base_twice``). The measurements behind each rule are in the
+``AbrConfig`` fields' docstrings and ``benchmarks/RESULTS.md`` §13-§14.
 
 The connection quality grade is in ``transport.quality``.
 """
