@@ -358,11 +358,12 @@ class AbrController:
             feedback = replace(feedback, loss=self._residual_loss(feedback.loss))
         self.estimate = self.estimator.update(feedback)
         self._note_other(feedback, dt)
-        ping_sign = self._ping_sign(feedback)  # first: the other signs ask whether pings are calm
-        queue_signs = self._queue_signs(feedback)
-        pushed_back = queue_signs or ping_sign or self._loss_sign(feedback)
+        ping_sign = self._ping_sign(feedback)
+        calm = self._calm(now)  # then pings alone tell a queue
+        queue_signs = self._queue_signs(feedback) and not calm
+        pushed_back = queue_signs or ping_sign or (self._loss_sign(feedback) and not calm)
         self._pace_copies(feedback, dt, queue_signs or self.estimate < before * 0.99
-                          or self._raw_queue(feedback))
+                          or (self._raw_queue(feedback) and not calm))
         if self.estimate < before * 0.99 or (pushed_back and self._padding_on):
             if self._probe.since is not None or self._above_since is not None:
                 self._fail(self.rung - 1, now)  # the probe found the limit: stop padding now
@@ -500,23 +501,22 @@ class AbrController:
                 self._copy_until = feedback.now  # a shorter path, clean so far: no copies yet
 
     def _loss_sign(self, feedback: Feedback) -> bool:
-        """Loss above ``loss_low`` in two packets or more (when counted), pings not calm: one
-        loss in a short report is no sign of a queue."""
+        """Loss above ``loss_low`` in two packets or more (when counted): one loss in a short
+        report is no sign of a queue."""
         return feedback.loss is not None and feedback.loss > self.config.loss_low \
-            and (feedback.lost is None or feedback.lost > 1) and not self._calm(feedback.now)
+            and (feedback.lost is None or feedback.lost > 1)
 
     def _raw_queue(self, feedback: Feedback) -> bool:
-        """Whether the sample's raw round trip (not smoothed) is up by ``queue_ms / 2``, pings
-        not calm."""
+        """Whether the sample's raw round trip (not smoothed) is up by ``queue_ms / 2``."""
         if feedback.rtt_raw_ms is None:
             return False
-        up = self._raw_rtt.excess(feedback.rtt_raw_ms) > self.config.queue_ms / 2
-        return up and not self._calm(feedback.now)
+        return self._raw_rtt.excess(feedback.rtt_raw_ms) > self.config.queue_ms / 2
 
     def _calm(self, now: float) -> bool:
         """Whether pings came within ``estimator.PING_STALE_S`` and the newest showed no queue
-        beginning (up by a third of ``ping_queue_ms`` at most). Then they alone tell a queue,
-        as in the estimator: loss, a REMB that falls and the reports' round trips are no sign
+        beginning (up by a third of ``ping_queue_ms`` at most; ``_ping_sign`` notes it). Then
+        they alone tell a queue, as in the estimator: ``update`` takes loss, a REMB that falls
+        and the reports' round trips (``_loss_sign``, ``_queue_signs``, ``_raw_queue``) for no sign
         (on congested-evening, 15 ms of jitter and loss in bursts of 2 ended probe after probe
         and halved the copies, with nothing queued)."""
         return now < self._calm_until
@@ -537,7 +537,7 @@ class AbrController:
         """Early signs of a queue, enough to end a probe (not to lower the estimate), with
         loss above ``loss_low``: a REMB 10% below the previous one (not on a covered path,
         where it fell on plain jitter: see the module docstring), or the round trip up by half
-        of ``queue_ms``; none while pings are calm (``_calm``)."""
+        of ``queue_ms``. (``update`` takes none of them while pings are calm: ``_calm``.)"""
         signs = False
         if feedback.remb_kbps is not None:
             signs = self._remb is not None and feedback.remb_kbps < 0.9 * self._remb \
@@ -546,7 +546,7 @@ class AbrController:
         if feedback.rtt_ms is not None:
             up = self._rtt.excess(feedback.rtt_ms)  # noted even when the REMB said it
             signs = signs or up > self.config.queue_ms / 2
-        return signs and not self._calm(feedback.now)
+        return signs
 
     def _beyond_knee(self, target: float, now: float) -> bool:
         """Whether ``target`` is over ``probe_knee_factor`` x ``Estimator.knee``."""

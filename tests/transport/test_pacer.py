@@ -41,13 +41,20 @@ def test_the_gate_skips_late_packets_and_frames_before_the_newest_keyframe() -> 
     assert (counts.late, counts.unknown, counts.sent) == (2, 1, 0)
 
 
-def test_a_late_nack_for_the_base_layer_since_the_keyframe_says_the_viewer_is_stuck() -> None:
+def _watched_gate() -> tuple[RetransmitGate, list[float]]:
+    """A gate (200 ms round trip) that has sent a keyframe's first packet (1) and a base-layer
+    packet (2, 30 ms later); the list of its ``on_stuck`` calls."""
     gate = RetransmitGate(budget_kbps=1000)
     gate.rtt_s = 0.2
     stuck: list[float] = []
     gate.on_stuck = stuck.append
     gate.sent(1, now=0.0, keyframe_start=True)
-    gate.sent(2, now=0.03, keyframe_start=False)                  # base layer
+    gate.sent(2, now=0.03, keyframe_start=False)
+    return gate, stuck
+
+
+def test_a_late_nack_for_the_base_layer_since_the_keyframe_says_the_viewer_is_stuck() -> None:
+    gate, stuck = _watched_gate()
     gate.sent(3, now=0.06, keyframe_start=False, droppable=True)  # skipped by the viewer
     gate.sent(6, now=0.09, keyframe_start=False)
     assert gate.allow(2, 1200, now=0.3)
@@ -66,12 +73,7 @@ def test_a_late_nack_for_the_base_layer_since_the_keyframe_says_the_viewer_is_st
 
 
 def test_an_echo_of_a_nack_that_came_is_ignored_and_is_not_another_try() -> None:
-    gate = RetransmitGate(budget_kbps=1000)
-    gate.rtt_s = 0.2
-    stuck: list[float] = []
-    gate.on_stuck = stuck.append
-    gate.sent(1, now=0.0, keyframe_start=True)
-    gate.sent(2, now=0.03, keyframe_start=False)
+    gate, stuck = _watched_gate()
     assert gate.allow(2, 1200, now=0.2)
     assert not gate.allow(2, 1200, now=0.23)  # its echo (within half a round trip)
     assert not gate.allow(2, 1200, now=0.6)   # the retry, too late: a second try
