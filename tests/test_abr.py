@@ -14,7 +14,7 @@ from rtc_interact.transport.abr import (
     Decision,
     Feedback,
 )
-from rtc_interact.transport.estimator import LossDelayEstimator
+from rtc_interact.transport.estimator import KneeMemory, LossDelayEstimator
 from rtc_interact.transport.quality import Quality, grade
 
 RATES = (1200.0, 530.0, 190.0, 80.0)
@@ -175,23 +175,53 @@ def test_a_failed_probe_backs_off() -> None:
     assert all(d.rung >= 2 for t, d in path.trace if t > 10)  # 530 never fits 450
 
 
-@pytest.mark.parametrize("factor", [AbrConfig().probe_knee_factor, float("inf")])
-def test_no_probe_for_a_rung_far_above_the_rate_that_last_built_a_queue(factor: float) -> None:
+@pytest.mark.parametrize(("config", "probes_at_most", "probes_at_least"), [
+    (AbrConfig(), 5, 0),
+    (AbrConfig(knee_memory_max_s=AbrConfig().knee_memory_s), None, 7),  # no doubling
+    (AbrConfig(probe_knee_factor=float("inf")), None, 10),  # no knee rule
+])
+def test_no_probe_for_a_rung_far_above_the_rate_that_last_built_a_queue(
+        config: AbrConfig, probes_at_most: int | None, probes_at_least: int) -> None:
     """abr-300-loss3: the 190 kbps rung and its copies fill a 300 kbps link, and a probe for
-    the 530 kbps rung only fills its queue. A step up is still found (the estimate alone)."""
-    controller = AbrController(RATES, AbrConfig(probe_knee_factor=factor))
+    the 530 kbps rung only fills its queue. Each that fails keeps the next away twice as long;
+    a step up is still found, within about the longest of those waits."""
+    controller = AbrController(RATES, config)
     path = FakePath(capacity=300, pings=True, random_loss=0.03)
-    decision = run(controller, path, 0.0, 60)
+    decision = run(controller, path, 0.0, 150)
     probes = probe_starts(path)
     assert all(d.rung >= 2 for t, d in path.trace if t > 10)
-    if factor == float("inf"):
-        assert len(probes) >= 4
-    else:  # the first queues set the knee; after that, none until it is forgotten
-        assert len(probes) <= 2 and all(t < 20 for t in probes)
+    assert len(probes) >= probes_at_least
+    if probes_at_most is not None:
+        gaps = [b - a for a, b in itertools.pairwise(probes)]
+        assert len(probes) <= probes_at_most and max(gaps) >= 2 * config.knee_memory_s
     path.capacity = 2500
-    run(controller, path, 60.0, 20, decision)
-    took = first_time(path, 60.0, lambda rate: rate >= 530)
-    assert took is not None and took <= 10.0
+    run(controller, path, 150.0, 80, decision)
+    took = first_time(path, 150.0, lambda rate: rate >= 530)
+    assert took is not None and took <= config.knee_memory_max_s + 10.0
+
+
+@pytest.mark.parametrize("cap", [True, False])
+def test_on_a_thin_path_the_copies_stay_under_the_rate_that_last_built_a_queue(
+        cap: bool) -> None:
+    """abr-300-loss3: copies that follow the estimate fill the 300 kbps link every few
+    seconds; under the knee (``knee_cap``) they leave it a margin."""
+    controller = AbrController(RATES, AbrConfig(knee_cap=cap))
+    path = FakePath(capacity=300, pings=True, random_loss=0.03)
+    queued = 0.0
+    decision = run(controller, path, 0.0, 20)
+    for i in range(int(70 / TICK)):
+        decision = controller.update(path.feedback(20 + i * TICK, decision))
+        path.trace.append((20 + i * TICK, decision))
+        queued += TICK * (path.queue_ms > 30)
+    late = [d for t, d in path.trace if t >= 20 and d.copy_kbps > 0]
+    assert late  # the 3% of loss keeps the copies on
+    if cap:
+        kneed = [d for d in late if d.knee_kbps is not None]
+        assert queued < 3 and len(kneed) > 0.8 * len(late)
+        assert all(d.target_kbps + d.copy_kbps <= AbrConfig().copy_fill * d.knee_kbps + 1e-6
+                   for d in kneed if d.knee_kbps is not None)
+    else:
+        assert queued > 5 and all(d.knee_kbps is None for d in late)
 
 
 def _probing(ping_ms: float | None) -> tuple[AbrController, float, int]:
@@ -462,9 +492,9 @@ def test_grade(loss: float, rtt: float, rung: int, age: float, expected: Quality
 
 def _queue_and_copies(pings: bool) -> tuple[float, float]:
     """Largest queue after the first 20 s, and mean copies after 30 s, of 90 s on a 300 kbps
-    path with 2% of random loss (copies on)."""
-    controller, path = AbrController(RATES), FakePath(capacity=300, pings=pings,
-                                                      random_loss=0.02)
+    path with 2% of random loss (copies on, following the estimate: no ``knee_cap``)."""
+    controller = AbrController(RATES, AbrConfig(knee_cap=False))
+    path = FakePath(capacity=300, pings=pings, random_loss=0.02)
     decision, queues = None, []
     for i in range(int(90 / TICK)):
         decision = controller.update(path.feedback(i * TICK, decision))
@@ -529,3 +559,22 @@ def test_a_covered_path_steps_down_to_a_rung_the_room_holds_with_a_share_of_its_
     assert after.rung == rung
     if keep:
         assert controller.room >= RATES[rung] + keep * RATES[rung] * AbrConfig().copy_cover
+
+
+def test_the_knee_is_kept_after_the_estimator_forgets_it_and_blocks_longer_per_failed_probe(
+) -> None:
+    knee = KneeMemory(memory_s=15.0, memory_max_s=60.0)
+    assert not knee.blocks(610.0, 1.5, now=0.0)
+    knee.note(280.0, now=10.0)
+    knee.note(None, now=30.0)  # the estimator's memory ended: the rate stays, its block not
+    assert knee.kbps == 280.0 and knee.blocks(610.0, 1.5, now=24.9)
+    assert not knee.blocks(610.0, 1.5, now=25.0) and not knee.blocks(400.0, 1.5, now=11.0)
+    for memory in (30.0, 60.0, 60.0):
+        knee.failed(610.0, 1.5)
+        assert knee.memory_s == memory
+    knee.failed(400.0, 1.5)  # within reach of the knee: no longer wait
+    assert knee.memory_s == 60.0
+    knee.switched_up(218.5)  # a rung below the knee: it still holds
+    assert knee.kbps == 280.0 and knee.memory_s == 60.0
+    knee.switched_up(609.5)
+    assert knee.kbps is None and knee.memory_s == 15.0

@@ -21,8 +21,9 @@ above ``loss_low`` in two packets or more, the round trip up by ``queue_ms / 2``
 back-off (``backoff_s``, doubling up to ``backoff_max_s``); reaching it for ``up_hold_s``
 switches up.
 No probe starts for a next rung above ``probe_knee_factor`` times the rate at which the path
-last showed a queue, while the estimator remembers that rate (``Estimator.knee``): on a thin
-link such a probe only fills the queue (the estimate alone may still switch up).
+last showed a queue (``Estimator.knee``), for ``knee_memory_s`` after, doubled by each such probe
+that fails (``estimator.KneeMemory``): on a thin link such a probe only fills the queue (the
+estimate alone may still switch up).
 
 Rung choice (hysteresis) works on the *room*: the estimate less the other traffic we send on the
 path (``Feedback.other_bytes``: data channels and their SCTP acknowledgements, smoothed over
@@ -50,7 +51,8 @@ queue (on a 400 kbps link, copies filling the room kept a standing queue of 300-
 they have a level of their own: from zero, up by ``copy_ramp_per_s`` of the rung's rate per
 second, halved on any sign of a queue while no probe pads (the estimate falls; unless pings
 are calm, a REMB 10% below the previous one or the round trip up by ``queue_ms / 2``, smoothed
-or the reports' own), within ``copy_fill`` of the room.
+or the reports' own), within ``copy_fill`` of the room. On a path they do not cover (below),
+copies and pacing stay under the rate at which the path last showed a queue (``knee_cap``).
 
 On a long path (the ICE checks, made before any media, and every report since say a round trip
 of at least ``copy_long_rtt_ms``) with copies on, a packet without a copy is a frozen picture, so
@@ -77,6 +79,7 @@ from .estimator import (
     PING_STALE_S,
     Estimator,
     Floor,
+    KneeMemory,
     LossDelayEstimator,
     smoothed_kbps,
 )
@@ -143,6 +146,16 @@ class AbrConfig:
     at most ``estimator.GROWTH_CAP`` x what we send): on abr-300-loss3 each probe for the 530
     kbps rung (610 kbps with its margin) filled the 300 kbps link's queue to 110-360 ms, and
     most freezes came in the 3 s after one."""
+    knee_memory_max_s: float = 60.0
+    """Each failed probe for a rung above ``probe_knee_factor`` times the knee doubles how long
+    the knee blocks the next, from ``knee_memory_s`` up to this (an up-switch above the knee
+    resets it): a capacity step up on such a thin path is found within about this long."""
+    knee_cap: bool = True
+    """On a path the copies do not cover, the copies fill ``copy_fill`` of the knee at most,
+    and the pacer paces at the knee (``Decision.knee_kbps``), until an up-switch above it. On
+    abr-300-loss3 the copies followed the estimate up to the 300 kbps link every 6-10 s, and
+    the frames' own bursts queued 100-160 ms in it: retransmissions waited behind both
+    (``benchmarks/RESULTS.md`` §28)."""
     probe_max_s: float = 15.0
     """A probe that has not reached the next rung after this long ends (and backs off)."""
     busy_share: float = 0.3
@@ -221,7 +234,7 @@ class AbrConfig:
             raise ConfigurationError("AbrConfig: probe_knee_factor >= 1")
         if self.pacing_factor < 1 or min(self.increase_per_s, self.up_margin,
                                          self.knee_increase_per_s, self.knee_memory_s,
-                                         self.ping_queue_ms) < 0:
+                                         self.knee_memory_max_s, self.ping_queue_ms) < 0:
             raise ConfigurationError("AbrConfig: pacing_factor >= 1, increases, margin, "
                                      "knee_memory_s and ping_queue_ms >= 0")
         if min(self.copy_hold_s, self.copy_ramp_per_s) < 0 \
@@ -284,6 +297,9 @@ class Decision:
     base_copies: int = 1
     """Copies of each base-layer packet while ``copy_kbps`` lasts (see
     ``AbrConfig.copy_base_twice``)."""
+    knee_kbps: float | None = None
+    """With ``AbrConfig.knee_cap``, the rate at which the path last showed a queue: while no
+    probe pads, the pacer paces at it (None: no cap)."""
 
 
 @dataclass(slots=True)
@@ -320,6 +336,7 @@ class AbrController:
         self.switches = 0
         self._above_since: float | None = None
         self._probe = _Probe()
+        self._knee = KneeMemory(self.config.knee_memory_s, self.config.knee_memory_max_s)
         self._padding_on = False
         self._remb: float | None = None
         self._rtt, self._raw_rtt, self._ping = Floor(), Floor(), Floor()
@@ -357,6 +374,7 @@ class AbrController:
         if feedback.loss is not None and self._covered():
             feedback = replace(feedback, loss=self._residual_loss(feedback.loss))
         self.estimate = self.estimator.update(feedback)
+        self._knee.note(self.estimator.knee(now), now)
         self._note_other(feedback, dt)
         ping_sign = self._ping_sign(feedback)
         calm = self._calm(now)  # then pings alone tell a queue
@@ -384,7 +402,8 @@ class AbrController:
                 return self._up(now)
             return self._decision("wait-up", self._padding(target, now))
         self._above_since = None
-        if blocked or not self.config.probe or self._beyond_knee(target, now):
+        if blocked or not self.config.probe \
+                or self._knee.blocks(target, self.config.probe_knee_factor, now):
             return self._decision("hold")
         if self._probe.since is None:
             self._probe.since = now
@@ -548,11 +567,6 @@ class AbrController:
             signs = signs or up > self.config.queue_ms / 2
         return signs
 
-    def _beyond_knee(self, target: float, now: float) -> bool:
-        """Whether ``target`` is over ``probe_knee_factor`` x ``Estimator.knee``."""
-        knee = self.estimator.knee(now)
-        return knee is not None and target > self.config.probe_knee_factor * knee
-
     def _padding(self, target: float, now: float) -> float:
         """Padding that ramps what we send from the rung's rate by ``probe_ramp_per_s`` per
         second of probe, up to the estimate and the next rung's rate x (1 + margin). With no
@@ -576,6 +590,7 @@ class AbrController:
         probe.backoff[rung] = wait
         probe.blocked_until[rung] = now + wait
         probe.since = None
+        self._knee.failed(self._up_target(self.rates[rung]), self.config.probe_knee_factor)
 
     def _down(self, now: float) -> Decision:
         new = self._best_rung(with_copies=False)
@@ -596,6 +611,7 @@ class AbrController:
         if self._covered():  # the copies keep their share of the rung (the probe made room)
             self._copy_kbps *= self.rates[self.rung - 1] / self.rates[self.rung]
         self.rung -= 1
+        self._knee.switched_up(self._up_target(self.rates[self.rung]))
         probe.up_at, probe.up_rung, probe.since = now, self.rung, None
         self.switches += 1
         self._above_since = None
@@ -605,8 +621,11 @@ class AbrController:
         if padding == 0.0:
             self._padding_on = False
         rate, copies, covered = self.rates[self.rung], 0.0, self._covered()
+        knee = self._knee.kbps if self.config.knee_cap and not covered else None
         if self._copy_kbps > 0:  # on a covered path the rung's choice left the copies' room
             room = self.room if covered else self.room * self.config.copy_fill
+            if knee is not None:
+                room = min(room, knee * self.config.copy_fill)
             copies = min(self._copy_kbps, self._copy_cap(rate), max(0.0, room - rate))
         cap = self.config.padding_max_kbps
         if covered:  # what the copies leave is capped; the probe stands for the next rung's too
@@ -616,4 +635,4 @@ class AbrController:
         padding = max(0.0, padding)
         self._copies_sent = copies
         base = 2 if covered and self.config.copy_base_twice else 1
-        return Decision(self.rung, rate, self.estimate, reason, padding, copies, base)
+        return Decision(self.rung, rate, self.estimate, reason, padding, copies, base, knee)

@@ -85,6 +85,8 @@ few packets (one loss in three said 33%), and its many raw round trips reached a
 plain jitter (15% of them on congested-evening, against 10% of aiortc's): each halved the
 copies and each loss blocked the climb. Over a span, the lowest raw round trip is the
 sample's: a queue raises them all, jitter only some."""
+PACE_FLOOR = 1.2
+"""The pacer never paces under this many times the nominal rate it sends (``pacing_kbps``)."""
 PINGS_KEPT = 16
 """ICE pings whose answers ``FeedbackLog`` keeps (a window holds about four)."""
 _UNKNOWN_KBPS = 2000.0
@@ -248,6 +250,16 @@ class LinkStats:
     """The controller's latest decision reason ('fixed' without ABR)."""
 
 
+def pacing_kbps(sending: float, factor: float, knee: float | None) -> float:
+    """The pacer's rate for ``sending`` kbps (nominal: the rung, padding and copies): ``factor``
+    times that, so that a frame's burst is spread; with ``knee`` (``Decision.knee_kbps``), at
+    most the knee, so that bursts wait in the pacer, where retransmissions and copies pass them,
+    and not in the path's queue, where they would wait behind them. Never below
+    ``PACE_FLOOR`` x ``sending``: a rung sends up to ~15% above its nominal rate."""
+    rate = sending * factor
+    return rate if knee is None else min(rate, max(knee, PACE_FLOOR * sending))
+
+
 class ViewerLink:
     """One viewer's feedback, pacing, retransmission gate and (optional) ABR task."""
 
@@ -313,8 +325,9 @@ class ViewerLink:
         padding = 0.0 if decision is None else decision.padding_kbps
         self.copies.rate_kbps = 0.0 if decision is None else decision.copy_kbps
         self.copies.base_copies = 1 if decision is None else decision.base_copies
-        self.pacer.rate_kbps = (max(rates[rung], rates[self.track.rung]) + padding
-                                + self.copies.rate_kbps) * self.settings.pacing_factor
+        sending = max(rates[rung], rates[self.track.rung]) + padding + self.copies.rate_kbps
+        knee = None if decision is None or padding else decision.knee_kbps
+        self.pacer.rate_kbps = pacing_kbps(sending, self.settings.pacing_factor, knee)
         self.gate.budget_kbps = max((estimate or rates[rung]) * self.settings.rtx_share, 20.0)
         rtt = self.feedback.rtt_s
         if rtt is not None:

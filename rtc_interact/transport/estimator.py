@@ -80,6 +80,49 @@ class Floor:
         return value - self.smallest
 
 
+class KneeMemory:
+    """The rate we sent when the path last showed a queue (``Estimator.knee``), as the
+    controller keeps it: until an up-switch to a rung above it (``switched_up``), not only
+    while the estimator remembers it.
+
+    A probe for a rate above ``factor`` times it is blocked for ``memory_s`` after it was
+    noted. Each such probe that fails doubles ``memory_s`` (up to ``memory_max_s``): on
+    abr-300-loss3 a probe for the 530 kbps rung started each time the knee was forgotten (every
+    15-18 s), queued 250-380 ms on the 300 kbps link and froze the picture once or twice.
+    """
+
+    __slots__ = ("_memory_base_s", "_memory_max_s", "at", "kbps", "memory_s")
+
+    def __init__(self, memory_s: float, memory_max_s: float) -> None:
+        self.kbps: float | None = None
+        """The rate (None: no queue since the start or the last up-switch)."""
+        self.at = float("-inf")
+        """When it was noted."""
+        self.memory_s = self._memory_base_s = memory_s
+        self._memory_max_s = max(memory_s, memory_max_s)
+
+    def note(self, knee: float | None, now: float) -> None:
+        """Take the estimator's knee (None: it has forgotten it; ours stays)."""
+        if knee is not None and knee != self.kbps:
+            self.kbps, self.at = knee, now
+
+    def blocks(self, target: float, factor: float, now: float) -> bool:
+        """Whether a probe for ``target`` is far above the knee, within its memory."""
+        return self.kbps is not None and target > factor * self.kbps \
+            and now - self.at < self.memory_s
+
+    def failed(self, target: float, factor: float) -> None:
+        """A probe or up-switch for ``target`` failed."""
+        if self.kbps is not None and target > factor * self.kbps:
+            self.memory_s = min(2 * self.memory_s, self._memory_max_s)
+
+    def switched_up(self, target: float) -> None:
+        """The viewer switched up to a rung that needs ``target``: a knee below that says
+        nothing now (one above it stays: a switch from the lowest rung proves little)."""
+        if self.kbps is not None and target >= self.kbps:
+            self.kbps, self.memory_s = None, self._memory_base_s
+
+
 class Estimator(Protocol):
     """Turns feedback samples into an available-bandwidth estimate (kbps)."""
 

@@ -1,10 +1,10 @@
-"""FeedbackLog: RTCP events in, one ABR feedback sample per take(); the copies' lag."""
+"""FeedbackLog: RTCP events in, one ABR sample per take(); the copies' lag; the pacing rate."""
 
 from __future__ import annotations
 
 import pytest
 
-from rtc_interact.transport.abr_task import FeedbackLog, copy_lag_s
+from rtc_interact.transport.abr_task import FeedbackLog, copy_lag_s, pacing_kbps
 from rtc_interact.transport.receive_buffer import ReceiveConfig
 
 
@@ -85,3 +85,14 @@ def test_a_copy_lags_its_original_by_most_of_what_the_viewers_playout_delay_hold
                      config.playout_rtt_factor * rtt_ms - config.playout_margin_ms)
     lag_ms = copy_lag_s(rtt_ms / 1000) * 1000
     assert 0.75 * playout_ms <= lag_ms <= playout_ms
+
+
+@pytest.mark.parametrize(("knee", "expected"), [
+    (None, 525.0),  # 2.5 x the rung and its copies
+    (300.0, 300.0),  # a thin path: no faster than it last carried
+    (200.0, 252.0),  # never under 1.2 x what is sent
+    (2000.0, 525.0),
+])
+def test_the_pacer_paces_at_the_knee_but_never_under_what_is_sent(
+        knee: float | None, expected: float) -> None:
+    assert pacing_kbps(210.0, 2.5, knee) == pytest.approx(expected)
