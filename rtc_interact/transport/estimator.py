@@ -46,7 +46,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from .abr import AbrConfig, Feedback
+    from .abr import Feedback
+    from .abr_config import AbrConfig
 
 PING_WINDOW_S = 1.0
 """A sample's ping round trip (``Feedback.ping_rtt_ms``) is the lowest of the ICE pings
