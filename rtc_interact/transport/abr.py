@@ -54,7 +54,8 @@ they have a level of their own: from zero, up by ``copy_ramp_per_s`` of the rung
 second, halved on any sign of a queue while no probe pads (the estimate falls; unless pings
 are calm, a REMB 10% below the previous one or the round trip up by ``queue_ms / 2``, smoothed
 or the reports' own), within ``copy_fill`` of the room. On a path they do not cover (below),
-copies and pacing stay under the rate at which the path last showed a queue (``knee_cap``).
+copies and pacing stay under the rate at which the path last showed a queue, while the next
+rung is far above it (``knee_cap``).
 
 On a long path (the ICE checks, made before any media, and every report since say a round trip
 of at least ``copy_long_rtt_ms``) with copies on, a packet without a copy is a frozen picture, so
@@ -471,11 +472,22 @@ class AbrController:
         self._above_since = None
         return self._decision("up")
 
+    def _thin_knee(self, covered: bool) -> float | None:
+        """The knee, where ``knee_cap`` holds copies and pacing under it: a path the copies do
+        not cover, whose next rung is beyond ``probe_knee_factor`` times it (on a path where
+        the next rung is in reach, the copies fill the room as before: on congested-evening,
+        fewer copies left the estimate above a rung that no longer fitted after a step down)."""
+        knee = self._knee.kbps
+        if not self.config.knee_cap or knee is None or covered or self.rung == 0:
+            return None
+        target = self._up_target(self.rates[self.rung - 1])
+        return knee if target > self.config.probe_knee_factor * knee else None
+
     def _decision(self, reason: str, padding: float = 0.0) -> Decision:
         if padding == 0.0:
             self._padding_on = False
         rate, copies, covered = self.rates[self.rung], 0.0, self._covered()
-        knee = self._knee.kbps if self.config.knee_cap and not covered else None
+        knee = self._thin_knee(covered)
         if self._copy_kbps > 0:  # on a covered path the rung's choice left the copies' room
             room = self.room if covered else self.room * self.config.copy_fill
             if knee is not None:

@@ -70,11 +70,11 @@ class AbrConfig:
     the knee blocks the next, from ``knee_memory_s`` up to this (an up-switch above the knee
     resets it): a capacity step up on such a thin path is found within about this long."""
     knee_cap: bool = True
-    """On a path the copies do not cover, the copies fill ``copy_fill`` of the knee at most,
-    and the pacer paces at the knee (``Decision.knee_kbps``), until an up-switch above it. On
-    abr-300-loss3 the copies followed the estimate up to the 300 kbps link every 6-10 s, and
-    the frames' own bursts queued 100-160 ms in it: retransmissions waited behind both
-    (``benchmarks/RESULTS.md`` §28)."""
+    """On a path the copies do not cover, while the next rung is above ``probe_knee_factor``
+    times the knee, the copies fill ``copy_fill`` of the knee at most, and the pacer paces at
+    the knee (``Decision.knee_kbps``). On abr-300-loss3 the copies followed the estimate up to
+    the 300 kbps link every 6-10 s, and the frames' own bursts queued 100-160 ms in it:
+    retransmissions waited behind both (``benchmarks/RESULTS.md`` §28)."""
     probe_max_s: float = 15.0
     """A probe that has not reached the next rung after this long ends (and backs off)."""
     busy_share: float = 0.3
