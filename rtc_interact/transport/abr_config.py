@@ -61,10 +61,10 @@ class AbrConfig:
     """A probe raises what we send (rung + padding) by this much per second."""
     probe_knee_factor: float = GROWTH_CAP
     """No probe for a next rung above this many times the rate at which the path last showed a
-    queue, while the estimator remembers it (``knee_memory_s``; the estimate itself grows to
-    at most ``estimator.GROWTH_CAP`` x what we send): on abr-300-loss3 each probe for the 530
-    kbps rung (610 kbps with its margin) filled the 300 kbps link's queue to 110-360 ms, and
-    most freezes came in the 3 s after one."""
+    queue, for ``knee_memory_s`` after it was noted (``estimator.KneeMemory``; the estimate
+    itself grows to at most ``estimator.GROWTH_CAP`` x what we send): on abr-300-loss3 each
+    probe for the 530 kbps rung (610 kbps with its margin) filled the 300 kbps link's queue to
+    110-360 ms, and most freezes came in the 3 s after one."""
     knee_memory_max_s: float = 60.0
     """Each failed probe for a rung above ``probe_knee_factor`` times the knee doubles how long
     the knee blocks the next, from ``knee_memory_s`` up to this (an up-switch above the knee

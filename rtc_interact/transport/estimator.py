@@ -89,7 +89,8 @@ class KneeMemory:
     A probe for a rate above ``factor`` times it is blocked for ``memory_s`` after it was
     noted. Each such probe that fails doubles ``memory_s`` (up to ``memory_max_s``): on
     abr-300-loss3 a probe for the 530 kbps rung started each time the knee was forgotten (every
-    15-18 s), queued 250-380 ms on the 300 kbps link and froze the picture once or twice.
+    15-18 s), queued 250-380 ms on the 300 kbps link and froze the picture once or twice
+    (``benchmarks/RESULTS.md`` §28).
     """
 
     __slots__ = ("_memory_base_s", "_memory_max_s", "at", "kbps", "memory_s")
