@@ -153,8 +153,8 @@ class Decision:
     """Copies of each base-layer packet while ``copy_kbps`` lasts (see
     ``AbrConfig.copy_base_twice``)."""
     knee_kbps: float | None = None
-    """With ``AbrConfig.knee_cap``, the rate at which the path last showed a queue: while no
-    probe pads, the pacer paces at it (None: no cap)."""
+    """With ``AbrConfig.knee_cap``, the rate at which the path last showed a queue: the pacer
+    paces at it (None: no cap, or a probe pads)."""
 
 
 @dataclass(slots=True)
@@ -477,11 +477,11 @@ class AbrController:
         not cover, whose next rung is beyond ``probe_knee_factor`` times it (on a path where
         the next rung is in reach, the copies fill the room as before: on congested-evening,
         fewer copies left the estimate above a rung that no longer fitted after a step down)."""
-        knee = self._knee.kbps
-        if not self.config.knee_cap or knee is None or covered or self.rung == 0:
+        if not self.config.knee_cap or covered or self.rung == 0:
             return None
         target = self._up_target(self.rates[self.rung - 1])
-        return knee if target > self.config.probe_knee_factor * knee else None
+        return self._knee.kbps if self._knee.beyond(target, self.config.probe_knee_factor) \
+            else None
 
     def _decision(self, reason: str, padding: float = 0.0) -> Decision:
         if padding == 0.0:
@@ -501,4 +501,5 @@ class AbrController:
         padding = max(0.0, padding)
         self._copies_sent = copies
         base = 2 if covered and self.config.copy_base_twice else 1
-        return Decision(self.rung, rate, self.estimate, reason, padding, copies, base, knee)
+        pace_at = None if padding else knee  # a probe sends above the knee on purpose
+        return Decision(self.rung, rate, self.estimate, reason, padding, copies, base, pace_at)

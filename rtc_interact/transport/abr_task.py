@@ -326,7 +326,7 @@ class ViewerLink:
         self.copies.rate_kbps = 0.0 if decision is None else decision.copy_kbps
         self.copies.base_copies = 1 if decision is None else decision.base_copies
         sending = max(rates[rung], rates[self.track.rung]) + padding + self.copies.rate_kbps
-        knee = None if decision is None or padding else decision.knee_kbps
+        knee = None if decision is None else decision.knee_kbps
         self.pacer.rate_kbps = pacing_kbps(sending, self.settings.pacing_factor, knee)
         self.gate.budget_kbps = max((estimate or rates[rung]) * self.settings.rtx_share, 20.0)
         rtt = self.feedback.rtt_s

@@ -108,14 +108,17 @@ class KneeMemory:
         if knee is not None and knee != self.kbps:
             self.kbps, self.at = knee, now
 
+    def beyond(self, target: float, factor: float) -> bool:
+        """Whether ``target`` is above ``factor`` times the knee (False without one)."""
+        return self.kbps is not None and target > factor * self.kbps
+
     def blocks(self, target: float, factor: float, now: float) -> bool:
         """Whether a probe for ``target`` is far above the knee, within its memory."""
-        return self.kbps is not None and target > factor * self.kbps \
-            and now - self.at < self.memory_s
+        return self.beyond(target, factor) and now - self.at < self.memory_s
 
     def failed(self, target: float, factor: float) -> None:
         """A probe or up-switch for ``target`` failed."""
-        if self.kbps is not None and target > factor * self.kbps:
+        if self.beyond(target, factor):
             self.memory_s = min(2 * self.memory_s, self._memory_max_s)
 
     def switched_up(self, target: float) -> None:
