@@ -39,7 +39,11 @@ class FakePath:
     queue_max_ms: float = 400.0
     pings: bool = False
     """Give an ICE ping's round trip (the path's and the queue's) with every sample."""
+    ping_window: int = 1
+    """With ``pings``, give them as the host takes them: the lowest over this many samples
+    (a window: the queue shows in it once its oldest ping sees it)."""
     queue_ms: float = 0.0
+    queues: list[float] = field(default_factory=list)
     remb: float | None = None
     sent_kbit: float = 0.0
     lost_kbit: float = 0.0
@@ -69,9 +73,11 @@ class FakePath:
             loss = self.random_loss + (self.lost_kbit / self.sent_kbit if self.sent_kbit else 0)
             rtt = self.base_rtt_ms + self.queue_ms
             self.since_report, self.sent_kbit, self.lost_kbit = 0.0, 0.0, 0.0
+        self.queues.append(self.queue_ms)
+        ping = self.base_rtt_ms + min(self.queues[-self.ping_window:]) if self.pings else None
         return Feedback(now=now, sent_bytes=int(video * TICK * 1000 / 8), loss=loss,
                         rtt_ms=rtt, remb_kbps=remb, path_rtt_ms=self.path_rtt_ms,
-                        ping_rtt_ms=self.base_rtt_ms + self.queue_ms if self.pings else None,
+                        ping_rtt_ms=ping,
                         other_bytes=int(self.report_other * self.other_kbps * TICK * 1000 / 8))
 
 
@@ -184,7 +190,7 @@ def test_no_probe_for_a_rung_far_above_the_rate_that_last_built_a_queue(
         config: AbrConfig, probes_at_most: int | None, probes_at_least: int) -> None:
     """abr-300-loss3: the 190 kbps rung and its copies fill a 300 kbps link, and a probe for
     the 530 kbps rung only fills its queue. Each that fails keeps the next away twice as long;
-    a step up is still found, within about the longest of those waits."""
+    a step up is still found, within about the longest of those waits and a slow ramp."""
     controller = AbrController(RATES, config)
     path = FakePath(capacity=300, pings=True, random_loss=0.03)
     decision = run(controller, path, 0.0, 150)
@@ -197,7 +203,7 @@ def test_no_probe_for_a_rung_far_above_the_rate_that_last_built_a_queue(
     path.capacity = 2500
     run(controller, path, 150.0, 80, decision)
     took = first_time(path, 150.0, lambda rate: rate >= 530)
-    assert took is not None and took <= config.knee_memory_max_s + 10.0
+    assert took is not None and took <= config.knee_memory_max_s + 20.0  # and the slow ramp
 
 
 @pytest.mark.parametrize(("capacity", "cap"), [(300, True), (300, False), (900, True)])
@@ -520,6 +526,35 @@ def _pinged(estimator: LossDelayEstimator, now: float, ping_ms: float,
                                      rtt_ms=raw_ms, rtt_raw_ms=raw_ms))  # 300 kbps sent
 
 
+@pytest.mark.parametrize(("knee_ramp", "peak_at_most", "peak_at_least"), [
+    (AbrConfig().probe_knee_ramp_per_s, 160, 0), (100.0, None, 250)])
+def test_above_the_knee_a_probe_ramps_slowly_and_queues_little(
+        knee_ramp: float, peak_at_most: float | None, peak_at_least: float) -> None:
+    """abr-300-loss3: the lowest ping of a window shows a growing queue only once its oldest
+    ping does, and an exponential ramp has gone well past the 300 kbps link by then."""
+    controller = AbrController(RATES[1:], AbrConfig(probe_knee_ramp_per_s=knee_ramp))
+    path = FakePath(capacity=300, pings=True, random_loss=0.03, ping_window=4)
+    run(controller, path, 0.0, 150)
+    probes = probe_starts(path)
+    assert len(probes) >= 2
+    peaks = [max(path.queues[int(at / TICK):int(at / TICK) + 80]) for at in probes]
+    assert max(peaks) >= peak_at_least and (peak_at_most is None or max(peaks) <= peak_at_most)
+    path.capacity = 2500
+    run(controller, path, 150.0, 80)
+    took = first_time(path, 150.0, lambda rate: rate >= 530)
+    assert took is not None and took <= AbrConfig().knee_memory_max_s + 10.0
+
+
+def test_above_the_knee_an_up_switch_waits_until_the_pings_have_seen_the_next_rung() -> None:
+    """mobile-3g-weak: a slow ramp creeps to just over the path's capacity, and a queue that
+    grows by a few percent a second did not show within ``up_hold_s``; the viewer then sat on
+    a rung that left no room for the margin (here 210 kbps for the 190 kbps rung's 218.5)."""
+    controller = AbrController(RATES[1:], AbrConfig(start_rung=2))
+    path = FakePath(capacity=210, pings=True, ping_window=4)
+    run(controller, path, 0.0, 90)
+    assert sum(TICK for _, d in path.trace if d.rung == 1) < 5  # without the wait: ~50 s
+
+
 def test_a_ping_queue_backs_off_once_and_not_again_while_it_drains() -> None:
     estimator = LossDelayEstimator(AbrConfig(), 330)
     for i in range(8):
@@ -570,11 +605,12 @@ def test_the_knee_is_kept_after_the_estimator_forgets_it_and_blocks_longer_per_f
     knee.note(None, now=30.0)  # the estimator's memory ended: the rate stays, its block not
     assert knee.kbps == 280.0 and knee.blocks(610.0, 1.5, now=24.9)
     assert not knee.blocks(610.0, 1.5, now=25.0) and not knee.blocks(400.0, 1.5, now=11.0)
-    for memory in (30.0, 60.0, 60.0):
-        knee.failed(610.0, 1.5)
-        assert knee.memory_s == memory
-    knee.failed(400.0, 1.5)  # within reach of the knee: no longer wait
-    assert knee.memory_s == 60.0
+    for at, memory in ((30.0, 30.0), (60.0, 60.0), (120.0, 60.0)):
+        knee.failed(610.0, 1.5, now=at)
+        assert knee.memory_s == memory and knee.blocks(610.0, 1.5, now=at + memory - 0.1)
+        assert not knee.blocks(610.0, 1.5, now=at + memory)
+    knee.failed(400.0, 1.5, now=200.0)  # within reach of the knee: no longer wait
+    assert knee.memory_s == 60.0 and not knee.blocks(610.0, 1.5, now=201.0)
     knee.switched_up(218.5)  # a rung below the knee: it still holds
     assert knee.kbps == 280.0 and knee.memory_s == 60.0
     knee.switched_up(609.5)

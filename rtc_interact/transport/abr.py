@@ -24,8 +24,10 @@ back-off (``backoff_s``, doubling up to ``backoff_max_s``); reaching it for ``up
 switches up.
 No probe starts for a next rung above ``probe_knee_factor`` times the rate at which the path
 last showed a queue (``Estimator.knee``), for ``knee_memory_s`` after, doubled by each such probe
-that fails (``estimator.KneeMemory``): on a thin link such a probe only fills the queue (the
-estimate alone may still switch up).
+that fails and counted from the failure (``estimator.KneeMemory``): on a thin link such a probe
+only fills the queue. Above that rate, a probe ramps linearly, by ``probe_knee_ramp_per_s`` of
+it a second (``AbrController._ramp``), and the viewer switches up only once the ramp has reached
+the next rung, even if the estimate (1.5 x what we send) says so sooner.
 
 Rung choice (hysteresis) works on the *room*: the estimate less the other traffic we send on the
 path (``Feedback.other_bytes``: data channels and their SCTP acknowledgements, smoothed over
@@ -73,6 +75,7 @@ The connection quality grade is in ``transport.quality``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -80,6 +83,7 @@ from ..errors import ConfigurationError
 from .abr_config import AbrConfig
 from .estimator import (
     PING_STALE_S,
+    PING_WINDOW_S,
     Estimator,
     Floor,
     KneeMemory,
@@ -89,6 +93,9 @@ from .estimator import (
 
 __all__ = ["AbrConfig", "AbrController", "Decision", "Feedback"]
 
+KNEE_RAMP_FROM = 0.9
+"""A probe's ramp turns linear this far below the knee (``AbrController._ramp``): the knee is
+the rate sent when a queue showed, which a probe's overshoot can put above the capacity."""
 CEILING_RUNGS = 3.0
 """The controller's estimate stops at this many times the top rung's rate."""
 START_LONG_FACTOR = 1.2
@@ -193,6 +200,10 @@ class AbrController:
         self._probe = _Probe()
         self._knee = KneeMemory(self.config.knee_memory_s, self.config.knee_memory_max_s)
         self._padding_on = False
+        self._ramp_short = False
+        """Whether a probe above the knee has not yet ramped to the next rung (``_padding``):
+        the estimate may reach it first (it grows to 1.5 x what we send), and an up-switch on
+        the estimate alone put the viewer on a rung the path did not hold."""
         self._remb: float | None = None
         self._rtt, self._raw_rtt, self._ping = Floor(), Floor(), Floor()
         """Smallest round trips seen: the reports', their raw ones, the pings'."""
@@ -251,11 +262,15 @@ class AbrController:
         blocked = busy or now < max(self._probe.blocked_until.get(self.rung - 1, float("-inf")),
                                     self._probe.quiet_until)
         if self.room >= target and not blocked:
-            if self._above_since is None:
+            padding = self._padding(target, now)
+            if self._ramp_short:  # a probe above the knee: the switch waits for its ramp
+                self._above_since = None
+            elif self._above_since is None:
                 self._above_since = now
-            if now - self._above_since >= self.config.up_hold_s:
+            if self._above_since is not None \
+                    and now - self._above_since >= self._up_hold(target):
                 return self._up(now)
-            return self._decision("wait-up", self._padding(target, now))
+            return self._decision("wait-up", padding)
         self._above_since = None
         if blocked or not self.config.probe \
                 or self._knee.blocks(target, self.config.probe_knee_factor, now):
@@ -423,19 +438,49 @@ class AbrController:
         return signs
 
     def _padding(self, target: float, now: float) -> float:
-        """Padding that ramps what we send from the rung's rate by ``probe_ramp_per_s`` per
-        second of probe, up to the estimate and the next rung's rate x (1 + margin). With no
-        probe running (the estimate alone says the next rung fits), the padding goes straight
-        to that rate: ``up_hold_s`` at it tests the up-switch before it is made."""
+        """Padding that brings what we send to the probe's ramp (``_ramp``), up to the
+        estimate and the next rung's rate x (1 + margin). With no probe running (the estimate
+        alone says the next rung fits), the padding goes straight to that rate (a ramp starts
+        instead if it is above the knee): ``up_hold_s`` at it tests the up-switch before it is
+        made."""
         if not self.config.probe:
             return 0.0
-        rate, since = self.rates[self.rung], self._probe.since
-        ramp = target * 1.02 if since is None else \
-            self._with_copies(rate) * (1 + self.config.probe_ramp_per_s) ** max(0.0, now - since)
-        top = min(self.room, target * 1.02, ramp)
+        rate, knee = self.rates[self.rung], self._knee.kbps
+        if self._probe.since is None and knee is not None and target > knee:
+            self._probe.since = now
+        top = min(self.room, target * 1.02, self._ramp(now))
+        self._ramp_short = knee is not None and top < target
         padding = float(max(0.0, top - rate))  # (``_decision`` caps it, beside the copies)
         self._padding_on = padding > 0
         return padding
+
+    def _up_hold(self, target: float) -> float:
+        """How long the room must hold ``target`` before the switch up: ``up_hold_s``, and for
+        a rung above the knee also a ping window and the path's round trip, so that the pings
+        have shown what sending at it does (on mobile-3g-weak a probe that crept up to 2% over
+        the 400 kbps link passed ``up_hold_s``, and the viewer sat on a rung with no room left
+        for its copies: ``benchmarks/RESULTS.md`` §29)."""
+        knee, floor = self._knee.kbps, self._ping.smallest
+        if knee is None or target <= knee:
+            return self.config.up_hold_s
+        path_s = floor / 1000 if floor < float("inf") else 0.0
+        return self.config.up_hold_s + PING_WINDOW_S + path_s
+
+    def _ramp(self, now: float) -> float:
+        """What a running probe sends by ``now``: from the rung's rate (with its copies on a
+        covered path) up by ``probe_ramp_per_s`` a second, compounded, to ``KNEE_RAMP_FROM``
+        times the knee; above, by ``probe_knee_ramp_per_s`` of the knee a second. Infinite
+        with no probe."""
+        cfg, since, knee = self.config, self._probe.since, self._knee.kbps
+        if since is None:
+            return float("inf")
+        start, growth, elapsed = self._with_copies(self.rates[self.rung]), \
+            1 + cfg.probe_ramp_per_s, max(0.0, now - since)
+        if knee is None or start * growth ** elapsed <= KNEE_RAMP_FROM * knee:
+            return float(start * growth ** elapsed)
+        near = KNEE_RAMP_FROM * knee
+        crossed = math.log(near / start, growth) if near > start else 0.0
+        return max(start, near) + cfg.probe_knee_ramp_per_s * knee * (elapsed - crossed)
 
     def _fail(self, rung: int, now: float) -> None:
         """A probe or up-switch towards ``rung`` failed: back off before the next."""
@@ -445,7 +490,7 @@ class AbrController:
         probe.backoff[rung] = wait
         probe.blocked_until[rung] = now + wait
         probe.since = None
-        self._knee.failed(self._up_target(self.rates[rung]), self.config.probe_knee_factor)
+        self._knee.failed(self._up_target(self.rates[rung]), self.config.probe_knee_factor, now)
 
     def _down(self, now: float) -> Decision:
         new = self._best_rung(with_copies=False)

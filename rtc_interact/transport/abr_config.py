@@ -59,6 +59,15 @@ class AbrConfig:
     """Probe with padding before switching up (False: switch up on the estimate alone)."""
     probe_ramp_per_s: float = 0.25
     """A probe raises what we send (rung + padding) by this much per second."""
+    probe_knee_ramp_per_s: float = 0.1
+    """Above the rate at which the path last showed a queue (the knee), a probe ramps what we
+    send by this share of the knee per second (linear), not by ``probe_ramp_per_s``
+    compounded: the pings show a probe's queue a second or more after it began, and near the
+    path's capacity the exponential ramp had run well past it by then: in traces, each probe
+    queued 230-320 ms on abr-300-loss3, and on mobile-3g-weak the probes for the 190 kbps rung
+    with its copies, one every ~10 s, 220-285 ms (``benchmarks/RESULTS.md`` §29). Below
+    ``abr.KNEE_RAMP_FROM`` times the knee, and with no knee, the ramp stays exponential: a
+    capacity step up is still climbed quickly."""
     probe_knee_factor: float = GROWTH_CAP
     """No probe for a next rung above this many times the rate at which the path last showed a
     queue, for ``knee_memory_s`` after it was noted (``estimator.KneeMemory``; the estimate
@@ -153,9 +162,10 @@ class AbrConfig:
             raise ConfigurationError("AbrConfig: probe_knee_factor >= 1")
         if self.pacing_factor < 1 or min(self.increase_per_s, self.up_margin,
                                          self.knee_increase_per_s, self.knee_memory_s,
-                                         self.knee_memory_max_s, self.ping_queue_ms) < 0:
+                                         self.knee_memory_max_s, self.ping_queue_ms,
+                                         self.probe_knee_ramp_per_s) < 0:
             raise ConfigurationError("AbrConfig: pacing_factor >= 1, increases, margin, "
-                                     "knee_memory_s and ping_queue_ms >= 0")
+                                     "knee_memory_s, ping_queue_ms, ramps >= 0")
         if min(self.copy_hold_s, self.copy_ramp_per_s) < 0 \
                 or not (0 <= self.copy_fill <= 1 and 0 <= self.copy_keep <= 1):
             raise ConfigurationError("AbrConfig: copy_hold_s, copy_ramp_per_s >= 0, "

@@ -87,10 +87,11 @@ class KneeMemory:
     while the estimator remembers it.
 
     A probe for a rate above ``factor`` times it is blocked for ``memory_s`` after it was
-    noted. Each such probe that fails doubles ``memory_s`` (up to ``memory_max_s``): on
-    abr-300-loss3 a probe for the 530 kbps rung started each time the knee was forgotten (every
-    15-18 s), queued 250-380 ms on the 300 kbps link and froze the picture once or twice
-    (``benchmarks/RESULTS.md`` §28).
+    noted. Each such probe that fails doubles ``memory_s`` (up to ``memory_max_s``), counted
+    from the failure: on abr-300-loss3 a probe for the 530 kbps rung started each time the knee
+    was forgotten (every 15-18 s), queued 250-380 ms on the 300 kbps link and froze the picture
+    once or twice (``benchmarks/RESULTS.md`` §28). (A probe that ramps slowly above the knee
+    ends before its queue is large enough for the estimator to note a new knee, §29.)
     """
 
     __slots__ = ("_memory_base_s", "_memory_max_s", "at", "kbps", "memory_s")
@@ -99,7 +100,7 @@ class KneeMemory:
         self.kbps: float | None = None
         """The rate (None: no queue since the start or the last up-switch)."""
         self.at = float("-inf")
-        """When it was noted."""
+        """When it was noted, or a probe far above it last failed."""
         self.memory_s = self._memory_base_s = memory_s
         self._memory_max_s = max(memory_s, memory_max_s)
 
@@ -116,10 +117,12 @@ class KneeMemory:
         """Whether a probe for ``target`` is far above the knee, within its memory."""
         return self.beyond(target, factor) and now - self.at < self.memory_s
 
-    def failed(self, target: float, factor: float) -> None:
-        """A probe or up-switch for ``target`` failed."""
+    def failed(self, target: float, factor: float, now: float) -> None:
+        """A probe or up-switch for ``target`` failed: if far above the knee, the next such
+        waits twice as long, from now."""
         if self.beyond(target, factor):
             self.memory_s = min(2 * self.memory_s, self._memory_max_s)
+            self.at = now
 
     def switched_up(self, target: float) -> None:
         """The viewer switched up to a rung that needs ``target``: a knee below that says
