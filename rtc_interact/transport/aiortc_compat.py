@@ -62,6 +62,12 @@ What is changed, and why:
   handled the SACK's packet first. ``RTCSctpTransport._send_sack`` is wrapped: if messages are
   queued, they are flushed first (``_data_channel_flush``, the method that task runs; it then
   finds the queue empty). The SACK follows a few microseconds later, as RFC 9260 allows.
+* **An INIT carries verification tag 0.** aiortc writes every packet's common header with the
+  peer's tag, INIT included, once it knows that tag. When both ends' INITs cross (WebRTC: both
+  start the association) and both INIT ACKs are lost, each end's retransmitted INIT carries
+  the other's tag, which the other drops (RFC 9260 section 8.5.1 wants 0), and the
+  association never forms: on abr-300-loss3, seed 6, the event channel never opened in 30 s
+  (``benchmarks/RESULTS.md`` §29.6). ``serialize_packet`` is wrapped to write 0 for an INIT.
 * **DTLS as soon as the host has checked us (viewer side, ``early_dtls()``).** aiortc starts DTLS
   only when ICE has completed: the viewer's own check must come back, one round trip after the
   answer. But the host starts its checks when it answers, so its first check reaches the viewer
@@ -472,8 +478,20 @@ async def _send_sack(self: RTCSctpTransport) -> None:
     await _stock_send_sack(self)
 
 
+_stock_serialize_packet = aiortc.rtcsctptransport.serialize_packet
+
+
+def _serialize_packet(source_port: int, destination_port: int, verification_tag: int,
+                      chunk: Any) -> bytes:
+    """aiortc's SCTP packet, with the verification tag 0 that a packet with an INIT has."""
+    init = isinstance(chunk, aiortc.rtcsctptransport.InitChunk)
+    return _stock_serialize_packet(source_port, destination_port,
+                                   0 if init else verification_tag, chunk)
+
+
 _CHANGES: dict[tuple[Any, str], Any] = {
     **_TIMERS,
+    (aiortc.rtcsctptransport, "serialize_packet"): _serialize_packet,
     (aioice.ice.Connection, "query_consent"): _query_consent,
     (aioice.ice.Connection, "send"): _send,
     (RTCSctpTransport, "_update_advanced_peer_ack_point"): _advance_peer_ack_point,
@@ -503,8 +521,8 @@ def install() -> None:
 
 @contextlib.contextmanager
 def stock_behaviour() -> Iterator[None]:
-    """aiortc's own timers, consent check, datagram sending and FORWARD TSN within this block
-    (loopback gathering stays)."""
+    """aiortc's own timers, consent check, datagram sending, FORWARD TSN and INIT header within
+    this block (loopback gathering stays)."""
     _set(_STOCK)
     try:
         yield

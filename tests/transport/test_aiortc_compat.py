@@ -568,3 +568,19 @@ async def test_an_ice_ping_is_sent_once_and_timed_even_past_stuns_retry_timer(
     finally:
         await offerer.close()
         await answerer.close()
+
+
+def test_an_init_leaves_with_verification_tag_zero_even_once_the_peers_tag_is_known() -> None:
+    """RFC 9260 section 8.5.1. aiortc's ``_send_chunk`` writes the peer's tag into every packet
+    through the module's ``serialize_packet``: after crossed INITs whose INIT ACKs were lost,
+    each end dropped the other's retransmitted INIT, and the association never formed."""
+    from aiortc.rtcsctptransport import DataChunk, InitChunk, parse_packet
+
+    source = inspect.getsource(aiortc.rtcsctptransport.RTCSctpTransport._send_chunk)
+    assert "serialize_packet(" in source and "self._remote_verification_tag" in source
+    serialize = aiortc.rtcsctptransport.serialize_packet
+    assert parse_packet(serialize(5000, 5000, 1234, InitChunk()))[2] == 0
+    assert parse_packet(serialize(5000, 5000, 1234, DataChunk()))[2] == 1234
+    with aiortc_compat.stock_behaviour():
+        stock = aiortc.rtcsctptransport.serialize_packet
+        assert parse_packet(stock(5000, 5000, 1234, InitChunk()))[2] == 1234
