@@ -474,10 +474,11 @@ class AbrController:
         cfg, since, knee = self.config, self._probe.since, self._knee.kbps
         if since is None:
             return float("inf")
-        start, growth, elapsed = self._with_copies(self.rates[self.rung]), \
-            1 + cfg.probe_ramp_per_s, max(0.0, now - since)
-        if knee is None or start * growth ** elapsed <= KNEE_RAMP_FROM * knee:
-            return float(start * growth ** elapsed)
+        start, growth = self._with_copies(self.rates[self.rung]), 1 + cfg.probe_ramp_per_s
+        elapsed = max(0.0, now - since)
+        grown = float(start * growth ** elapsed)
+        if knee is None or grown <= KNEE_RAMP_FROM * knee:
+            return grown
         near = KNEE_RAMP_FROM * knee
         crossed = math.log(near / start, growth) if near > start else 0.0
         return max(start, near) + cfg.probe_knee_ramp_per_s * knee * (elapsed - crossed)
