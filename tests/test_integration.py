@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from rtc_interact import (
+    AdvancedSettings,
     Announcement,
     CommentPosted,
     ConfigurationError,
@@ -20,6 +21,7 @@ from rtc_interact import (
     Limits,
     RateLimit,
     RateLimited,
+    RetransmitPolicy,
     TapReceived,
     VideoConfig,
     Viewer,
@@ -87,6 +89,23 @@ async def test_comment_from_one_viewer_reaches_another(host: Host) -> None:
             event = await anext(bob_events)
         assert event == CommentPosted(n=receipt.n, author="alice", text="hello bob",
                                       hts=receipt.host_ms)
+
+
+async def test_answers_to_a_requests_copies_are_dropped_not_handed_out_as_events(
+        host: Host) -> None:
+    # three copies leave together, and the host answers each: only the first answer counts
+    copies = AdvancedSettings(retransmit=RetransmitPolicy(copy_offsets_s=(0.0, 0.0, 0.0)),
+                              clock_interval_s=0)
+    async with Viewer.connect(host.url, token=host.mint_token("alice"),
+                              config=ViewerConfig(advanced=copies)) as viewer:
+        events = viewer.events()
+        await viewer.ping()
+        await viewer.tap("t")
+        await host.broadcast(Announcement("sale", "50% off"))
+        async with asyncio.timeout(5):
+            event = await anext(events)
+        assert isinstance(event, Announcement) and (event.topic, event.text) == ("sale", "50% off")
+        assert viewer.stats().duplicate_answers >= 2  # the ping's copies; the tap's are quiet
 
 
 async def test_broadcast_and_send_reach_viewers(host: Host) -> None:
