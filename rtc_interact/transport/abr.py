@@ -17,7 +17,7 @@ the estimate, at most to the next rung's rate times ``1 + up_margin``. The estim
 with what the path carries (the receiver's REMB follows it). Padding ramps from the rung's rate
 by ``probe_ramp_per_s`` per second. Any decrease blocks probing for ``backoff_s``; a decrease
 while padding, an early sign of a queue while padding (the ICE pings up by two thirds of
-``ping_queue_ms``; unless pings come and show no queue beginning, also a REMB 10% lower, loss
+``ping_queue_ms``; unless pings come and show no such sign, also a REMB 10% lower, loss
 above ``loss_low`` in two packets or more, the round trip up by ``queue_ms / 2``), or
 ``probe_max_s`` without reaching the next rung, ends the probe and blocks the next one for a
 back-off (``backoff_s``, doubling up to ``backoff_max_s``); reaching it for ``up_hold_s``
@@ -27,7 +27,9 @@ last showed a queue (``Estimator.knee``), for ``knee_memory_s`` after, doubled b
 that fails and counted from the failure (``estimator.KneeMemory``): on a thin link such a probe
 only fills the queue. Above that rate, a probe ramps linearly, by ``probe_knee_ramp_per_s`` of
 it a second (``AbrController._ramp``), and the viewer switches up only once the ramp has reached
-the next rung, even if the estimate (1.5 x what we send) says so sooner.
+the next rung, even if the estimate (1.5 x what we send) says so sooner. Once the path has
+carried ``KNEE_REFUTED`` times the knee with the pings calm, the knee is forgotten: the capacity
+has grown since (``AbrController._refute_knee``).
 
 Rung choice (hysteresis) works on the *room*: the estimate less the other traffic we send on the
 path (``Feedback.other_bytes``: data channels and their SCTP acknowledgements, smoothed over
@@ -96,6 +98,9 @@ __all__ = ["AbrConfig", "AbrController", "Decision", "Feedback"]
 KNEE_RAMP_FROM = 0.9
 """A probe's ramp turns linear this far below the knee (``AbrController._ramp``): the knee is
 the rate sent when a queue showed, which a probe's overshoot can put above the capacity."""
+KNEE_REFUTED = 1.2
+"""The path carrying this many times the knee with the pings calm shows that its capacity has
+grown since (``AbrController._refute_knee``)."""
 CEILING_RUNGS = 3.0
 """The controller's estimate stops at this many times the top rung's rate."""
 START_LONG_FACTOR = 1.2
@@ -213,6 +218,10 @@ class AbrController:
         self._copies_sent = 0.0
         self.other_kbps = 0.0
         """Smoothed rate of the other traffic on the path (see the module docstring)."""
+        self._sent_kbps = 0.0
+        """Smoothed rate of all we send on the path (media, padding, copies and the rest)."""
+        self._carried_since: float | None = None
+        """Since when we send ``KNEE_REFUTED`` x the knee with the pings calm."""
         self._last_now: float | None = None
         self._copy_until = float("-inf")
         self._copy_kbps = 0.0
@@ -226,10 +235,12 @@ class AbrController:
         """What the estimate leaves for video beside the other traffic."""
         return max(0.0, self.estimate - self.other_kbps)
 
-    def _note_other(self, feedback: Feedback, dt: float) -> None:
+    def _note_rates(self, feedback: Feedback, dt: float) -> None:
         self._last_now = feedback.now
         if dt > 0:
             self.other_kbps = smoothed_kbps(self.other_kbps, feedback.other_bytes, dt)
+            self._sent_kbps = smoothed_kbps(
+                self._sent_kbps, feedback.sent_bytes + feedback.other_bytes, dt)
 
     def update(self, feedback: Feedback) -> Decision:
         """Run the estimator on ``feedback`` and choose the rung (and padding)."""
@@ -241,9 +252,10 @@ class AbrController:
             feedback = replace(feedback, loss=self._residual_loss(feedback.loss))
         self.estimate = self.estimator.update(feedback)
         self._knee.note(self.estimator.knee(now), now)
-        self._note_other(feedback, dt)
+        self._note_rates(feedback, dt)
         ping_sign = self._ping_sign(feedback)
         calm = self._calm(now)  # then pings alone tell a queue
+        self._refute_knee(now, calm)
         queue_signs = self._queue_signs(feedback) and not calm
         pushed_back = queue_signs or ping_sign or (self._loss_sign(feedback) and not calm)
         self._pace_copies(feedback, dt, queue_signs or self.estimate < before * 0.99
@@ -402,12 +414,16 @@ class AbrController:
         return self._raw_rtt.excess(feedback.rtt_raw_ms) > self.config.queue_ms / 2
 
     def _calm(self, now: float) -> bool:
-        """Whether pings came within ``estimator.PING_STALE_S`` and the newest showed no queue
-        beginning (up by a third of ``ping_queue_ms`` at most; ``_ping_sign`` notes it). Then
-        they alone tell a queue, as in the estimator: ``update`` takes loss, a REMB that falls
-        and the reports' round trips (``_loss_sign``, ``_queue_signs``, ``_raw_queue``) for no sign
-        (on congested-evening, 15 ms of jitter and loss in bursts of 2 ended probe after probe
-        and halved the copies, with nothing queued)."""
+        """Whether pings came within ``estimator.PING_STALE_S`` and the newest showed no sign
+        of a queue (``_ping_sign`` notes it). Then they alone tell a queue, as in the
+        estimator: ``update`` takes loss, a REMB that falls and the reports' round trips
+        (``_loss_sign``, ``_queue_signs``, ``_raw_queue``) for no sign (on congested-evening,
+        15 ms of jitter and loss in bursts of 2 ended probe after probe and halved the copies,
+        with nothing queued). Up to §29 the pings were calm only up by a third of
+        ``ping_queue_ms``: on congested-evening's jitter the window's lowest ping was above
+        that in 12-20% of the samples taken with under 15 ms queued, and a report with the
+        2500 kbps phase's 2% of bursty loss then ended probe after probe after the step up
+        (``benchmarks/RESULTS.md`` §30)."""
         return now < self._calm_until
 
     def _ping_sign(self, feedback: Feedback) -> bool:
@@ -417,10 +433,9 @@ class AbrController:
         abr-300-loss3). Not a sign for the copies: on jittery paths it comes too often."""
         if feedback.ping_rtt_ms is None:
             return False
-        excess = self._ping.excess(feedback.ping_rtt_ms)
-        calm = excess <= self.config.ping_queue_ms / 3
-        self._calm_until = feedback.now + PING_STALE_S if calm else float("-inf")
-        return excess > self.config.ping_queue_ms * 2 / 3
+        sign = self._ping.excess(feedback.ping_rtt_ms) > self.config.ping_queue_ms * 2 / 3
+        self._calm_until = float("-inf") if sign else feedback.now + PING_STALE_S
+        return sign
 
     def _queue_signs(self, feedback: Feedback) -> bool:
         """Early signs of a queue, enough to end a probe (not to lower the estimate), with
@@ -460,21 +475,52 @@ class AbrController:
         have shown what sending at it does (on mobile-3g-weak a probe that crept up to 2% over
         the 400 kbps link passed ``up_hold_s``, and the viewer sat on a rung with no room left
         for its copies: ``benchmarks/RESULTS.md`` §29)."""
-        knee, floor = self._knee.kbps, self._ping.smallest
+        knee = self._knee.kbps
         if knee is None or target <= knee:
             return self.config.up_hold_s
-        path_s = floor / 1000 if floor < float("inf") else 0.0
-        return self.config.up_hold_s + PING_WINDOW_S + path_s
+        return self.config.up_hold_s + self._ping_lag_s()
+
+    def _ping_lag_s(self) -> float:
+        """How long after we send at a rate the pings show what it does: a ping window and
+        the path's round trip."""
+        floor = self._ping.smallest
+        return PING_WINDOW_S + (floor / 1000 if floor < float("inf") else 0.0)
+
+    def _refute_knee(self, now: float, calm: bool) -> None:
+        """Sending ``KNEE_REFUTED`` times the knee for ``_ping_lag_s`` with the pings calm all
+        along shows that the path's capacity has grown since that queue: the knee is forgotten,
+        and a probe ramping above it goes on exponentially from where it is. On
+        congested-evening a knee from the 600 kbps phase (575 kbps in one trace) still slowed
+        the probe for the 530 kbps rung (610 kbps with its margin) and lengthened its hold
+        after the step up to 2500 kbps (``benchmarks/RESULTS.md`` §30)."""
+        knee = self._knee.kbps
+        if knee is None or not calm or self._sent_kbps < KNEE_REFUTED * knee:
+            self._carried_since = None
+            return
+        if self._carried_since is None:
+            self._carried_since = now
+        if now - self._carried_since < self._ping_lag_s():
+            return
+        level = self._ramp(now)
+        self._knee.forget()
+        self._carried_since = None
+        if self._probe.since is not None:
+            start, growth = self._ramp_base()
+            self._probe.since = now - math.log(max(level, start) / start, growth)
+
+    def _ramp_base(self) -> tuple[float, float]:
+        """Where a probe's ramp starts (the rung's rate, with its copies on a covered path)
+        and its growth a second below the knee."""
+        return self._with_copies(self.rates[self.rung]), 1 + self.config.probe_ramp_per_s
 
     def _ramp(self, now: float) -> float:
-        """What a running probe sends by ``now``: from the rung's rate (with its copies on a
-        covered path) up by ``probe_ramp_per_s`` a second, compounded, to ``KNEE_RAMP_FROM``
-        times the knee; above, by ``probe_knee_ramp_per_s`` of the knee a second. Infinite
-        with no probe."""
+        """What a running probe sends by ``now``: from ``_ramp_base`` up by
+        ``probe_ramp_per_s`` a second, compounded, to ``KNEE_RAMP_FROM`` times the knee; above,
+        by ``probe_knee_ramp_per_s`` of the knee a second. Infinite with no probe."""
         cfg, since, knee = self.config, self._probe.since, self._knee.kbps
         if since is None:
             return float("inf")
-        start, growth = self._with_copies(self.rates[self.rung]), 1 + cfg.probe_ramp_per_s
+        start, growth = self._ramp_base()
         elapsed = max(0.0, now - since)
         grown = float(start * growth ** elapsed)
         if knee is None or grown <= KNEE_RAMP_FROM * knee:

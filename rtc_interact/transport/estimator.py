@@ -25,7 +25,9 @@
   they alone tell a queue, a second or more before the reports do: above the smallest by
   ``ping_queue_ms``, the estimate drops to ``0.85`` of the rate sent (again only once pings
   sent after that decrease show the queue grown by half that more: a queue draining asks for no
-  second one); above a third of it the estimate holds instead of growing into the queue; and a
+  second one); above two thirds of it the estimate holds instead of growing into the queue (a
+  third until ``benchmarks/RESULTS.md`` §30: congested-evening's jitter alone reached that in
+  12-20% of the samples, and the estimate stalled after the step up to 2500 kbps); and a
   falling REMB counts as over-use only with them up by half of it. On abr-300-loss3 the reports'
   raw round trip showed the queue of a probe at 250-400 ms, and a stale one ended the recovery
   after the pings had seen that queue drain. Without pings (none answered for ``PING_STALE_S``)
@@ -94,20 +96,27 @@ class KneeMemory:
     ends before its queue is large enough for the estimator to note a new knee, §29.)
     """
 
-    __slots__ = ("_memory_base_s", "_memory_max_s", "at", "kbps", "memory_s")
+    __slots__ = ("_forgotten", "_memory_base_s", "_memory_max_s", "at", "kbps", "memory_s")
 
     def __init__(self, memory_s: float, memory_max_s: float) -> None:
         self.kbps: float | None = None
-        """The rate (None: no queue since the start or the last up-switch)."""
+        """The rate (None: no queue since the start, the last up-switch above it or the last
+        ``forget``)."""
         self.at = float("-inf")
         """When it was noted, or a probe far above it last failed."""
         self.memory_s = self._memory_base_s = memory_s
         self._memory_max_s = max(memory_s, memory_max_s)
+        self._forgotten: float | None = None
+        """The knee forgotten last: the estimator may still hold it, and it does not return."""
 
     def note(self, knee: float | None, now: float) -> None:
         """Take the estimator's knee (None: it has forgotten it; ours stays)."""
-        if knee is not None and knee != self.kbps:
+        if knee is not None and knee != self.kbps and knee != self._forgotten:
             self.kbps, self.at = knee, now
+
+    def forget(self) -> None:
+        """The path has since carried more than the knee: it tells nothing now."""
+        self._forgotten, self.kbps, self.memory_s = self.kbps, None, self._memory_base_s
 
     def beyond(self, target: float, factor: float) -> bool:
         """Whether ``target`` is above ``factor`` times the knee (False without one)."""
@@ -128,7 +137,7 @@ class KneeMemory:
         """The viewer switched up to a rung that needs ``target``: a knee below that says
         nothing now (one above it stays: a switch from the lowest rung proves little)."""
         if self.kbps is not None and target >= self.kbps:
-            self.kbps, self.memory_s = None, self._memory_base_s
+            self.forget()
 
 
 class Estimator(Protocol):
@@ -254,9 +263,9 @@ class LossDelayEstimator:
         return now - self._ping_at <= PING_STALE_S
 
     def _filling(self, now: float) -> bool:
-        """Whether the pings show a queue beginning (up by a third of ``ping_queue_ms``): the
-        estimate then holds instead of growing into it."""
-        return self._pinging(now) and self._ping_excess > self.config.ping_queue_ms / 3
+        """Whether the pings show a queue beginning (up by two thirds of ``ping_queue_ms``):
+        the estimate then holds instead of growing into it."""
+        return self._pinging(now) and self._ping_excess > self.config.ping_queue_ms * 2 / 3
 
     def _queue_likely(self, now: float) -> bool:
         """Whether a falling REMB counts as over-use: with pings, when they are up by half of
