@@ -66,14 +66,20 @@ def update(self: abr.AbrController, feedback: abr.Feedback) -> abr.Decision:
     return d
 
 
-if __name__ == "__main__":
+def main(argv: list[str], wrap: Any = update, extra: tuple[dict[str, Any], ...] = ()) -> None:
+    """Run the trace of ``argv`` (profile, seconds, seed, output file) with ``wrap`` as the
+    controller's update; ``extra`` rows (filled during the run) go at the end of the output."""
     nack.NackScheduler.due = rtx_probe.due  # type: ignore[method-assign]
     nack.NackScheduler.on_packet = rtx_probe.on_packet  # type: ignore[method-assign]
     pacer.RetransmitGate.allow = rtx_probe.allow  # type: ignore[method-assign]
-    abr.AbrController.update = update  # type: ignore[method-assign]
+    abr.AbrController.update = wrap  # type: ignore[method-assign]
     LinkEmulator._relay = relay  # type: ignore[method-assign]
     abr_task.FeedbackLog.on_ping = on_ping  # type: ignore[method-assign]
-    out: list[Any] = asyncio.run(rtx_probe.main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3])))
-    out += [{"pkts": PKTS}, {"est": EST}, {"pings": PINGS}]
-    Path(sys.argv[4]).write_text(json.dumps(out, default=str))
-    print(len(out) - 4, "freezes,", len(PKTS), "packets")
+    out: list[Any] = asyncio.run(rtx_probe.main(argv[0], int(argv[1]), int(argv[2])))
+    out += [{"pkts": PKTS}, {"est": EST}, {"pings": PINGS}, *extra]
+    Path(argv[3]).write_text(json.dumps(out, default=str))
+    print(len(out) - 4 - len(extra), "freezes,", len(PKTS), "packets")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -7,8 +7,6 @@ when noted, its memory s, probe start, the next rung's block end, quiet until, s
 
 from __future__ import annotations
 
-import asyncio
-import json
 import sys
 import time
 from pathlib import Path
@@ -16,10 +14,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "knee-cap-1205"))
 import queue_trace
-import rtx_probe
 
-from rtc_interact.linkemu.relay import LinkEmulator
-from rtc_interact.transport import abr, abr_task, nack, pacer
+from rtc_interact.transport import abr
 
 STATE: list[tuple[Any, ...]] = []
 
@@ -35,14 +31,4 @@ def update(self: abr.AbrController, feedback: abr.Feedback) -> abr.Decision:
 
 
 if __name__ == "__main__":
-    nack.NackScheduler.due = rtx_probe.due  # type: ignore[method-assign]
-    nack.NackScheduler.on_packet = rtx_probe.on_packet  # type: ignore[method-assign]
-    pacer.RetransmitGate.allow = rtx_probe.allow  # type: ignore[method-assign]
-    abr.AbrController.update = update  # type: ignore[method-assign]
-    LinkEmulator._relay = queue_trace.relay  # type: ignore[method-assign]
-    abr_task.FeedbackLog.on_ping = queue_trace.on_ping  # type: ignore[method-assign]
-    out: list[Any] = asyncio.run(rtx_probe.main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3])))
-    out += [{"pkts": queue_trace.PKTS}, {"est": queue_trace.EST}, {"pings": queue_trace.PINGS},
-            {"state": STATE}]
-    Path(sys.argv[4]).write_text(json.dumps(out, default=str))
-    print(len(out) - 5, "freezes,", len(queue_trace.PKTS), "packets")
+    queue_trace.main(sys.argv[1:], update, ({"state": STATE},))
