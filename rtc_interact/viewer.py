@@ -7,7 +7,7 @@ import contextlib
 import itertools
 import logging
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from types import TracebackType
@@ -35,7 +35,7 @@ from .datachannel.messages import (
     Tap,
     Welcome,
 )
-from .datachannel.reliable import ReliableSender
+from .datachannel.reliable import AnswerLog, ReliableSender
 from .errors import (
     ClosedError,
     ConnectTimeout,
@@ -63,8 +63,6 @@ log = logging.getLogger(__name__)
 
 STATS_WINDOW = 10_000
 """Latency samples kept for percentiles (the most recent ones)."""
-ABANDONED_KEPT = 1024
-"""Timed-out request ids remembered, so that a late answer still reaches ``events()``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,12 +171,8 @@ class Viewer:
         self._unanswered: list[Request] = []
         """Early requests the host did not answer in signaling; sent once the channel opens."""
         self._ids = itertools.count(1)
-        self._last_id = 0
-        """The newest request id sent: an answer at or below it that nobody waits for is a
-        duplicate, unless its request gave up waiting (see ``_abandoned``)."""
         self._pending: dict[int, asyncio.Future[Downstream]] = {}
-        self._abandoned: OrderedDict[int, None] = OrderedDict()
-        """Requests that timed out (newest ``ABANDONED_KEPT``): a late answer becomes an event."""
+        self._answers = AnswerLog()
         self._frames: DropOldestQueue[ReceivedFrame] = DropOldestQueue(self.config.frame_buffer)
         self._events: DropOldestQueue[Downstream] = DropOldestQueue(self.config.events_buffer)
         self._marks: dict[str, float] = {}
@@ -191,7 +185,7 @@ class Viewer:
         self._g2g: deque[float] = deque(maxlen=STATS_WINDOW)
         self._tap_rtts: deque[float] = deque(maxlen=STATS_WINDOW)
         self._taps_sent = self._taps_acked = 0
-        self._bad = self._duplicate_answers = 0
+        self._bad = 0
         self._closed = False
         self.welcome: Welcome | None = None
         self.shown_media_ms: int | None = None
@@ -344,10 +338,7 @@ class Viewer:
         waiting = self._pending.pop(ref, None)
         if waiting is not None and not waiting.done():
             waiting.set_result(message)
-        elif waiting is None and ref <= self._last_id and ref not in self._abandoned:
-            self._duplicate_answers += 1
-        else:
-            self._abandoned.pop(ref, None)  # its copies' answers are duplicates from now on
+        elif waiting is not None or self._answers.is_event(ref):
             self._events.put(message)
 
     def _fail_all(self, error: Exception) -> None:
@@ -409,7 +400,7 @@ class Viewer:
         future: asyncio.Future[Downstream] = asyncio.get_running_loop().create_future()
         sent = time.perf_counter()
         self._pending[message.id] = future
-        self._last_id = max(self._last_id, message.id)
+        self._answers.sent(message.id)
         if self._early is not None:  # the offer has not left yet: ride on it
             self._early.append(message)
         else:
@@ -424,9 +415,7 @@ class Viewer:
                 reply = await future
         except TimeoutError:
             self._pending.pop(message.id, None)
-            self._abandoned[message.id] = None
-            if len(self._abandoned) > ABANDONED_KEPT:
-                self._abandoned.popitem(last=False)
+            self._answers.gave_up(message.id)
             raise RequestTimeout(f"no answer to {message.TYPE} {message.id} within "
                                  f"{self.config.request_timeout_s} s") from None
         finally:
@@ -527,7 +516,7 @@ class Viewer:
             frames_dropped=self._frames.dropped, g2g_ms=Percentiles.of(self._g2g),
             taps_sent=self._taps_sent, taps_acked=self._taps_acked,
             tap_rtt_ms=Percentiles.of(self._tap_rtts), bad_messages=self._bad,
-            duplicate_answers=self._duplicate_answers,
+            duplicate_answers=self._answers.duplicates,
             receiver=self._receiving.stats(),
         )
 

@@ -20,6 +20,7 @@ it keeps is opaque to it (bytes, or messages the adapter packs into bundles such
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -219,3 +220,40 @@ class ReliableSender(Generic[T]):
     def forget(self, message_id: int) -> None:
         """Stop sending a message (its request was answered some other way)."""
         self._pending.pop(message_id, None)
+
+
+class AnswerLog:
+    """Tells the viewer which answers with no request waiting for them are events.
+
+    The host answers every copy of a ping, and a copy of a tap that comes after the quiet
+    period. Only the first answer settles the request; the others are duplicates, dropped and
+    counted. A late answer to a request that gave up waiting (``RequestTimeout``) is an event,
+    once, for the application to reconcile. So is an answer to an id never sent (stray).
+    """
+
+    def __init__(self, kept: int = 1024) -> None:
+        self._last_id = 0
+        self._gave_up: OrderedDict[int, None] = OrderedDict()
+        """Requests that gave up waiting (the newest ``kept``)."""
+        self._kept = kept
+        self.duplicates = 0
+        """Answers dropped as duplicates so far."""
+
+    def sent(self, request_id: int) -> None:
+        """A request left (ids only grow)."""
+        self._last_id = max(self._last_id, request_id)
+
+    def gave_up(self, request_id: int) -> None:
+        """A request stopped waiting for its answer."""
+        self._gave_up[request_id] = None
+        if len(self._gave_up) > self._kept:
+            self._gave_up.popitem(last=False)
+
+    def is_event(self, ref: int) -> bool:
+        """An answer to request ``ref`` came and nothing waits for it: whether it is an event
+        (late or stray) rather than a duplicate."""
+        if ref <= self._last_id and ref not in self._gave_up:
+            self.duplicates += 1
+            return False
+        self._gave_up.pop(ref, None)  # the late answer's copies are duplicates from now on
+        return True

@@ -13,7 +13,12 @@ from rtc_interact.datachannel import messages as m
 from rtc_interact.datachannel.codec import decode_downstream, encode
 from rtc_interact.datachannel.hostcore import HostSessionCore, Limits, Sequencer
 from rtc_interact.datachannel.ratelimit import RateLimit
-from rtc_interact.datachannel.reliable import ReliableSender, RetransmitPolicy, RttEstimator
+from rtc_interact.datachannel.reliable import (
+    AnswerLog,
+    ReliableSender,
+    RetransmitPolicy,
+    RttEstimator,
+)
 from rtc_interact.errors import ConfigurationError
 from rtc_interact.events import TapReceived
 
@@ -281,3 +286,18 @@ def test_after_a_retransmission_new_messages_wait_longer_until_a_clean_sample() 
     assert sender.acknowledge(2, 0.3) == pytest.approx(0.15)  # a clean sample
     sender.send(3, b"c", 0.4)
     assert sender.next_wakeup() == pytest.approx(0.4 + sender.rtt.rto(policy) + lag)
+
+
+def test_an_answer_nobody_waits_for_is_a_duplicate_unless_late_or_stray() -> None:
+    log = AnswerLog(kept=2)
+    for request_id in (1, 2, 3, 4):
+        log.sent(request_id)
+    assert not log.is_event(1)  # request 1 was answered: this is its copy's answer
+    log.gave_up(2)
+    assert log.is_event(2)  # the late answer to a request that timed out, once
+    assert not log.is_event(2)  # ... its copies' answers are duplicates
+    assert log.is_event(9)  # an id never sent: stray
+    for request_id in (3, 4, 1):  # only the newest two given up are remembered
+        log.gave_up(request_id)
+    assert not log.is_event(3) and log.is_event(4) and log.is_event(1)
+    assert log.duplicates == 3
