@@ -205,10 +205,6 @@ class AbrController:
         self._probe = _Probe()
         self._knee = KneeMemory(self.config.knee_memory_s, self.config.knee_memory_max_s)
         self._padding_on = False
-        self._ramp_short = False
-        """Whether a probe above the knee has not yet ramped to the next rung (``_padding``):
-        the estimate may reach it first (it grows to 1.5 x what we send), and an up-switch on
-        the estimate alone put the viewer on a rung the path did not hold."""
         self._remb: float | None = None
         self._rtt, self._raw_rtt, self._ping = Floor(), Floor(), Floor()
         """Smallest round trips seen: the reports', their raw ones, the pings'."""
@@ -218,8 +214,6 @@ class AbrController:
         self._copies_sent = 0.0
         self.other_kbps = 0.0
         """Smoothed rate of the other traffic on the path (see the module docstring)."""
-        self._sent_kbps = 0.0
-        """Smoothed rate of all we send on the path (media, padding, copies and the rest)."""
         self._carried_since: float | None = None
         """Since when we send ``KNEE_REFUTED`` x the knee with the pings calm."""
         self._last_now: float | None = None
@@ -235,12 +229,10 @@ class AbrController:
         """What the estimate leaves for video beside the other traffic."""
         return max(0.0, self.estimate - self.other_kbps)
 
-    def _note_rates(self, feedback: Feedback, dt: float) -> None:
+    def _note_other(self, feedback: Feedback, dt: float) -> None:
         self._last_now = feedback.now
         if dt > 0:
             self.other_kbps = smoothed_kbps(self.other_kbps, feedback.other_bytes, dt)
-            self._sent_kbps = smoothed_kbps(
-                self._sent_kbps, feedback.sent_bytes + feedback.other_bytes, dt)
 
     def update(self, feedback: Feedback) -> Decision:
         """Run the estimator on ``feedback`` and choose the rung (and padding)."""
@@ -252,7 +244,7 @@ class AbrController:
             feedback = replace(feedback, loss=self._residual_loss(feedback.loss))
         self.estimate = self.estimator.update(feedback)
         self._knee.note(self.estimator.knee(now), now)
-        self._note_rates(feedback, dt)
+        self._note_other(feedback, dt)
         ping_sign = self._ping_sign(feedback)
         calm = self._calm(now)  # then pings alone tell a queue
         self._refute_knee(now, calm)
@@ -274,8 +266,8 @@ class AbrController:
         blocked = busy or now < max(self._probe.blocked_until.get(self.rung - 1, float("-inf")),
                                     self._probe.quiet_until)
         if self.room >= target and not blocked:
-            padding = self._padding(target, now)
-            if self._ramp_short:  # a probe above the knee: the switch waits for its ramp
+            padding, ramp_short = self._padding(target, now)
+            if ramp_short:  # a probe above the knee: the switch waits for its ramp
                 self._above_since = None
             elif self._above_since is None:
                 self._above_since = now
@@ -292,7 +284,7 @@ class AbrController:
         if now - self._probe.since > self.config.probe_max_s:
             self._fail(self.rung - 1, now)
             return self._decision("hold")
-        return self._decision("probe", self._padding(target, now))
+        return self._decision("probe", self._padding(target, now)[0])
 
     def start(self, now: float, path_rtt_ms: float | None) -> Decision | None:
         """Before the first receiver report (``update`` waits for one): on a path the ICE checks
@@ -452,22 +444,23 @@ class AbrController:
             signs = signs or up > self.config.queue_ms / 2
         return signs
 
-    def _padding(self, target: float, now: float) -> float:
+    def _padding(self, target: float, now: float) -> tuple[float, bool]:
         """Padding that brings what we send to the probe's ramp (``_ramp``), up to the
-        estimate and the next rung's rate x (1 + margin). With no probe running (the estimate
-        alone says the next rung fits), the padding goes straight to that rate (a ramp starts
-        instead if it is above the knee): ``up_hold_s`` at it tests the up-switch before it is
-        made."""
+        estimate and the next rung's rate x (1 + margin), and whether a probe above the knee
+        has not yet ramped to that rate (the estimate may say so first: it grows to 1.5 x what
+        we send, and an up-switch on the estimate alone put the viewer on a rung the path did
+        not hold). With no probe running (the estimate alone says the next rung fits), the
+        padding goes straight to that rate (a ramp starts instead if it is above the knee):
+        ``up_hold_s`` at it tests the up-switch before it is made."""
         if not self.config.probe:
-            return 0.0
+            return 0.0, False
         rate, knee = self.rates[self.rung], self._knee.kbps
         if self._probe.since is None and knee is not None and target > knee:
             self._probe.since = now
         top = min(self.room, target * 1.02, self._ramp(now))
-        self._ramp_short = knee is not None and top < target
         padding = float(max(0.0, top - rate))  # (``_decision`` caps it, beside the copies)
         self._padding_on = padding > 0
-        return padding
+        return padding, knee is not None and top < target
 
     def _up_hold(self, target: float) -> float:
         """How long the room must hold ``target`` before the switch up: ``up_hold_s``, and for
@@ -494,40 +487,41 @@ class AbrController:
         the probe for the 530 kbps rung (610 kbps with its margin) and lengthened its hold
         after the step up to 2500 kbps (``benchmarks/RESULTS.md`` §30)."""
         knee = self._knee.kbps
-        if knee is None or not calm or self._sent_kbps < KNEE_REFUTED * knee:
+        if knee is None or not calm or self.estimator.sent_kbps < KNEE_REFUTED * knee:
             self._carried_since = None
             return
         if self._carried_since is None:
             self._carried_since = now
         if now - self._carried_since < self._ping_lag_s():
             return
-        level = self._ramp(now)
+        level = self._ramp(now) if self._probe.since is not None else None
         self._knee.forget()
         self._carried_since = None
-        if self._probe.since is not None:
-            start, growth = self._ramp_base()
-            self._probe.since = now - math.log(max(level, start) / start, growth)
+        if level is not None:
+            self._probe.since = now - self._exponential_s(level)
 
-    def _ramp_base(self) -> tuple[float, float]:
-        """Where a probe's ramp starts (the rung's rate, with its copies on a covered path)
-        and its growth a second below the knee."""
-        return self._with_copies(self.rates[self.rung]), 1 + self.config.probe_ramp_per_s
+    def _exponential_s(self, level: float) -> float:
+        """How long a probe's exponential ramp takes from where it starts (the rung's rate,
+        with its copies on a covered path) to ``level`` (0 for a level below the start)."""
+        start = self._with_copies(self.rates[self.rung])
+        return math.log(level / start, 1 + self.config.probe_ramp_per_s) if level > start else 0.0
 
     def _ramp(self, now: float) -> float:
-        """What a running probe sends by ``now``: from ``_ramp_base`` up by
-        ``probe_ramp_per_s`` a second, compounded, to ``KNEE_RAMP_FROM`` times the knee; above,
-        by ``probe_knee_ramp_per_s`` of the knee a second. Infinite with no probe."""
+        """What a running probe sends by ``now``: from the rung's rate (with its copies on a
+        covered path) up by ``probe_ramp_per_s`` a second, compounded, to ``KNEE_RAMP_FROM``
+        times the knee; above, by ``probe_knee_ramp_per_s`` of the knee a second. Infinite with
+        no probe."""
         cfg, since, knee = self.config, self._probe.since, self._knee.kbps
         if since is None:
             return float("inf")
-        start, growth = self._ramp_base()
+        start = self._with_copies(self.rates[self.rung])
         elapsed = max(0.0, now - since)
-        grown = float(start * growth ** elapsed)
+        grown = float(start * (1 + cfg.probe_ramp_per_s) ** elapsed)
         if knee is None or grown <= KNEE_RAMP_FROM * knee:
             return grown
         near = KNEE_RAMP_FROM * knee
-        crossed = math.log(near / start, growth) if near > start else 0.0
-        return max(start, near) + cfg.probe_knee_ramp_per_s * knee * (elapsed - crossed)
+        return max(start, near) + cfg.probe_knee_ramp_per_s * knee * (
+            elapsed - self._exponential_s(near))
 
     def _fail(self, rung: int, now: float) -> None:
         """A probe or up-switch towards ``rung`` failed: back off before the next."""

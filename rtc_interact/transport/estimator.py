@@ -143,6 +143,10 @@ class KneeMemory:
 class Estimator(Protocol):
     """Turns feedback samples into an available-bandwidth estimate (kbps)."""
 
+    sent_kbps: float
+    """What we sent (media, padding, copies and the other traffic), smoothed over ~1 s: the
+    measure of ``knee``."""
+
     def update(self, feedback: Feedback) -> float:
         """The estimate after ``feedback``."""
 

@@ -26,7 +26,7 @@ def update(self: abr.AbrController, feedback: abr.Feedback) -> abr.Decision:
     STATE.append((round(time.monotonic(), 3), d.rung, d.reason, knee.kbps and round(knee.kbps),
                   round(knee.at, 2), knee.memory_s, probe.since and round(probe.since, 2),
                   round(probe.blocked_until.get(self.rung - 1, 0.0), 2),
-                  round(probe.quiet_until, 2), round(getattr(self, "_sent_kbps", 0.0))))
+                  round(probe.quiet_until, 2), round(self.estimator.sent_kbps)))
     return d
 
 
