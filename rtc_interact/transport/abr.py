@@ -84,14 +84,13 @@ from dataclasses import dataclass, field, replace
 from ..errors import ConfigurationError
 from .abr_config import AbrConfig
 from .estimator import (
-    PING_STALE_S,
-    PING_WINDOW_S,
     Estimator,
     Floor,
     KneeMemory,
     LossDelayEstimator,
     smoothed_kbps,
 )
+from .pings import PingWatch
 
 __all__ = ["AbrConfig", "AbrController", "Decision", "Feedback"]
 
@@ -206,10 +205,9 @@ class AbrController:
         self._knee = KneeMemory(self.config.knee_memory_s, self.config.knee_memory_max_s)
         self._padding_on = False
         self._remb: float | None = None
-        self._rtt, self._raw_rtt, self._ping = Floor(), Floor(), Floor()
-        """Smallest round trips seen: the reports', their raw ones, the pings'."""
-        self._calm_until = float("-inf")
-        """Until then pings stand for the path's queue and show none beginning (``_calm``)."""
+        self._rtt, self._raw_rtt = Floor(), Floor()
+        """Smallest round trips seen: the reports', their raw ones."""
+        self._pings = PingWatch(self.config.ping_queue_ms)
         self._path_rtt = float("inf")
         self._copies_sent = 0.0
         self.other_kbps = 0.0
@@ -245,8 +243,8 @@ class AbrController:
         self.estimate = self.estimator.update(feedback)
         self._knee.note(self.estimator.knee(now), now)
         self._note_other(feedback, dt)
-        ping_sign = self._ping_sign(feedback)
-        calm = self._calm(now)  # then pings alone tell a queue
+        ping_sign = self._pings.sign(feedback.ping_rtt_ms, now)
+        calm = self._pings.calm(now)  # then pings alone tell a queue
         self._refute_knee(now, calm)
         queue_signs = self._queue_signs(feedback) and not calm
         pushed_back = queue_signs or ping_sign or (self._loss_sign(feedback) and not calm)
@@ -405,35 +403,12 @@ class AbrController:
             return False
         return self._raw_rtt.excess(feedback.rtt_raw_ms) > self.config.queue_ms / 2
 
-    def _calm(self, now: float) -> bool:
-        """Whether pings came within ``estimator.PING_STALE_S`` and the newest showed no sign
-        of a queue (``_ping_sign`` notes it). Then they alone tell a queue, as in the
-        estimator: ``update`` takes loss, a REMB that falls and the reports' round trips
-        (``_loss_sign``, ``_queue_signs``, ``_raw_queue``) for no sign (on congested-evening,
-        15 ms of jitter and loss in bursts of 2 ended probe after probe and halved the copies,
-        with nothing queued). Up to §29 the pings were calm only up by a third of
-        ``ping_queue_ms``: on congested-evening's jitter the window's lowest ping was above
-        that in 12-20% of the samples taken with under 15 ms queued, and a report with the
-        2500 kbps phase's 2% of bursty loss then ended probe after probe after the step up
-        (``benchmarks/RESULTS.md`` §30)."""
-        return now < self._calm_until
-
-    def _ping_sign(self, feedback: Feedback) -> bool:
-        """Whether the sample's ping is up by two thirds of ``ping_queue_ms``: enough to end a
-        probe (its padding builds the queue; the estimate backs off only at the full
-        ``ping_queue_ms``, a window later, by which time a probe had queued 250 ms on
-        abr-300-loss3). Not a sign for the copies: on jittery paths it comes too often."""
-        if feedback.ping_rtt_ms is None:
-            return False
-        sign = self._ping.excess(feedback.ping_rtt_ms) > self.config.ping_queue_ms * 2 / 3
-        self._calm_until = float("-inf") if sign else feedback.now + PING_STALE_S
-        return sign
-
     def _queue_signs(self, feedback: Feedback) -> bool:
         """Early signs of a queue, enough to end a probe (not to lower the estimate), with
         loss above ``loss_low``: a REMB 10% below the previous one (not on a covered path,
         where it fell on plain jitter: see the module docstring), or the round trip up by half
-        of ``queue_ms``. (``update`` takes none of them while pings are calm: ``_calm``.)"""
+        of ``queue_ms``. (``update`` takes none of them while pings are calm:
+        ``PingWatch.calm``.)"""
         signs = False
         if feedback.remb_kbps is not None:
             signs = self._remb is not None and feedback.remb_kbps < 0.9 * self._remb \
@@ -471,16 +446,10 @@ class AbrController:
         knee = self._knee.kbps
         if knee is None or target <= knee:
             return self.config.up_hold_s
-        return self.config.up_hold_s + self._ping_lag_s()
-
-    def _ping_lag_s(self) -> float:
-        """How long after we send at a rate the pings show what it does: a ping window and
-        the path's round trip."""
-        floor = self._ping.smallest
-        return PING_WINDOW_S + (floor / 1000 if floor < float("inf") else 0.0)
+        return self.config.up_hold_s + self._pings.lag_s()
 
     def _refute_knee(self, now: float, calm: bool) -> None:
-        """Sending ``KNEE_REFUTED`` times the knee for ``_ping_lag_s`` with the pings calm all
+        """Sending ``KNEE_REFUTED`` times the knee for ``PingWatch.lag_s`` with the pings calm all
         along shows that the path's capacity has grown since that queue: the knee is forgotten,
         and a probe ramping above it goes on exponentially from where it is. On
         congested-evening a knee from the 600 kbps phase (575 kbps in one trace) still slowed
@@ -492,7 +461,7 @@ class AbrController:
             return
         if self._carried_since is None:
             self._carried_since = now
-        if now - self._carried_since < self._ping_lag_s():
+        if now - self._carried_since < self._pings.lag_s():
             return
         level = self._ramp(now) if self._probe.since is not None else None
         self._knee.forget()

@@ -1,0 +1,59 @@
+"""What the ICE pings say about a viewer's queue, as the ABR controller reads them (sans-IO).
+
+Each feedback sample carries the lowest ping answered in the last ``estimator.PING_WINDOW_S``
+(``Feedback.ping_rtt_ms``). Its excess over the smallest ever seen is the queue, late by up to a
+window while the queue grows (the window's oldest ping must see it) and on time while it drains
+(the newest ping is then the lowest). The thresholds are shares of ``AbrConfig.ping_queue_ms``:
+
+* a *sign* of a queue beginning: up by more than two thirds (``sign``);
+* *calm*: a ping came within ``estimator.PING_STALE_S`` and showed no sign (``calm``).
+"""
+
+from __future__ import annotations
+
+from .estimator import PING_STALE_S, PING_WINDOW_S, Floor
+
+
+class PingWatch:
+    """The newest ping sample against the smallest, and the states read from it."""
+
+    __slots__ = ("_calm_until", "_queue_ms", "excess", "floor")
+
+    def __init__(self, queue_ms: float) -> None:
+        self._queue_ms = queue_ms
+        self.floor = Floor()
+        """The smallest ping round trip: the path's own."""
+        self.excess = 0.0
+        """How far the newest sample is above the smallest (ms)."""
+        self._calm_until = float("-inf")
+
+    def sign(self, ping_ms: float | None, now: float) -> bool:
+        """Note a sample's ping (None: none in it); whether it is up by two thirds of
+        ``ping_queue_ms``: enough for the controller to end a probe (its padding builds the
+        queue; the estimate backs off only at the full ``ping_queue_ms``, a window later, by
+        which time a probe had queued 250 ms on abr-300-loss3). Not a sign for the copies: on
+        jittery paths it comes too often."""
+        if ping_ms is None:
+            return False
+        self.excess = self.floor.excess(ping_ms)
+        sign = self.excess > self._queue_ms * 2 / 3
+        self._calm_until = float("-inf") if sign else now + PING_STALE_S
+        return sign
+
+    def calm(self, now: float) -> bool:
+        """Whether a ping came within ``PING_STALE_S`` and the newest showed no sign. Then the
+        pings alone tell a queue, as in the estimator: the controller takes loss, a REMB that
+        falls and the reports' round trips for no sign (on congested-evening, 15 ms of jitter
+        and loss in bursts of 2 ended probe after probe and halved the copies, with nothing
+        queued). Up to ``benchmarks/RESULTS.md`` §29 the pings were calm only up by a third of
+        ``ping_queue_ms``: on congested-evening's jitter the window's lowest ping was above
+        that in 12-20% of the samples taken with under 15 ms queued, and a report with the
+        2500 kbps phase's 2% of bursty loss then ended probe after probe after the step up
+        (§30)."""
+        return now < self._calm_until
+
+    def lag_s(self) -> float:
+        """How long after we send at a rate the pings show what it does: a window and the
+        path's round trip."""
+        floor = self.floor.smallest
+        return PING_WINDOW_S + (floor / 1000 if floor < float("inf") else 0.0)

@@ -1,0 +1,18 @@
+"""What the ICE pings say about a queue (``transport.pings``): sign, calm, lag."""
+
+from __future__ import annotations
+
+from rtc_interact.transport.estimator import PING_STALE_S, PING_WINDOW_S
+from rtc_interact.transport.pings import PingWatch
+
+
+def test_a_sign_at_two_thirds_calm_below_it_and_a_lag_of_a_window_and_a_round_trip() -> None:
+    pings = PingWatch(queue_ms=60)
+    assert not pings.calm(0.0)  # no ping yet: nothing known
+    assert not pings.sign(150.0, 0.0) and pings.calm(0.1) and pings.excess == 0
+    assert not pings.sign(189.0, 0.25) and pings.calm(0.3)  # up by 39: still calm
+    assert pings.sign(191.0, 0.5) and not pings.calm(0.6)  # up by 41: a sign
+    assert not pings.sign(None, 0.75) and not pings.calm(0.8)  # no ping: nothing changes
+    assert not pings.sign(160.0, 1.0) and pings.calm(1.0 + PING_STALE_S - 0.01)
+    assert not pings.calm(1.0 + PING_STALE_S)  # stale: pings no longer stand for the queue
+    assert pings.lag_s() == PING_WINDOW_S + 0.15
