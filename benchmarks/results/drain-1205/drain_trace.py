@@ -1,6 +1,7 @@
 """``knee-cap-1205/queue_trace.py`` (RESULTS.md §28) plus the drain's state at each controller
 run (RESULTS.md §31): ``{"drain": [...]}`` rows of (s, reason, rung, shed, ping excess, estimate,
-smoothed sent, copies).
+smoothed sent, copies). It reads ``Decision.shed``, so it runs on a tree with
+``trials/vH-drain.patch`` applied.
 
     python benchmarks/results/drain-1205/drain_trace.py congested-evening 50 1 out.json
 """
