@@ -10,21 +10,24 @@ import pytest
 from rtc_interact import Host, HostConfig, VideoConfig, Viewer, new_secret
 from rtc_interact.bench.harness import OursSession, connect, linked_host
 from rtc_interact.linkemu import get_profile
+from rtc_interact.transport.abr import AbrConfig
 from rtc_interact.transport.quality import Quality
 
 
 async def test_a_300_kbps_lossy_link_keeps_the_viewer_on_a_rung_that_fits() -> None:
-    async with linked_host("ours", get_profile("abr-300-loss3"), seed=3) as link:
+    """With ``knee_cap`` off: with it, a knee noted by the first probe (258 kbps in one run)
+    holds the 190 kbps rung's copies near zero for as long as it is remembered (by design,
+    ``benchmarks/RESULTS.md`` §28, tested in ``test_abr.py``), and 1 run in 4 sent none."""
+    video = VideoConfig(abr=AbrConfig(knee_cap=False))
+    async with linked_host("ours", get_profile("abr-300-loss3"), seed=3, video=video) as link:
         session = await connect("ours", link)
         try:
             assert link.host is not None and isinstance(link.host, Host)
             rungs = []
-            for _ in range(60):  # 15 s, and up to 15 more until copies have been sent
+            for _ in range(30):  # 15 s
                 await asyncio.sleep(0.5)
                 viewer = (await link.host.stats()).viewers[0]
                 rungs.append(viewer.rung)
-                if len(rungs) >= 30 and viewer.link is not None and viewer.link.copy_kbit:
-                    break
             assert 0 not in rungs  # 530 kbps never sent into 300 kbps
             link_stats = viewer.link
             assert link_stats is not None
