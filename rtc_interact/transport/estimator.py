@@ -47,40 +47,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
+from .pings import PING_STALE_S, PING_WINDOW_S, Floor, PingWatch
+
+__all__ = ["PING_STALE_S", "PING_WINDOW_S", "Estimator", "Floor", "KneeMemory",
+           "LossDelayEstimator", "smoothed_kbps"]
+
 if TYPE_CHECKING:
     from .abr import Feedback
     from .abr_config import AbrConfig
 
-PING_WINDOW_S = 1.0
-"""A sample's ping round trip (``Feedback.ping_rtt_ms``) is the lowest of the ICE pings
-answered within this long (``abr_task.FeedbackLog``): a queue raises them all, the path's jitter
-only some (with exponential jitter of 15 ms mean each way, one ping in 11 is over 60 ms above
-the path's round trip; all four of a window, about one window in 7,000)."""
 GROWTH_CAP = 1.5
 """The estimate grows to at most this many times what we send (or the newest REMB)."""
-PING_STALE_S = 2.0
-"""Pings answered within this long stand for the path's queue (see ``_pinging``)."""
-
-
 def smoothed_kbps(previous: float, sent_bytes: int, dt: float) -> float:
     """``previous`` moved towards the rate of ``sent_bytes`` over ``dt`` s (~1 s smoothing)."""
     return previous + min(1.0, dt / 1.0) * (sent_bytes * 8 / 1000 / dt - previous)
-
-
-class Floor:
-    """The smallest of a series of round trips so far, and how far each new one is above it
-    (a queue's length, when the smallest is the path's own)."""
-
-    __slots__ = ("smallest",)
-
-    def __init__(self) -> None:
-        self.smallest = float("inf")
-        """The smallest noted (infinite before the first)."""
-
-    def excess(self, value: float) -> float:
-        """Note ``value``; how far it is above the smallest so far (itself included)."""
-        self.smallest = min(self.smallest, value)
-        return value - self.smallest
 
 
 class KneeMemory:
@@ -168,11 +148,11 @@ class LossDelayEstimator:
         """The estimate."""
         self.sent_kbps = 0.0
         """Smoothed rate we sent."""
-        self._rtt, self._raw_rtt, self._ping = Floor(), Floor(), Floor()
-        """Smallest round trips seen: the reports' (``Feedback.rtt_ms``), their raw ones
-        (``rtt_raw_ms``) and the pings' (``ping_rtt_ms``)."""
-        self._ping_at = float("-inf")
-        self._ping_excess = 0.0
+        self._rtt, self._raw_rtt = Floor(), Floor()
+        """Smallest round trips seen: the reports' (``Feedback.rtt_ms``) and their raw ones
+        (``rtt_raw_ms``)."""
+        self._pings = PingWatch(config.ping_queue_ms)
+        """The pings' (``ping_rtt_ms``)."""
         self._ping_cut: tuple[float, float] | None = None
         """The pings' excess at the last decrease they made, and when pings sent after it
         are all that a sample's window holds (until the excess falls below half of
@@ -264,12 +244,12 @@ class LossDelayEstimator:
     def _pinging(self, now: float) -> bool:
         """Whether pings came lately: then they alone tell a queue (the reports' round trips
         come seconds later, and ended the recovery from a queue the pings had seen drain)."""
-        return now - self._ping_at <= PING_STALE_S
+        return self._pings.fresh(now)
 
     def _filling(self, now: float) -> bool:
         """Whether the pings show a queue beginning (up by two thirds of ``ping_queue_ms``):
         the estimate then holds instead of growing into it."""
-        return self._pinging(now) and self._ping_excess > self.config.ping_queue_ms * 2 / 3
+        return self._pings.filling(now)
 
     def _queue_likely(self, now: float) -> bool:
         """Whether a falling REMB counts as over-use: with pings, when they are up by half of
@@ -278,7 +258,7 @@ class LossDelayEstimator:
         that fitted, with nothing queued)."""
         cfg = self.config
         if self._pinging(now):
-            return self._ping_excess > cfg.ping_queue_ms / 2
+            return self._pings.excess > cfg.ping_queue_ms / 2
         return self._loss > cfg.loss_low or self._rtt_excess > cfg.queue_ms / 2
 
     def _raw_excess(self, raw: float | None) -> float:
@@ -294,8 +274,8 @@ class LossDelayEstimator:
         ping, half = feedback.ping_rtt_ms, self.config.ping_queue_ms / 2
         if ping is None:
             return False
-        self._ping_at = feedback.now
-        self._ping_excess = excess = self._ping.excess(ping)
+        self._pings.sign(ping, feedback.now)
+        excess = self._pings.excess
         cut = self._ping_cut
         if cut is not None and excess < half:
             self._ping_cut = cut = None

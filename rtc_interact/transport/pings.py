@@ -1,23 +1,47 @@
-"""What the ICE pings say about a viewer's queue, as the ABR controller reads them (sans-IO).
+"""What the ICE pings say about a viewer's queue, as the ABR controller and the estimator read
+them (sans-IO), each with its own :class:`PingWatch`.
 
-Each feedback sample carries the lowest ping answered in the last ``estimator.PING_WINDOW_S``
+Each feedback sample carries the lowest ping answered in the last ``PING_WINDOW_S``
 (``Feedback.ping_rtt_ms``). Its excess over the smallest ever seen is the queue, late by up to a
 window while the queue grows (the window's oldest ping must see it) and on time while it drains
 (the newest ping is then the lowest). The thresholds are shares of ``AbrConfig.ping_queue_ms``:
 
 * a *sign* of a queue beginning: up by more than two thirds (``sign``);
-* *calm*: a ping came within ``estimator.PING_STALE_S`` and showed no sign (``calm``).
+* *calm*: a ping came within ``PING_STALE_S`` (``fresh``) and showed no sign (``calm``);
+* *filling*: a ping came within ``PING_STALE_S`` and showed a sign (``filling``).
 """
 
 from __future__ import annotations
 
-from .estimator import PING_STALE_S, PING_WINDOW_S, Floor
+PING_WINDOW_S = 1.0
+"""A sample's ping round trip (``Feedback.ping_rtt_ms``) is the lowest of the ICE pings
+answered within this long (``abr_task.FeedbackLog``): a queue raises them all, the path's jitter
+only some (with exponential jitter of 15 ms mean each way, one ping in 11 is over 60 ms above
+the path's round trip; all four of a window, about one window in 7,000)."""
+PING_STALE_S = 2.0
+"""Pings answered within this long stand for the path's queue (``PingWatch.fresh``)."""
+
+
+class Floor:
+    """The smallest of a series of round trips so far, and how far each new one is above it
+    (a queue's length, when the smallest is the path's own)."""
+
+    __slots__ = ("smallest",)
+
+    def __init__(self) -> None:
+        self.smallest = float("inf")
+        """The smallest noted (infinite before the first)."""
+
+    def excess(self, value: float) -> float:
+        """Note ``value``; how far it is above the smallest so far (itself included)."""
+        self.smallest = min(self.smallest, value)
+        return value - self.smallest
 
 
 class PingWatch:
     """The newest ping sample against the smallest, and the states read from it."""
 
-    __slots__ = ("_calm_until", "_queue_ms", "excess", "floor")
+    __slots__ = ("_calm_until", "_queue_ms", "at", "excess", "floor")
 
     def __init__(self, queue_ms: float) -> None:
         self._queue_ms = queue_ms
@@ -25,6 +49,8 @@ class PingWatch:
         """The smallest ping round trip: the path's own."""
         self.excess = 0.0
         """How far the newest sample is above the smallest (ms)."""
+        self.at = float("-inf")
+        """When the newest sample came."""
         self._calm_until = float("-inf")
 
     def sign(self, ping_ms: float | None, now: float) -> bool:
@@ -35,8 +61,8 @@ class PingWatch:
         jittery paths it comes too often."""
         if ping_ms is None:
             return False
-        self.excess = self.floor.excess(ping_ms)
-        sign = self.excess > self._queue_ms * 2 / 3
+        self.excess, self.at = self.floor.excess(ping_ms), now
+        sign = self._signed()
         self._calm_until = float("-inf") if sign else now + PING_STALE_S
         return sign
 
@@ -51,6 +77,17 @@ class PingWatch:
         2500 kbps phase's 2% of bursty loss then ended probe after probe after the step up
         (§30)."""
         return now < self._calm_until
+
+    def fresh(self, now: float) -> bool:
+        """Whether a ping came within ``PING_STALE_S``: then the pings stand for the queue."""
+        return now - self.at <= PING_STALE_S
+
+    def filling(self, now: float) -> bool:
+        """Whether a fresh ping showed a sign: a queue beginning."""
+        return self.fresh(now) and self._signed()
+
+    def _signed(self) -> bool:
+        return self.excess > self._queue_ms * 2 / 3
 
     def lag_s(self) -> float:
         """How long after we send at a rate the pings show what it does: a window and the

@@ -16,3 +16,14 @@ def test_a_sign_at_two_thirds_calm_below_it_and_a_lag_of_a_window_and_a_round_tr
     assert not pings.sign(160.0, 1.0) and pings.calm(1.0 + PING_STALE_S - 0.01)
     assert not pings.calm(1.0 + PING_STALE_S)  # stale: pings no longer stand for the queue
     assert pings.lag_s() == PING_WINDOW_S + 0.15
+
+
+def test_fresh_and_filling_as_the_estimator_reads_them() -> None:
+    pings = PingWatch(queue_ms=60)
+    assert not pings.fresh(0.0) and not pings.filling(0.0)
+    pings.sign(150.0, 0.0)
+    pings.sign(195.0, 0.25)  # up by 45: a queue beginning
+    assert pings.fresh(0.25 + PING_STALE_S) and pings.filling(0.25 + PING_STALE_S)
+    assert not pings.fresh(0.26 + PING_STALE_S) and not pings.filling(0.26 + PING_STALE_S)
+    pings.sign(160.0, 3.0)
+    assert pings.fresh(3.0) and not pings.filling(3.0)

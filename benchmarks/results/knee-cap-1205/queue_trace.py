@@ -59,7 +59,7 @@ def update(self: abr.AbrController, feedback: abr.Feedback) -> abr.Decision:
     knee = e._knee and round(e._knee)
     EST.append((round(time.monotonic(), 3), round(before), round(e.kbps), round(e.sent_kbps),
                 knee, round(feedback.now - e._knee_at, 1), feedback.ping_rtt_ms,
-                round(e._ping_excess), feedback.remb_kbps, feedback.loss, round(e._loss, 3),
+                round(e._pings.excess), feedback.remb_kbps, feedback.loss, round(e._loss, 3),
                 d.reason, round(d.copy_kbps), round(d.padding_kbps)))
     rtx_probe.DECISIONS.append((time.monotonic(), d.reason, round(d.padding_kbps),
                                 round(d.target_kbps), round(self.estimate), round(d.copy_kbps)))
