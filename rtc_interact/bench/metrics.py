@@ -103,6 +103,8 @@ class VideoSummary:
     """Frames decoded."""
     width_per_s: list[int | None] = field(default_factory=list)
     """Width of the last frame decoded in each second (None: no frame that second)."""
+    freezes_at: list[tuple[float, float]] = field(default_factory=list)
+    """Each freeze as (seconds from the start to its last frame before, seconds frozen)."""
 
 
 def summarise(log: FrameLog, start_s: float, seconds: int) -> VideoSummary:
@@ -122,4 +124,5 @@ def summarise(log: FrameLog, start_s: float, seconds: int) -> VideoSummary:
         g2g_per_s=[statistics.median(b) if b else None for b in buckets],
         corrupt_frames=sum(r.stamp is None for r in records), frames=len(records),
         width_per_s=widths,
+        freezes_at=[(before - start_s, after - before) for before, after in freeze_gaps(times)],
     )

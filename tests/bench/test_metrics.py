@@ -40,3 +40,11 @@ def test_summary_counts_corrupt_frames_and_latency() -> None:
     assert summary.frames == 60 and summary.corrupt_frames == 6
     assert summary.g2g_ms is not None and summary.g2g_ms.p50 == 40.0
     assert summary.fps == [30, 30]
+
+
+def test_summary_places_each_freeze_from_the_start() -> None:
+    times = [10 + i / 30 for i in range(60)] + [10 + 2.5 + i / 30 for i in range(30)]
+    summary = summarise(FrameLog([FrameRecord(t, None, None) for t in times]), 10.0, 4)
+    assert summary.freezes == 1
+    [(at, gap)] = summary.freezes_at
+    assert abs(at - 59 / 30) < 1e-9 and abs(gap - (2.5 - 59 / 30)) < 1e-9
