@@ -274,6 +274,28 @@ def test_a_reports_own_round_trip_up_halves_the_copies_before_the_smoothed_one_m
     assert queued.rung == 0 and queued.estimate_kbps >= decision.estimate_kbps
 
 
+@pytest.mark.parametrize(("signs", "halved"), [(3, False), (4, True), (8, True)])
+def test_a_second_of_ping_signs_in_a_row_halves_the_copies(signs: int, halved: bool) -> None:
+    """One ping sign can be jitter and is no sign for the copies; four in a row (a second) are
+    a queue that the copies keep standing (mobile-3g-weak, ``RESULTS.md`` §31.3 and §32)."""
+    controller = AbrController(RATES, AbrConfig(start_rung=0))
+    decision = after = None
+    for i in range(40):  # 10 s at 1200 kbps with 2% loss and 150 ms, room for copies
+        decision = controller.update(Feedback(
+            now=i * TICK, sent_bytes=75_000, loss=0.02 if i % 4 == 0 else None,
+            remb_kbps=3000.0, ping_rtt_ms=150.0))
+    assert decision is not None and decision.copy_kbps > 300
+    for i in range(signs):  # up by 45 ms: a sign, short of a queue that lowers the estimate
+        after = controller.update(Feedback(now=10.0 + i * TICK, sent_bytes=75_000,
+                                           remb_kbps=3000.0, ping_rtt_ms=195.0))
+    assert after is not None and after.estimate_kbps == decision.estimate_kbps
+    share = after.copy_kbps / decision.copy_kbps
+    if signs == 8:  # halved again, less what they grew back in between
+        assert share < 0.45
+    else:
+        assert share == pytest.approx(0.5 if halved else 1.0, rel=0.05)
+
+
 @pytest.mark.parametrize(("at_start", "rtt_ms", "copied"),
                          [(True, 340.0, True), (False, 340.0, False), (True, 150.0, False)])
 def test_copies_flow_from_the_start_of_a_long_path_before_any_loss_is_reported(

@@ -41,7 +41,7 @@ class Floor:
 class PingWatch:
     """The newest ping sample against the smallest, and the states read from it."""
 
-    __slots__ = ("_calm_until", "_queue_ms", "at", "excess", "floor")
+    __slots__ = ("_calm_until", "_queue_ms", "at", "excess", "floor", "streak")
 
     def __init__(self, queue_ms: float) -> None:
         self._queue_ms = queue_ms
@@ -52,6 +52,8 @@ class PingWatch:
         self.at = float("-inf")
         """When the newest sample came."""
         self._calm_until = float("-inf")
+        self.streak = 0
+        """Samples in a row whose ping was a sign (0 after one that was not)."""
 
     def sign(self, ping_ms: float | None, now: float) -> bool:
         """Note a sample's ping (None: none in it); whether it is up by two thirds of
@@ -63,6 +65,7 @@ class PingWatch:
             return False
         self.excess, self.at = self.floor.excess(ping_ms), now
         sign = self._signed()
+        self.streak = self.streak + 1 if sign else 0
         self._calm_until = float("-inf") if sign else now + PING_STALE_S
         return sign
 

@@ -27,3 +27,13 @@ def test_fresh_and_filling_as_the_estimator_reads_them() -> None:
     assert not pings.fresh(0.26 + PING_STALE_S) and not pings.filling(0.26 + PING_STALE_S)
     pings.sign(160.0, 3.0)
     assert pings.fresh(3.0) and not pings.filling(3.0)
+
+
+def test_a_streak_counts_signs_in_a_row_and_ends_on_a_sample_without_one() -> None:
+    pings = PingWatch(queue_ms=60)
+    pings.sign(150.0, 0.0)
+    streaks = []
+    for i, ping in enumerate([195.0, 200.0, None, 210.0, 160.0, 195.0]):
+        pings.sign(ping, 0.25 * (i + 1))
+        streaks.append(pings.streak)
+    assert streaks == [1, 2, 2, 3, 0, 1]  # a sample with no ping changes nothing
