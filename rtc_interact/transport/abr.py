@@ -105,8 +105,9 @@ CEILING_RUNGS = 3.0
 """The controller's estimate stops at this many times the top rung's rate."""
 STANDING_SIGNS = 4
 """Ping samples in a row that are signs of a queue (a second of them) halve the copies, and
-again after as many more (trial vK, RESULTS §31: on mobile-3g-weak the 190 kbps rung's copies
-kept a standing queue of 100-280 ms)."""
+again after as many more (``benchmarks/RESULTS.md`` §31.3, §32.2: on mobile-3g-weak the 190 kbps
+rung's copies kept a standing queue of 100-280 ms; with this rule, freezes a minute over seeds
+1-10 went from a median of 1.67 to 0.67)."""
 START_LONG_FACTOR = 1.2
 """Before any report, a path is taken as long when its ICE checks took this many times
 ``AbrConfig.copy_long_rtt_ms``: a check or two carry the path's jitter, which only adds (on
