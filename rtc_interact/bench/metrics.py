@@ -111,7 +111,7 @@ def summarise(log: FrameLog, start_s: float, seconds: int) -> VideoSummary:
     """Summarise the frames decoded in [start_s, start_s + seconds)."""
     records = [r for r in log.records if start_s <= r.at_s < start_s + seconds]
     times = [r.at_s for r in records]
-    freezes, frozen = count_freezes(times)
+    freezes_at = [(before - start_s, after - before) for before, after in freeze_gaps(times)]
     buckets: list[list[float]] = [[] for _ in range(seconds)]
     widths: list[int | None] = [None] * seconds
     for r in records:
@@ -119,10 +119,11 @@ def summarise(log: FrameLog, start_s: float, seconds: int) -> VideoSummary:
         if r.g2g_ms is not None:
             buckets[int(r.at_s - start_s)].append(r.g2g_ms)
     return VideoSummary(
-        fps=fps_per_second(times, start_s, seconds), freezes=freezes, freeze_s=round(frozen, 3),
+        fps=fps_per_second(times, start_s, seconds), freezes=len(freezes_at),
+        freeze_s=round(sum(gap for _, gap in freezes_at), 3),
         g2g_ms=Percentiles.of([r.g2g_ms for r in records if r.g2g_ms is not None]),
         g2g_per_s=[statistics.median(b) if b else None for b in buckets],
         corrupt_frames=sum(r.stamp is None for r in records), frames=len(records),
         width_per_s=widths,
-        freezes_at=[(before - start_s, after - before) for before, after in freeze_gaps(times)],
+        freezes_at=freezes_at,
     )

@@ -57,7 +57,7 @@ queue (on a 400 kbps link, copies filling the room kept a standing queue of 300-
 they have a level of their own: from zero, up by ``copy_ramp_per_s`` of the rung's rate per
 second, halved on any sign of a queue while no probe pads (the estimate falls; unless pings
 are calm, a REMB 10% below the previous one or the round trip up by ``queue_ms / 2``, smoothed
-or the reports' own; and a second of ping signs in a row, ``STANDING_SIGNS``), within
+or the reports' own; and a second of ping signs in a row, ``PingWatch.standing``), within
 ``copy_fill`` of the room. On a path they do not cover (below),
 copies and pacing stay under the rate at which the path last showed a queue, while the next
 rung is far above it (``knee_cap``).
@@ -103,11 +103,6 @@ KNEE_REFUTED = 1.2
 grown since (``AbrController._refute_knee``)."""
 CEILING_RUNGS = 3.0
 """The controller's estimate stops at this many times the top rung's rate."""
-STANDING_SIGNS = 4
-"""Ping samples in a row that are signs of a queue (a second of them) halve the copies, and
-again after as many more (``benchmarks/RESULTS.md`` §31.3, §32.2: on mobile-3g-weak the 190 kbps
-rung's copies kept a standing queue of 100-280 ms; with this rule, freezes a minute over seeds
-1-10 went from a median of 1.67 to 0.67)."""
 START_LONG_FACTOR = 1.2
 """Before any report, a path is taken as long when its ICE checks took this many times
 ``AbrConfig.copy_long_rtt_ms``: a check or two carry the path's jitter, which only adds (on
@@ -254,9 +249,8 @@ class AbrController:
         self._refute_knee(now, calm)
         queue_signs = self._queue_signs(feedback) and not calm
         pushed_back = queue_signs or ping_sign or (self._loss_sign(feedback) and not calm)
-        standing = self._pings.streak > 0 and self._pings.streak % STANDING_SIGNS == 0
         self._pace_copies(feedback, dt, queue_signs or self.estimate < before * 0.99
-                          or (self._raw_queue(feedback) and not calm) or standing)
+                          or (self._raw_queue(feedback) and not calm) or self._pings.standing())
         if self.estimate < before * 0.99 or (pushed_back and self._padding_on):
             if self._probe.since is not None or self._above_since is not None:
                 self._fail(self.rung - 1, now)  # the probe found the limit: stop padding now

@@ -22,6 +22,14 @@ PING_STALE_S = 2.0
 """Pings answered within this long stand for the path's queue (``PingWatch.fresh``)."""
 
 
+STANDING_SIGNS = 4
+"""Samples in a row that are signs of a queue (a second of them) make a standing queue
+(``PingWatch.standing``): the controller halves the copies on it, and again after as many more
+(``benchmarks/RESULTS.md`` §31.3, §32.2: on mobile-3g-weak the 190 kbps rung's copies kept a
+standing queue of 100-280 ms; with this rule, freezes a minute over seeds 1-10 went from a median
+of 1.67 to 0.67)."""
+
+
 class Floor:
     """The smallest of a series of round trips so far, and how far each new one is above it
     (a queue's length, when the smallest is the path's own)."""
@@ -88,6 +96,11 @@ class PingWatch:
     def filling(self, now: float) -> bool:
         """Whether a fresh ping showed a sign: a queue beginning."""
         return self.fresh(now) and self._signed()
+
+    def standing(self) -> bool:
+        """Whether the streak of signs has just reached a multiple of ``STANDING_SIGNS`` (it
+        stays so over samples with no ping)."""
+        return self.streak > 0 and self.streak % STANDING_SIGNS == 0
 
     def _signed(self) -> bool:
         return self.excess > self._queue_ms * 2 / 3
