@@ -16,6 +16,10 @@ PROFILES = parse_profiles({"profiles": {
         "summary": "60 ms RTT, 5% random loss both ways",
         "both": {"delay_ms": 30, "loss": {"model": "bernoulli", "pct": 5}},
     },
+    "rx-clean-150": {
+        "summary": "150 ms RTT, nothing lost",
+        "both": {"delay_ms": 75},
+    },
     "rx-blackout": {
         "summary": "40 ms RTT; host-to-viewer loses everything from 3 s to 4 s",
         "both": {"delay_ms": 20},
@@ -72,3 +76,16 @@ async def test_after_a_blackout_a_keyframe_is_requested_and_the_picture_recovers
     # the hole was given up: abandoned, or skipped when the keyframe that followed was due
     assert stats.receiver.frames_abandoned + stats.receiver.frames_skipped >= 1
     assert stats.receiver.keyframes_requested >= 1  # PLI
+
+
+async def test_from_the_first_packet_the_viewer_holds_frames_by_the_ice_round_trip() -> None:
+    """Nothing is lost here, yet frames play out about a round trip late from the start: the
+    first loss on a lossy path comes in the first second or two, and without the delay it
+    froze the picture (``ReceiveConfig.playout_from_start``)."""
+    async with (linked_host("ours", PROFILES["rx-clean-150"], seed=1) as link,
+                Viewer.connect(link.url, token=link.token) as viewer):
+        frames = await _watch(viewer, 2.0)
+        stats = viewer.stats().receiver
+    assert len(frames) > 20 and stats.nacks_sent == 0
+    # the ICE checks' round trip (~150 ms) less the 30 ms margin, not the NACKs' 200 ms guess
+    assert 110 <= stats.playout_ms <= 150 and stats.rtt_ms == 200

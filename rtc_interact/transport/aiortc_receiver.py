@@ -72,6 +72,7 @@ from aiortc.rtcrtpreceiver import NackGenerator
 from aiortc.rtp import RtpPacket
 
 from ..media.vp8 import PayloadInfo, inspect_vp8
+from .aiortc_compat import ice_rtt_s
 from .nack import NackScheduler
 from .receive_buffer import (
     SEQ_SPAN,
@@ -128,6 +129,8 @@ class ReceiverStats:
     """Packets that arrived a second time (the host's redundant copies)."""
     rtt_ms: float = 0.0
     """Round-trip estimate from NACKed packets (the initial guess until one is measured)."""
+    playout_ms: float = 0.0
+    """How long after its expected arrival the newest frame was held (the playout delay)."""
     socket_rcvbuf: int = 0
     """Smallest SO_RCVBUF the kernel reports on the ICE sockets (0: not set yet)."""
 
@@ -250,9 +253,16 @@ class RobustJitterBuffer(JitterBuffer):
         past it: no timer is made or cancelled per packet)."""
         self.on_quiet: Callable[[float], None] | None = None
         """Called (with the clock's time) at each poll while no packet comes (the NACKs)."""
+        self._rtt_given = False
+        """Whether the buffer has the ICE checks' round trip (``FrameBuffer.on_path_rtt``)."""
 
     def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
         now = self._clock()
+        if not self._rtt_given:  # from the first packet on (ICE is done by then)
+            rtt = ice_rtt_s(self._receiver)
+            self._rtt_given = rtt is not None
+            if rtt is not None:
+                self.frames.on_path_rtt(rtt * 1000, now)
         if self.errors.count != self._seen_errors:
             self._seen_errors = self.errors.count
             self.frames.on_decoder_error()
@@ -410,6 +420,7 @@ class RobustReceiving:
             frames_skipped=sum(c.skipped for c in counters),
             copies_received=sum(n.copies for n in nacks),
             rtt_ms=round(max((n.rtt_ms for n in nacks), default=0.0), 1),
+            playout_ms=round(max((r.buffer.frames.delay_ms for r in rs), default=0.0), 1),
             socket_rcvbuf=min(buffers, default=0),
         )
 

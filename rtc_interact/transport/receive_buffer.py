@@ -24,7 +24,10 @@ adapter is ``transport/aiortc_receiver.py``.
   released ``playout_rtt_factor x RTT - playout_margin_ms`` (at most ``playout_max_ms``) after
   its expected arrival (its RTP time plus the fastest recent transit), so a frame held up by
   one retransmission is at most a little late on screen; the delay grows and shrinks by at most
-  10 ms per frame. On a clean link it is zero.
+  10 ms per frame. On a clean link it is zero, except from the start: once the ICE checks'
+  round trip is known (:meth:`FrameBuffer.on_path_rtt`), the delay is made from it until a
+  packet goes missing, for ``loss_memory_ms`` at most (``playout_from_start``). The first
+  frame goes at once.
 
 Frames are released when a packet arrives (``add``) or when the owner polls (``poll``).
 """
@@ -90,6 +93,11 @@ class ReceiveConfig:
     loss_memory_ms: float = 30_000.0
     """How long after the last missing packet that playout delay stays (10 s let a 1%-loss
     link, cn-eu, drop it between two losses, and the next loss froze the picture)."""
+    playout_from_start: bool = True
+    """Hold frames by the playout delay from the start (:meth:`FrameBuffer.on_path_rtt`), not
+    from the first missing packet: on the lossy profiles the first loss often came in the first
+    second, with no delay yet, and its retransmission froze the picture (``benchmarks/RESULTS.md``
+    §33: in 38 runs of 12 s, freezes in the first half second went from 6 to 2)."""
     quiet_ms: float = 60.0
     """After this long with no packet at all (and at least ``nack.QUIET_INTERVALS`` mean packet
     intervals), the packets that would have come meanwhile are NACKed without waiting for the
@@ -226,8 +234,15 @@ class FrameBuffer:
         self._lags: deque[float] = deque(maxlen=LAG_WINDOW)
         self._delay = 0.0
         """Playout delay now: follows ``playout_delay_ms`` by at most PLAYOUT_SLEW_MS a frame."""
+        self._path_rtt: tuple[float, float] | None = None
+        """(when, round trip ms) of the ICE checks' round trip (``on_path_rtt``)."""
         self._tl0: int | None = None
         """TL0PICIDX of the newest base-layer frame released (None: unknown)."""
+
+    @property
+    def delay_ms(self) -> float:
+        """The playout delay the newest frame was released with."""
+        return self._delay
 
     @property
     def waiting_for_keyframe(self) -> bool:
@@ -322,12 +337,23 @@ class FrameBuffer:
         if stale:
             self._drop_below(max(stale) + 1)
 
+    def on_path_rtt(self, rtt_ms: float, now_ms: float) -> None:
+        """The path's round trip from the ICE checks (``playout_from_start``): from now until a
+        packet goes missing, frames are held by a playout delay made from it (the NACKs'
+        round trip is still a guess, ``initial_rtt_ms``)."""
+        if self.config.playout_from_start and self._path_rtt is None:
+            self._path_rtt = now_ms, rtt_ms
+
     def playout_delay_ms(self, now_ms: float) -> float:
-        """How long after its expected arrival a frame is released (0 while nothing is lost)."""
-        if now_ms - self.nack.last_gap_ms > self.config.loss_memory_ms:
-            return 0.0
-        c = self.config
-        delay = c.playout_rtt_factor * self.nack.rtt_ms - c.playout_margin_ms
+        """How long after its expected arrival a frame is released (0 while nothing is lost,
+        except from the start with ``playout_from_start``)."""
+        c, rtt = self.config, self.nack.rtt_ms
+        if now_ms - self.nack.last_gap_ms > c.loss_memory_ms:
+            start = self._path_rtt
+            if start is None or now_ms - start[0] > c.loss_memory_ms:
+                return 0.0
+            rtt = start[1]  # nothing missing yet: the path's own round trip
+        delay = c.playout_rtt_factor * rtt - c.playout_margin_ms
         return min(c.playout_max_ms, max(0.0, delay))
 
     def _due(self, span: _Span, now_ms: float, commit: bool = True) -> bool:
@@ -335,6 +361,8 @@ class FrameBuffer:
         it goes now, so its arrival joins the playout clock)."""
         target = self.playout_delay_ms(now_ms)
         delay = max(min(target, self._delay + PLAYOUT_SLEW_MS), self._delay - PLAYOUT_SLEW_MS)
+        if not self.counters.frames:
+            delay = 0.0  # the first frame goes at once; the delay grows from the next
         first = self._packets[span.first]
         arrived = max(self._packets[s].arrived_ms for s in range(span.first, span.last + 1))
         lag = arrived - self._timestamps.unwrap(first.timestamp) / VIDEO_CLOCK_KHZ

@@ -401,6 +401,34 @@ def test_while_packets_go_missing_frames_play_out_a_round_trip_late() -> None:
     assert buffer.playout_delay_ms(stream.now + 40_000) == 0.0  # forgotten after loss stops
 
 
+def released_after(buffer: FrameBuffer, packets: list[Packet]) -> float | None:
+    """Feed a frame's packets, then step the fake clock until the buffer lets it go: how long
+    after its last packet it went (None: not within 500 ms)."""
+    if feed(buffer, packets):
+        return 0.0
+    arrived = packets[-1].arrived_ms
+    return next((float(step) for step in range(500) if buffer.poll(arrived + step)), None)
+
+
+@pytest.mark.parametrize("from_start", [True, False])
+def test_given_the_ice_round_trip_frames_play_out_late_from_the_start(from_start: bool) -> None:
+    config = ReceiveConfig(initial_rtt_ms=400.0, playout_margin_ms=30.0,
+                           playout_from_start=from_start)
+    buffer, stream = FrameBuffer(config), Stream(size=2)
+    buffer.on_path_rtt(150.0, now_ms=0.0)  # (the NACKs' round trip stays a 400 ms guess)
+    delays = [released_after(buffer, stream.next_frame()) for _ in range(30)]
+    assert delays[0] == 0.0  # the first frame goes at once
+    if from_start:  # nothing lost, yet held as after a loss: the delay grows to 150 - 30
+        assert delays[-1] == pytest.approx(120.0, abs=1.0) and buffer.delay_ms == 120.0
+        assert all(b - a <= 10.0 + 1.0 for a, b in itertools.pairwise(delays))  # gently
+        assert buffer.playout_delay_ms(40_000.0) == 0.0  # forgotten after 30 s clean
+        hole = stream.next_frame()  # once a packet goes missing, the NACKs' round trip
+        feed(buffer, hole[1:])
+        assert buffer.playout_delay_ms(stream.now) == 200.0  # (400 - 30, at most 200)
+    else:
+        assert set(delays) == {0.0}
+
+
 def test_a_copy_of_a_held_packet_does_not_move_the_playout_clock() -> None:
     config = ReceiveConfig(initial_rtt_ms=200.0, playout_margin_ms=0.0)
     released: dict[str, list[float]] = {}
