@@ -253,14 +253,13 @@ class RobustJitterBuffer(JitterBuffer):
         past it: no timer is made or cancelled per packet)."""
         self.on_quiet: Callable[[float], None] | None = None
         """Called (with the clock's time) at each poll while no packet comes (the NACKs)."""
-        self._rtt_given = False
-        """Whether the buffer has the ICE checks' round trip (``FrameBuffer.on_path_rtt``)."""
+        self._first = True
+        """No packet yet: the first one gives the buffer the ICE checks' round trip."""
 
     def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
         now = self._clock()
-        if not self._rtt_given:  # from the first packet on (ICE is done by then)
-            rtt = ice_rtt_s(self._receiver)
-            self._rtt_given = rtt is not None
+        if self._first:  # ICE is done by then (asked once: not a per-packet cost)
+            self._first, rtt = False, ice_rtt_s(self._receiver)
             if rtt is not None:
                 self.frames.on_path_rtt(rtt * 1000, now)
         if self.errors.count != self._seen_errors:

@@ -374,6 +374,15 @@ def test_the_buffer_holds_at_most_max_packets() -> None:
 
 # playout delay
 
+def released_after(buffer: FrameBuffer, packets: list[Packet]) -> float | None:
+    """Feed a frame's packets, then step the fake clock until the buffer lets it go: how long
+    after its last packet it went (None: not within 500 ms)."""
+    if feed(buffer, packets):
+        return 0.0
+    arrived = packets[-1].arrived_ms
+    return next((float(step) for step in range(500) if buffer.poll(arrived + step)), None)
+
+
 def test_while_packets_go_missing_frames_play_out_a_round_trip_late() -> None:
     config = ReceiveConfig(initial_rtt_ms=100.0, playout_rtt_factor=1.0, playout_margin_ms=0.0)
     buffer, stream = FrameBuffer(config), Stream(size=2)
@@ -384,30 +393,11 @@ def test_while_packets_go_missing_frames_play_out_a_round_trip_late() -> None:
     feed(buffer, hole[1:])
     feed(buffer, [hole[0]], now=hole[0].arrived_ms + 50.0)  # recovered
     assert buffer.playout_delay_ms(stream.now) == 100.0
-    delays = []
-    for _ in range(40):
-        packets = stream.next_frame()
-        feed(buffer, packets)
-        arrived = packets[-1].arrived_ms
-        out: list[Frame] = []
-        t = arrived
-        while not out and t < arrived + 500:  # step the fake clock until it is due
-            out = buffer.poll(t)
-            t += 1.0
-        if out:
-            delays.append(t - 1.0 - arrived)
+    delays = [d for d in (released_after(buffer, stream.next_frame()) for _ in range(40))
+              if d is not None]
     assert delays[-1] == pytest.approx(100.0, abs=1.0)  # reached the round trip ...
     assert all(b - a <= 10.0 + 1.0 for a, b in itertools.pairwise(delays))  # ... gently
     assert buffer.playout_delay_ms(stream.now + 40_000) == 0.0  # forgotten after loss stops
-
-
-def released_after(buffer: FrameBuffer, packets: list[Packet]) -> float | None:
-    """Feed a frame's packets, then step the fake clock until the buffer lets it go: how long
-    after its last packet it went (None: not within 500 ms)."""
-    if feed(buffer, packets):
-        return 0.0
-    arrived = packets[-1].arrived_ms
-    return next((float(step) for step in range(500) if buffer.poll(arrived + step)), None)
 
 
 @pytest.mark.parametrize("from_start", [True, False])
