@@ -31,7 +31,8 @@ from .media.ladder import RungStats, RungTrack
 from .media.sources import TestPatternTrack
 from .tokens import Claims, Role, mint
 from .transport.abr_task import LinkStats
-from .transport.aiortc_compat import answer_as_dtls_server
+from .transport.aiortc_compat import answer_as_dtls_server, early_dtls
+from .transport.aiortc_dtls import false_start
 from .transport.fanout import VideoFanout
 from .transport.peer import (
     choose_ice_addresses,
@@ -306,7 +307,10 @@ class Host:
         session.unanswered.cancel()
         session.unanswered = None
         try:
-            await session.pc.setRemoteDescription(RTCSessionDescription(answer_sdp, "answer"))
+            # the page answers as DTLS server: the host's ClientHello leaves at the page's
+            # first ICE check, and its video right after its Finished (aiortc_dtls)
+            with early_dtls(), false_start():
+                await session.pc.setRemoteDescription(RTCSessionDescription(answer_sdp, "answer"))
             session.track = self._video.attach(session.pc)
         except Exception as exc:  # aiortc raises ValueError, InternalError, ... for bad SDP
             await self._end(session, "bad answer")

@@ -1,4 +1,4 @@
-"""The one place where rtc-interact changes aiortc / aioice behaviour.
+"""Where rtc-interact changes aiortc / aioice behaviour (with its two siblings, listed at the end).
 
 aiortc is pinned to 1.16 (aioice 0.13). Everything here relies on internals of those versions, and
 ``tests/transport/test_aiortc_compat.py`` holds canary tests that fail if an upgrade moves them.
@@ -82,7 +82,9 @@ What is changed, and why:
   ``Connection.recvfrom`` reads the data aioice queued anyway. The DTLS ClientHello thus leaves
   one round trip earlier and the first media packet lands at 4 RTT from ``connect()`` instead
   of 5. (RFC 8445 wants a successful check before data; a check *from* the peer, authenticated
-  with our password, is the consent that rule protects, RFC 7675.)
+  with our password, is the consent that rule protects, RFC 7675.) The host does the same with
+  the page's answer to its offer, where the page made the host the DTLS client
+  (``aiortc_dtls``): its ClientHello leaves when the page's first check arrives.
 * **ICE completes when it completes.** aioice's ``Connection.connect`` paces its checks in a
   loop that sleeps 20 ms (RFC 8445's Ta) between them, and reads the check list's result only
   when that loop ends, at the tick after the list has completed: 0-20 ms after the nominated
@@ -116,7 +118,9 @@ What is changed, and why:
   first ``decode_first`` decoders; the others return no picture. This lets one process play 32
   viewers that really receive, depacketize and reassemble every frame without 32 VP8 decoders.
 * The RTP sender of pre-encoded video (keyframe requests, packetizer) is changed in the sibling
-  module ``transport/aiortc_sender.py``, which documents its own reliance on aiortc internals.
+  module ``transport/aiortc_sender.py``, and the DTLS client's false start in
+  ``transport/aiortc_dtls.py`` (whose changes ``install()`` and ``stock_behaviour()`` include);
+  each documents its own reliance on aiortc internals.
 """
 
 from __future__ import annotations
@@ -127,7 +131,7 @@ import contextvars
 import ipaddress
 import random
 import struct
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
 
@@ -141,6 +145,8 @@ from aiortc.rtcsctptransport import RTCSctpTransport
 from av.frame import Frame
 
 from ..errors import ConfigurationError
+from . import aiortc_dtls
+from .background import keep, until_set
 
 TESTED_AIORTC = "1.16."
 TESTED_AIOICE = "0.13."
@@ -165,43 +171,6 @@ FIRST_FRAME_COPY_GAP_S = 0.012
 _DTLS_HANDSHAKE_TYPES = (20, 22)
 _FIRST_TIMESTAMPS = "_rtc_interact_first_ts"
 _stock_send = aioice.ice.Connection.send
-_background: set[asyncio.Future[None]] = set()
-"""Tasks this module started and nobody awaits (kept referenced until done)."""
-
-
-def _keep(task: asyncio.Future[None]) -> None:
-    """Hold ``task`` until it is done; its exception, if any, is taken as read."""
-    _background.add(task)
-    task.add_done_callback(_forget)
-
-
-def _forget(task: asyncio.Future[None]) -> None:
-    _background.discard(task)
-    if not task.cancelled():
-        task.exception()
-
-
-async def _until_set(work: Coroutine[Any, Any, None],
-                     event: asyncio.Event) -> asyncio.Future[None] | None:
-    """Await ``work`` until it ends or ``event`` is set, whichever comes first: None when it
-    ended (its exception raised here), else its task, which goes on in the background (held
-    by ``_keep``). Cancelling this cancels ``work`` too."""
-    task = asyncio.ensure_future(work)
-    waiter = asyncio.ensure_future(event.wait())
-    try:
-        await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-    except asyncio.CancelledError:
-        task.cancel()
-        raise
-    finally:
-        waiter.cancel()
-    if task.done():
-        task.result()
-        return None
-    _keep(task)
-    return task
-
-
 def _event(connection: aioice.ice.Connection, key: str) -> asyncio.Event:
     """The event kept on ``connection`` under ``key``."""
     event: asyncio.Event = connection.__dict__.setdefault(key, asyncio.Event())
@@ -227,7 +196,7 @@ def _first_frame_packet(connection: aioice.ice.Connection, data: bytes) -> bool:
 
 
 def _send_copy(connection: aioice.ice.Connection, data: bytes) -> None:
-    _keep(asyncio.ensure_future(_quiet_send(connection, data)))
+    keep(asyncio.ensure_future(_quiet_send(connection, data)))
 
 
 async def _quiet_send(connection: aioice.ice.Connection, data: bytes) -> None:
@@ -360,7 +329,7 @@ async def _ice_start(self: Any, remoteParameters: Any) -> None:
     connection = self._connection
     connection.__dict__[_EARLY] = True
     # left running, aiortc's start records a failure in the transport's state itself
-    await _until_set(_stock_ice_start(self, remoteParameters), _heard(connection))
+    await until_set(_stock_ice_start(self, remoteParameters), _heard(connection))
 
 
 _COMPLETED = "_rtc_interact_completed"
@@ -384,7 +353,7 @@ def _check_list_maybe_complete(self: aioice.ice.Connection) -> bool:
 async def _connect(self: aioice.ice.Connection) -> None:
     """aioice's ``connect``, returning as soon as the check list completes; the rest of it
     (cancelling the checks left, starting consent) finishes in the background within a tick."""
-    left = await _until_set(_stock_connect(self), _completed(self))
+    left = await until_set(_stock_connect(self), _completed(self))
     if left is not None:
         left.add_done_callback(lambda _: _no_consent_once_closed(self))
 
@@ -503,6 +472,7 @@ _CHANGES: dict[tuple[Any, str], Any] = {
     (aioice.ice.StunProtocol, "request"): _request,
     (aioice.ice.Connection, "connect"): _connect,
     (aioice.ice.Connection, "_check_list_maybe_complete"): _check_list_maybe_complete,
+    **aiortc_dtls.CHANGES,
 }
 _STOCK: dict[tuple[Any, str], Any] = {key: getattr(*key) for key in _CHANGES}
 

@@ -1,9 +1,9 @@
 """aiortc's RTP sender with pre-encoded video: the sibling of ``aiortc_compat`` for the sender.
 
-Like ``aiortc_compat`` (see its docstring), this is one of the only two modules that reach into
-aiortc 1.16 internals; ``tests/transport/test_aiortc_sender.py`` holds canary tests that fail if an
-upgrade moves what is relied on here. Nothing of aiortc's is copied: single sender instances are
-given a different collaborator.
+Like ``aiortc_compat`` (see its docstring), this is one of the only three modules that reach into
+aiortc 1.16 internals (the third is ``aiortc_dtls``); ``tests/transport/test_aiortc_sender.py``
+holds canary tests that fail if an upgrade moves what is relied on here. Nothing of aiortc's is
+copied: single sender instances are given a different collaborator.
 
 * **Keyframe requests.** On RTCP PLI or FIR, ``RTCRtpSender._handle_rtcp_packet`` calls
   ``self._send_keyframe()``, which only sets a flag that the sender passes to its encoder on the

@@ -107,7 +107,13 @@ window.rtcBoot = (() => {
     boot.session = new URL(offer.location, location.href);
     await pc.setRemoteDescription({ type: "offer", sdp: offer.sdp });
     mark("offer");
-    await pc.setLocalDescription();
+    // As the DTLS server (a=setup:passive, RFC 5763 section 5): the host, as client, starts the
+    // handshake at our first ICE check and sends video right after its Finished, a round trip
+    // before a server could (docs/PROTOCOL.md). A browser refusing the change answers its way.
+    const { sdp } = await pc.createAnswer();
+    const passive = sdp.replace(/^a=setup:active(?=\r?$)/gm, "a=setup:passive");
+    await pc.setLocalDescription({ type: "answer", sdp: passive }).catch(
+      () => pc.setLocalDescription());
     mark("local");
     const response = await sendSdp(boot.session, "PATCH", pc.localDescription.sdp);
     mark("answer");

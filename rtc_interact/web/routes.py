@@ -99,9 +99,16 @@ def render_page(web_dir: Path, whep_path: str, inline: bool = True) -> str:
     return html.replace("{{WHEP_PATH}}", whep_path)
 
 
+_LONGER_FINGERPRINT = re.compile(r"^a=fingerprint:sha-(?:384|512) [0-9A-F:]+\r?\n", re.M)
+
+
 def offer_script(offer: dict[str, str]) -> str:
     """``offer`` (the host's SDP and session, or an error) as the page's ``window.rtcOffer``,
-    in a script element that nothing in the values can end early."""
+    in a script element that nothing in the values can end early. Of the certificate's
+    fingerprints the SDP keeps sha-256, which browsers check: aiortc adds sha-384 and sha-512
+    to each m-line, ~680 bytes that would push the page past TCP's first window."""
+    if "a=fingerprint:sha-256 " in offer.get("sdp", ""):
+        offer = {**offer, "sdp": _LONGER_FINGERPRINT.sub("", offer["sdp"])}
     text = json.dumps(offer).replace("<", "\\u003c")
     return f"<script>window.rtcOffer = {text};</script>\n"
 

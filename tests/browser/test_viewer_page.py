@@ -21,6 +21,7 @@ from rtc_interact.bench.browser import (
 from rtc_interact.bench.harness import linked_host
 from rtc_interact.bench.runner import BenchPlan, run
 from rtc_interact.linkemu import get_profile
+from rtc_interact.transport.aiortc_dtls import false_started
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -69,8 +70,12 @@ async def test_page_plays_video_over_loopback_and_reads_the_stamp(
         browser: Browser, web_host: Host, artifacts: Path, host_offer: bool) -> None:
     page = await open_page(browser, web_host, "alice", host_offer)
     local_sdp = await page.evaluate("window.rtcInteract.state.pc.localDescription.sdp")
-    assert ("a=setup:active" in local_sdp) is host_offer  # Chromium is the DTLS client
+    # answering the host's offer, Chromium is the DTLS server, and the host false-starts
+    # (aiortc_dtls); offering, it leaves the choice to the host, which takes the server's role
+    assert ("a=setup:passive" in local_sdp) is host_offer
     stats = await video_stats(page, 10)
+    (session,) = web_host._sessions.values()
+    assert false_started(session.pc) is host_offer
     # The host is reached at 127.0.0.1 only. (Chromium may answer from a socket bound to another
     # local address of this machine; that traffic stays on the loopback device too.)
     assert stats["remote"] == "127.0.0.1"

@@ -16,6 +16,8 @@ from rtc_interact import host as host_module
 from rtc_interact.datachannel.codec import decode_downstream
 from rtc_interact.datachannel.messages import Welcome
 from rtc_interact.tokens import mint, new_secret
+from rtc_interact.transport.aiortc_compat import answer_as_dtls_server
+from rtc_interact.transport.aiortc_dtls import false_started
 from rtc_interact.transport.peer import (
     LOOPBACK,
     new_peer_connection,
@@ -46,14 +48,18 @@ async def patch_answer(host: Host, location: str, token: str, sdp: str) -> tuple
         return r.status, await r.text()
 
 
-async def answer_offer(offer: dict[str, Any]) -> tuple[RTCPeerConnection, asyncio.Queue[bytes]]:
-    """A real peer answering the host's offer as the page does: its own two channels."""
+async def answer_offer(offer: dict[str, Any], passive: bool = False) -> tuple[
+        RTCPeerConnection, asyncio.Queue[bytes]]:
+    """A real peer answering the host's offer with its own two channels; as the DTLS server
+    (``a=setup:passive``) if ``passive``, as the page does."""
     pc = new_peer_connection()
     channel = open_event_channel(pc)
     open_fast_channel(pc)
     received: asyncio.Queue[bytes] = asyncio.Queue()
     channel.on("message", received.put_nowait)
     await pc.setRemoteDescription(RTCSessionDescription(offer["sdp"], "offer"))
+    if passive:
+        answer_as_dtls_server(pc)
     await set_local(pc, await pc.createAnswer(), LOOPBACK)
     return pc, received
 
@@ -65,6 +71,8 @@ async def test_a_peer_answers_the_offer_in_the_page_and_is_welcomed(host: Host) 
     assert headers["Cache-Control"] == "no-store" and headers["Referrer-Policy"] == "no-referrer"
     video = offer["sdp"].split("m=video", 1)[1].split("m=", 1)[0]
     assert "a=sendonly" in video and "VP8/90000" in video and "H264" not in video
+    # one fingerprint per m-line, the one browsers check: the page fits TCP's first window
+    assert offer["sdp"].count("a=fingerprint:sha-256 ") == 2 and "sha-512" not in offer["sdp"]
     pc, received = await answer_offer(offer)
     try:
         assert await patch_answer(host, offer["location"], token, pc.localDescription.sdp) == (
@@ -77,6 +85,26 @@ async def test_a_peer_answers_the_offer_in_the_page_and_is_welcomed(host: Host) 
         status, text = await patch_answer(host, offer["location"], token, pc.localDescription.sdp)
         assert status == 409 and "answer already" in text
         assert [v.identity for v in (await host.stats()).viewers] == ["page"]
+    finally:
+        await pc.close()
+
+
+@pytest.mark.parametrize("passive", [True, False], ids=["passive", "active"])
+async def test_a_passive_answer_makes_the_host_a_dtls_client_that_false_starts(
+        host: Host, passive: bool) -> None:
+    token = host.mint_token("page")
+    offer, _ = await fetch_page(host, token)
+    assert offer is not None
+    pc, received = await answer_offer(offer, passive)
+    try:
+        assert (await patch_answer(host, offer["location"], token, pc.localDescription.sdp))[0] \
+            == 204
+        assert isinstance(decode_downstream(await asyncio.wait_for(received.get(), 10)), Welcome)
+        track = next(t.receiver.track for t in pc.getTransceivers() if t.kind == "video")
+        assert (await asyncio.wait_for(track.recv(), 10)).width > 0
+        host_pc = host._sessions[offer["location"].rsplit("/", 1)[1]].pc
+        assert host_pc.sctp.transport._role == ("client" if passive else "server")
+        assert false_started(host_pc) is passive
     finally:
         await pc.close()
 
