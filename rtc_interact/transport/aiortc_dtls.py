@@ -32,6 +32,16 @@ sooner: on cn-us-west (RTT 160 ms) at ~4.7 RTT from page start instead of ~5.9
 If the server's Finished never comes, or does not verify, the handshake fails as before and the
 transport's state becomes ``failed``.
 
+**Lost flights.** As the client, the host now sends the handshake's first flight, and a lost
+ClientHello waits for OpenSSL's retransmission timer (1 s; pyOpenSSL cannot shorten it), where
+Chromium as client retransmitted on its own, much shorter timer. The copy of each handshake
+datagram that ``aiortc_compat`` sends 8 ms later falls in the same burst on a bursty link: on
+mobile-3g-weak (Gilbert loss, bursts of 4 packets) one page load in ten waited the whole
+second. So a false-starting client also sends each handshake datagram again ``RESEND_S`` after
+it (0.25 and 0.5 s), unless a DTLS datagram has come back since (aiortc's own count of
+received datagrams). A duplicate is harmless: DTLS treats it as a retransmission (RFC 6347
+section 4.2.4).
+
 **How** (aiortc 1.16). Inside ``with false_start():`` (the host wraps ``setRemoteDescription``
 of the page's answer in it; aiortc's connect task inherits the context),
 ``RTCDtlsTransport.start`` of a client transport returns once the client's Finished has left.
@@ -54,7 +64,11 @@ from typing import Any
 
 from aiortc.rtcdtlstransport import RTCDtlsParameters, RTCDtlsTransport, State
 
-from .background import until_set
+from .background import keep, until_set
+
+RESEND_S = (0.25, 0.5)
+"""A false-starting client sends each handshake datagram again this long after it, unless a DTLS
+datagram has come back since (see the module docstring)."""
 
 FALSE_START_CIPHERS = frozenset({"ECDHE-ECDSA-AES128-GCM-SHA256",
                                  "ECDHE-ECDSA-CHACHA20-POLY1305"})
@@ -65,6 +79,7 @@ _false_start: contextvars.ContextVar[bool] = contextvars.ContextVar(
 _REMOTE = "_rtc_interact_false_start_remote"
 _STARTED = "_rtc_interact_false_started"
 _HANDSHAKE = "_rtc_interact_handshake"
+_STOCK_SEND = "_rtc_interact_stock_send"
 _stock_start = RTCDtlsTransport.start
 _stock_recv_next = RTCDtlsTransport._recv_next
 _stock_setup_srtp = RTCDtlsTransport._setup_srtp
@@ -93,8 +108,49 @@ async def _start(self: RTCDtlsTransport, remoteParameters: RTCDtlsParameters) ->
     if not _false_start.get() or self._role != "client":
         return await _stock_start(self, remoteParameters)
     self.__dict__[_REMOTE] = remoteParameters
-    self.__dict__[_HANDSHAKE] = await until_set(_stock_start(self, remoteParameters),
-                                                _started(self))
+    _resend_flights(self)
+    handshake = await until_set(_stock_start(self, remoteParameters), _started(self))
+    self.__dict__[_HANDSHAKE] = handshake
+    if handshake is None:
+        _stop_resending(self)
+    else:
+        handshake.add_done_callback(lambda _: _stop_resending(self))
+
+
+def _heard(self: RTCDtlsTransport) -> int:
+    """How many datagrams aiortc has received on this transport (its own count)."""
+    return int(self._RTCDtlsTransport__rx_packets)  # type: ignore[attr-defined]
+
+
+def _resend_flights(self: RTCDtlsTransport) -> None:
+    """Give the transport's ICE transport (aiortc sets its ``_send`` per instance, to its ICE
+    connection's ``send``) one that sends each handshake datagram
+    (DTLS record type 22, or 20: ChangeCipherSpec) again after ``RESEND_S`` while nothing
+    has come back."""
+    ice = self.transport
+    stock_send = self.__dict__[_STOCK_SEND] = ice._send
+    loop = asyncio.get_running_loop()
+
+    async def send(data: bytes) -> None:
+        await stock_send(data)
+        if data[:1] in (b"\x14", b"\x16") and not self.encrypted:
+            heard = _heard(self)
+            for delay in RESEND_S:
+                loop.call_later(delay, _resend, self, stock_send, data, heard)
+
+    ice._send = send
+
+
+def _resend(self: RTCDtlsTransport, send: Any, data: bytes, heard: int) -> None:
+    if not self.encrypted and _heard(self) == heard \
+            and self._state not in (State.CLOSED, State.FAILED):
+        keep(asyncio.ensure_future(send(data)))
+
+
+def _stop_resending(self: RTCDtlsTransport) -> None:
+    stock_send = self.__dict__.pop(_STOCK_SEND, None)
+    if stock_send is not None:
+        self.transport._send = stock_send
 
 
 def _may_start(self: RTCDtlsTransport) -> bool:

@@ -8,6 +8,7 @@ import inspect
 import re
 from collections.abc import Callable
 
+import aioice.ice
 import aiortc
 import pytest
 from aiortc.mediastreams import VideoStreamTrack
@@ -77,6 +78,26 @@ async def test_a_client_sends_video_once_its_finished_has_left_not_after_the_ser
     assert connected_while == [True] and framed and opened  # aiortc's own course
 
 
+async def test_a_lost_client_hello_is_sent_again_before_openssls_timer(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    hellos: list[bytes] = []
+    original = aioice.ice.StunProtocol.send_data
+
+    async def lossy(self: aioice.ice.StunProtocol, data: bytes, addr: tuple[str, int]) -> None:
+        if data[:1] == b"\x16" and len(data) > 13 and data[13] == 1:  # a DTLS ClientHello
+            hellos.append(bytes(data))
+            if len(hellos) <= 2:
+                return  # lost: the original and aiortc_compat's copy, in one burst
+        await original(self, data, addr)
+
+    monkeypatch.setattr(aioice.ice.StunProtocol, "send_data", lossy)
+    connected_while, framed, opened, _ = await _connect(false_start=True)
+    assert connected_while == [False] and framed and opened
+    # the third is our resend, byte for byte; OpenSSL's own retransmission (after 1 s) would
+    # carry a new record sequence number
+    assert len(hellos) >= 3 and hellos[2] == hellos[0]
+
+
 async def test_stock_behaviour_has_no_false_start() -> None:
     with aiortc_compat.stock_behaviour():
         connected_while, framed, _, _ = await _connect(false_start=True)
@@ -114,7 +135,10 @@ def test_what_false_start_relies_on() -> None:
                                             "self._setup_srtp()",
                                             "self._set_state(State.CONNECTED)")]
     assert order == sorted(order)
-    assert "self._rx_srtp" in inspect.getsource(aiortc_dtls._stock_recv_next)
+    receive = inspect.getsource(aiortc_dtls._stock_recv_next)
+    assert "self._rx_srtp" in receive and "self.__rx_packets += 1" in receive  # _heard
+    assert "self._send = self._connection.send" in inspect.getsource(
+        aiortc.RTCIceTransport.__init__)  # an instance attribute, which the resends replace
     assert "self._state != State.CONNECTED" in inspect.getsource(RTCDtlsTransport._send_rtp)
     connect = inspect.getsource(aiortc.RTCPeerConnection._RTCPeerConnection__connect)  # type: ignore[attr-defined]
     assert connect.index('if dtlsTransport.state == "connected":') < connect.index(
