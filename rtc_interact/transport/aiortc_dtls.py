@@ -117,16 +117,16 @@ async def _start(self: RTCDtlsTransport, remoteParameters: RTCDtlsParameters) ->
         handshake.add_done_callback(lambda _: _stop_resending(self))
 
 
-def _heard(self: RTCDtlsTransport) -> int:
+def _datagrams_in(self: RTCDtlsTransport) -> int:
     """How many datagrams aiortc has received on this transport (its own count)."""
     return int(self._RTCDtlsTransport__rx_packets)  # type: ignore[attr-defined]
 
 
 def _resend_flights(self: RTCDtlsTransport) -> None:
-    """Give the transport's ICE transport (aiortc sets its ``_send`` per instance, to its ICE
-    connection's ``send``) one that sends each handshake datagram
-    (DTLS record type 22, or 20: ChangeCipherSpec) again after ``RESEND_S`` while nothing
-    has come back."""
+    """Replace the ICE transport's ``_send`` (aiortc sets it per instance, to its ICE
+    connection's ``send``) with one that sends each handshake datagram (a DTLS record of type
+    22, or 20: ChangeCipherSpec) again after ``RESEND_S``, unless a datagram has come back
+    meanwhile. ``_stop_resending`` puts aiortc's back when the handshake has ended."""
     ice = self.transport
     stock_send = self.__dict__[_STOCK_SEND] = ice._send
     loop = asyncio.get_running_loop()
@@ -134,15 +134,15 @@ def _resend_flights(self: RTCDtlsTransport) -> None:
     async def send(data: bytes) -> None:
         await stock_send(data)
         if data[:1] in (b"\x14", b"\x16") and not self.encrypted:
-            heard = _heard(self)
+            seen = _datagrams_in(self)
             for delay in RESEND_S:
-                loop.call_later(delay, _resend, self, stock_send, data, heard)
+                loop.call_later(delay, _resend, self, stock_send, data, seen)
 
     ice._send = send
 
 
-def _resend(self: RTCDtlsTransport, send: Any, data: bytes, heard: int) -> None:
-    if not self.encrypted and _heard(self) == heard \
+def _resend(self: RTCDtlsTransport, send: Any, data: bytes, seen: int) -> None:
+    if not self.encrypted and _datagrams_in(self) == seen \
             and self._state not in (State.CLOSED, State.FAILED):
         keep(asyncio.ensure_future(send(data)))
 

@@ -136,7 +136,7 @@ def test_what_false_start_relies_on() -> None:
                                             "self._set_state(State.CONNECTED)")]
     assert order == sorted(order)
     receive = inspect.getsource(aiortc_dtls._stock_recv_next)
-    assert "self._rx_srtp" in receive and "self.__rx_packets += 1" in receive  # _heard
+    assert "self._rx_srtp" in receive and "self.__rx_packets += 1" in receive  # _datagrams_in
     assert "self._send = self._connection.send" in inspect.getsource(
         aiortc.RTCIceTransport.__init__)  # an instance attribute, which the resends replace
     assert "self._state != State.CONNECTED" in inspect.getsource(RTCDtlsTransport._send_rtp)
