@@ -168,9 +168,10 @@ HANDSHAKE_COPY_GAP_S = 0.008
 """Delay of the copy of a DTLS handshake datagram (after the rest of a flight has left)."""
 FIRST_FRAME_COPY_GAP_S = 0.012
 """Delay of the copy of a packet of a stream's first frame (after the frame has left)."""
-_DTLS_HANDSHAKE_TYPES = (20, 22)
 _FIRST_TIMESTAMPS = "_rtc_interact_first_ts"
 _stock_send = aioice.ice.Connection.send
+
+
 def _event(connection: aioice.ice.Connection, key: str) -> asyncio.Event:
     """The event kept on ``connection`` under ``key``."""
     event: asyncio.Event = connection.__dict__.setdefault(key, asyncio.Event())
@@ -180,7 +181,7 @@ def _event(connection: aioice.ice.Connection, key: str) -> asyncio.Event:
 async def _send(self: aioice.ice.Connection, data: bytes) -> None:
     """``Connection.send`` that repeats DTLS handshake datagrams (see the module docstring)."""
     await _stock_send(self, data)
-    if data and data[0] in _DTLS_HANDSHAKE_TYPES:
+    if aiortc_dtls.is_handshake(data):
         asyncio.get_running_loop().call_later(HANDSHAKE_COPY_GAP_S, _send_copy, self, data)
     elif _first_frame_packet(self, data):
         asyncio.get_running_loop().call_later(FIRST_FRAME_COPY_GAP_S, _send_copy, self, data)
@@ -518,11 +519,8 @@ def ice_host_addresses(addresses: tuple[str, ...] | None) -> Iterator[None]:
 
 def answer_as_dtls_server(pc: Any) -> None:
     """Make the answer of ``pc`` say ``a=setup:passive`` (see the module docstring)."""
-    transports = [t.receiver.transport for t in pc.getTransceivers()]
-    if pc.sctp is not None:
-        transports.append(pc.sctp.transport)
-    for transport in transports:
-        if transport is not None and transport._role == "auto":
+    for transport in aiortc_dtls.dtls_transports(pc):
+        if transport._role == "auto":
             transport._role = "server"
 
 

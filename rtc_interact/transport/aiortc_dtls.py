@@ -74,6 +74,9 @@ FALSE_START_CIPHERS = frozenset({"ECDHE-ECDSA-AES128-GCM-SHA256",
                                  "ECDHE-ECDSA-CHACHA20-POLY1305"})
 """The suites aiortc offers that RFC 7918 allows a false start with (forward secret, AEAD)."""
 
+_HANDSHAKE_RECORDS = (20, 22)
+"""DTLS record types sent only during the handshake: ChangeCipherSpec and Handshake."""
+
 _false_start: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "rtc_interact_false_start", default=False)
 _REMOTE = "_rtc_interact_false_start_remote"
@@ -84,6 +87,20 @@ _stock_start = RTCDtlsTransport.start
 _stock_recv_next = RTCDtlsTransport._recv_next
 _stock_setup_srtp = RTCDtlsTransport._setup_srtp
 _stock_send_data = RTCDtlsTransport._send_data
+
+
+def is_handshake(data: bytes) -> bool:
+    """Whether the datagram ``data`` starts with a DTLS handshake record."""
+    return bool(data) and data[0] in _HANDSHAKE_RECORDS
+
+
+def dtls_transports(pc: Any) -> list[RTCDtlsTransport]:
+    """The DTLS transports of ``pc`` (an ``RTCPeerConnection``): its transceivers' and its SCTP
+    transport's (one and the same when bundled)."""
+    transports = [t.receiver.transport for t in pc.getTransceivers()]
+    if pc.sctp is not None:
+        transports.append(pc.sctp.transport)
+    return [t for t in transports if t is not None]
 
 
 @contextlib.contextmanager
@@ -133,7 +150,7 @@ def _resend_flights(self: RTCDtlsTransport) -> None:
 
     async def send(data: bytes) -> None:
         await stock_send(data)
-        if data[:1] in (b"\x14", b"\x16") and not self.encrypted:
+        if is_handshake(data) and not self.encrypted:
             seen = _datagrams_in(self)
             for delay in RESEND_S:
                 loop.call_later(delay, _resend, self, stock_send, data, seen)
@@ -168,7 +185,7 @@ def _may_start(self: RTCDtlsTransport) -> bool:
 
 async def _recv_next(self: RTCDtlsTransport) -> None:
     """aiortc's ``_recv_next``; first, a false start where it is due."""
-    if self.__dict__.get(_REMOTE) is not None and _may_start(self):
+    if _may_start(self):
         _stock_setup_srtp(self)
         if self._state != State.FAILED:
             self._set_state(State.CONNECTED)
@@ -201,8 +218,4 @@ CHANGES: dict[tuple[Any, str], Any] = {
 
 def false_started(pc: Any) -> bool:
     """Whether a DTLS transport of ``pc`` (an ``RTCPeerConnection``) false-started."""
-    transports = [t.receiver.transport for t in pc.getTransceivers()]
-    if pc.sctp is not None:
-        transports.append(pc.sctp.transport)
-    return any(t is not None and _STARTED in t.__dict__ and _started(t).is_set()
-               for t in transports)
+    return any(_STARTED in t.__dict__ and _started(t).is_set() for t in dtls_transports(pc))
