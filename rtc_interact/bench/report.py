@@ -366,6 +366,7 @@ def goals_markdown(results: list[dict[str, Any]]) -> str:
                        f"{link['switches']} switches, NACKed {link['nacks']}, "
                        f"retransmitted {link['rtx_sent']}, skipped {link['rtx_skipped']}, "
                        f"padding {link['padding_kbit']:.0f} kbit, "
-                       f"copies {link.get('copy_kbit', 0.0):.0f} kbit, grade {link['quality']}.")
+                       f"copies {link.get('copy_kbit', 0.0):.0f} kbit, "
+                       f"thinned {link.get('thinned_frames', 0)} frames, grade {link['quality']}.")
         out.append("")
     return "\n".join(out)

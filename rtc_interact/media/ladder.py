@@ -42,7 +42,7 @@ from aiortc.mediastreams import MediaStreamError
 
 from ..errors import ConfigurationError
 from .stamp import COLUMNS, burn_stamp, luma_of, read_stamp
-from .vp8 import droppable, mark_layer
+from .vp8 import droppable, mark_layer, marked_droppable
 
 log = logging.getLogger(__name__)
 
@@ -436,6 +436,10 @@ class RungTrack(MediaStreamTrack):
         """Rung changes completed."""
         self.skips = 0
         """Times the sender fell ``queue_frames`` behind and skipped to a keyframe."""
+        self.thin = False
+        """Skip the droppable frames (nothing refers to them) while set."""
+        self.thinned = 0
+        """Frames skipped so."""
         self._waiting_key = True
         self._started = False
         """False until the sender first asks for a frame (the connection is up): packets
@@ -483,6 +487,9 @@ class RungTrack(MediaStreamTrack):
                 return
         packet = packets[self.rung]
         if packet is None or (self._waiting_key and not packet.is_keyframe):
+            return
+        if self.thin and marked_droppable(packet):
+            self.thinned += 1
             return
         self._waiting_key = False
         self._push(packet)

@@ -41,6 +41,12 @@ times ``1 + up_margin`` for ``up_hold_s``. An up-switch followed by a down-switc
 ``probe_fail_s`` counts as a failed probe: the next up-switch to that rung waits
 ``backoff_s`` (doubling on each failure, reset by a probe that holds).
 
+Thinning, on a path the copies do not cover: the newest pings up by ``thin_ping_ms`` (a queue
+the window's lowest ping shows only a window later) stop the copies and the padding at once,
+for ``thin_s``, and up by ``THIN_FRAMES_FACTOR`` times that, the viewer's sender also skips
+the droppable frames, ~40% of the rung, with no keyframe (``Decision.thin``); meanwhile the
+rung is kept only with a climb's margin of room.
+
 Redundant copies: from the session's start, and after any loss (a receiver report with loss,
 or a NACK), for ``copy_hold_s`` after the last, the room the rung leaves (the room times
 ``copy_fill``, less the rung's rate; at most the rung's rate, and on a long path
@@ -103,6 +109,10 @@ KNEE_REFUTED = 1.2
 grown since (``AbrController._refute_knee``)."""
 CEILING_RUNGS = 3.0
 """The controller's estimate stops at this many times the top rung's rate."""
+THIN_FRAMES_FACTOR = 2.0
+"""The newest pings up by this many times ``AbrConfig.thin_ping_ms`` thin the frames too: a
+queue that deep has outgrown what copies and padding put in it (on congested-evening they
+filled the 1200 kbps phase's link now and then, and a cut of them alone drained it)."""
 START_LONG_FACTOR = 1.2
 """Before any report, a path is taken as long when its ICE checks took this many times
 ``AbrConfig.copy_long_rtt_ms``: a check or two carry the path's jitter, which only adds (on
@@ -142,6 +152,9 @@ class Feedback:
     ping_rtt_ms: float | None = None
     """The lowest round trip of the ICE pings answered lately (``estimator.PING_WINDOW_S``),
     None if none came in the interval: a queue sign every ``interval_s`` (see the estimator)."""
+    ping_new_ms: float | None = None
+    """The lowest round trip of the pings answered in the interval (None: none): a queue shows
+    in it a window sooner than in ``ping_rtt_ms`` (``AbrConfig.thin_ping_ms``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +177,9 @@ class Decision:
     base_copies: int = 1
     """Copies of each base-layer packet while ``copy_kbps`` lasts (see
     ``AbrConfig.copy_base_twice``)."""
+    thin: bool = False
+    """Skip the droppable frames: the newest pings show a deep queue (``AbrConfig.thin_ping_ms``,
+    ``THIN_FRAMES_FACTOR``)."""
     knee_kbps: float | None = None
     """With ``AbrConfig.knee_cap``, the rate at which the path last showed a queue: the pacer
     paces at it (None: no cap, or a probe pads)."""
@@ -219,6 +235,8 @@ class AbrController:
         self._copy_until = float("-inf")
         self._copy_kbps = 0.0
         """The copies' own level (additive increase, halved on a queue sign)."""
+        self._thin_until, self._thin_rung = float("-inf"), 0
+        self._skip_until = float("-inf")
         self._start_clean: bool | None = None
         """None before the first update; then whether the path has shown neither a loss nor a
         round trip yet (see ``AbrConfig.copy_at_start``)."""
@@ -245,6 +263,7 @@ class AbrController:
         self._knee.note(self.estimator.knee(now), now)
         self._note_other(feedback, dt)
         ping_sign = self._pings.sign(feedback.ping_rtt_ms, now)
+        self._note_thin(feedback)
         calm = self._pings.calm(now)  # then pings alone tell a queue
         self._refute_knee(now, calm)
         queue_signs = self._queue_signs(feedback) and not calm
@@ -339,7 +358,10 @@ class AbrController:
 
     def _held(self, rate: float) -> float:
         """The room a viewer needs to stay on a rung of ``rate``: on a covered path, with
-        ``copy_keep`` of its copies, else the rate alone."""
+        ``copy_keep`` of its copies, else the rate alone; while the video is thinned (a queue
+        the rung may not drain: ``AbrConfig.thin_ping_ms``), as much as a climb to it needs."""
+        if self._last_now is not None and self._last_now < self._thin_until:
+            return max(self._up_target(rate), self._with_copies(rate, self.config.copy_keep))
         return self._with_copies(rate, self.config.copy_keep)
 
     def _up_target(self, rate: float) -> float:
@@ -403,6 +425,23 @@ class AbrController:
         if feedback.rtt_raw_ms is None:
             return False
         return self._raw_rtt.excess(feedback.rtt_raw_ms) > self.config.queue_ms / 2
+
+    def _note_thin(self, feedback: Feedback) -> None:
+        """The newest pings up by ``thin_ping_ms`` thin the video, and by
+        ``THIN_FRAMES_FACTOR`` times that its frames too, while on the rung they first did."""
+        cfg, now, ping = self.config, feedback.now, feedback.ping_new_ms
+        if not cfg.thin_ping_ms or ping is None or self._covered():
+            return
+        excess = ping - self._pings.floor.smallest
+        if excess <= cfg.thin_ping_ms:
+            return
+        if now >= self._thin_until:
+            self._thin_rung = self.rung
+        elif self.rung != self._thin_rung:
+            return
+        self._thin_until = now + cfg.thin_s
+        if excess > THIN_FRAMES_FACTOR * cfg.thin_ping_ms:
+            self._skip_until = now + cfg.thin_s
 
     def _queue_signs(self, feedback: Feedback) -> bool:
         """Early signs of a queue, enough to end a probe (not to lower the estimate), with
@@ -544,7 +583,11 @@ class AbrController:
             self._padding_on = False
         rate, copies, covered = self.rates[self.rung], 0.0, self._covered()
         knee = self._thin_knee(covered)
-        if self._copy_kbps > 0:  # on a covered path the rung's choice left the copies' room
+        now = self._last_now if self._last_now is not None else float("-inf")
+        thin = now < self._skip_until
+        if now < self._thin_until:
+            padding, self._padding_on = 0.0, False
+        elif self._copy_kbps > 0:  # on a covered path the rung's choice left the copies' room
             room = self.room if covered else self.room * self.config.copy_fill
             if knee is not None:
                 room = min(room, knee * self.config.copy_fill)
@@ -558,4 +601,5 @@ class AbrController:
         self._copies_sent = copies
         base = 2 if covered and self.config.copy_base_twice else 1
         pace_at = None if padding else knee  # a probe sends above the knee on purpose
-        return Decision(self.rung, rate, self.estimate, reason, padding, copies, base, pace_at)
+        return Decision(self.rung, rate, self.estimate, reason, padding, copies, base, thin,
+                        pace_at)

@@ -128,6 +128,20 @@ class AbrConfig:
     on a long path a packet lost with its one copy froze the picture for a round trip (about
     one freeze a minute on cn-brazil), while a droppable frame lost is skipped, one frame less
     on screen. The budget is the same (``copy_cover`` x the rung's rate)."""
+    thin_ping_ms: float = 120.0
+    """On a path the copies do not cover, the newest pings up by this much (a queue that the
+    window's lowest ping shows only a window later) stop the copies and the padding at once,
+    for ``thin_s`` after the last such sample while the viewer stays on its rung, and up by
+    ``abr.THIN_FRAMES_FACTOR`` times this, the sender also skips the droppable frames (the
+    temporal layer above the base, ~40% of the rung's rate). Meanwhile the rung is kept only
+    with a climb's margin of room. A switch down needs the estimate below the rung, often a
+    second cut a window and a round trip later, and then a keyframe; meanwhile, on
+    congested-evening's step from 1200 to 600 kbps, the bottleneck's 500 ms queue stayed full
+    for 1.3 s and froze the picture (``benchmarks/RESULTS.md`` §32.3, §36). On a covered path
+    a packet without its copy is a frozen picture: there thinning froze mobile-3g-weak more.
+    0: off."""
+    thin_s: float = 1.0
+    """How long one such sample thins the video."""
     copy_ramp_per_s: float = 0.25
     """Copies grow by this share of the rung's rate per second while no queue shows."""
     copy_fill: float = 0.75
@@ -163,9 +177,10 @@ class AbrConfig:
         if self.pacing_factor < 1 or min(self.increase_per_s, self.up_margin,
                                          self.knee_increase_per_s, self.knee_memory_s,
                                          self.knee_memory_max_s, self.ping_queue_ms,
-                                         self.probe_knee_ramp_per_s) < 0:
+                                         self.probe_knee_ramp_per_s, self.thin_ping_ms,
+                                         self.thin_s) < 0:
             raise ConfigurationError("AbrConfig: pacing_factor >= 1, increases, margin, "
-                                     "knee_memory_s, ping_queue_ms, ramps >= 0")
+                                     "knee_memory_s, ping_queue_ms, ramps, thin_* >= 0")
         if min(self.copy_hold_s, self.copy_ramp_per_s) < 0 \
                 or not (0 <= self.copy_fill <= 1 and 0 <= self.copy_keep <= 1):
             raise ConfigurationError("AbrConfig: copy_hold_s, copy_ramp_per_s >= 0, "

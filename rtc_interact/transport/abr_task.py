@@ -123,11 +123,14 @@ class FeedbackLog:
         self._pings: deque[tuple[float, float]] = deque(maxlen=PINGS_KEPT)
         """(answered at, round trip s) of the newest ICE pings."""
         self._ping_fresh = False
+        self._ping_new: list[float] = []
+        """Round trips (s) of the pings answered since the previous sample."""
 
     def on_ping(self, rtt_s: float, now: float) -> None:
         """An ICE ping answered at ``now`` after ``rtt_s``."""
         self._pings.append((now, rtt_s))
         self._ping_fresh = True
+        self._ping_new.append(rtt_s)
 
     def _ping_ms(self, now: float) -> float | None:
         """The lowest ping round trip of the last ``PING_WINDOW_S``, if a ping came since the
@@ -205,8 +208,13 @@ class FeedbackLog:
             remb_kbps=self.remb_bps / 1000 if remb and self.remb_bps is not None else None,
             nacks=nacks, other_bytes=other_bytes,
             path_rtt_ms=None if path_rtt_s is None else path_rtt_s * 1000,
-            ping_rtt_ms=self._ping_ms(now),
+            ping_rtt_ms=self._ping_ms(now), ping_new_ms=self._ping_new_ms(),
         )
+
+    def _ping_new_ms(self) -> float | None:
+        """The lowest round trip of the pings answered since the previous sample."""
+        new, self._ping_new = self._ping_new, []
+        return min(new) * 1000 if new else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +251,8 @@ class LinkStats:
     """Probing padding sent, kbit."""
     copy_kbit: float
     """Redundant copies sent, kbit."""
+    thinned_frames: int
+    """Droppable frames not sent while the video was thinned (``AbrConfig.thin_ping_ms``)."""
     quality: Quality
     """Connection quality grade (``quality.grade`` of the smoothed loss, the round trip, the rung
     and the age of the newest report)."""
@@ -438,6 +448,7 @@ class ViewerLink:
         track = self.track
         if decision.rung != (track.target if track.target is not None else track.rung):
             track.switch(decision.rung)
+        track.thin = decision.thin
         self._budgets(decision.rung, decision.estimate_kbps)
         return decision
 
@@ -475,6 +486,7 @@ class ViewerLink:
             packets_sent=self.counter.packets,
             padding_kbit=round(self.counter.padding_bytes * 8 / 1000, 1),
             copy_kbit=round(self.counter.copy_bytes * 8 / 1000, 1),
+            thinned_frames=self.track.thinned,
             quality=grade(fb.loss_avg, rtt_ms, self.track.rung, len(rates), age,
                           self.settings.stale_s),
             reason="fixed" if self.decision is None else self.decision.reason,

@@ -274,3 +274,27 @@ def test_a_packets_mark_outlives_other_packets_with_the_same_mark(droppable_mark
 def test_a_frame_that_is_not_an_inter_frame_header_is_not_droppable() -> None:
     assert not droppable(b"")
     assert not droppable(b"\x10\x02\x00\x9d\x01\x2a" + bytes(40))  # P bit 0: a keyframe
+
+
+async def test_a_thinned_track_skips_the_droppable_frames_and_only_them() -> None:
+    """``RungTrack.thin`` (``AbrConfig.thin_ping_ms``): while set, the viewer gets the base
+    layer alone, which decodes on its own; cleared, every frame again."""
+    source = TestPatternTrack(320, 180, 30)
+    encoder = LadderEncoder(source, Ladder((Rung(320, 180, 30, 190),)))
+    try:
+        track = encoder.subscribe(0)
+        decoder = av.CodecContext.create("libvpx", "r")
+        first = await _decode(track, decoder, 4)
+        track.thin = True
+        thinned = (await _decode(track, decoder, 14))[2:]  # two may have been queued
+        track.thin = False
+        after = await _decode(track, decoder, 6)
+    finally:
+        await encoder.aclose()
+        source.stop()
+    assert not any(marked_droppable(packet) for packet, _ in thinned)
+    assert track.thinned >= 10
+    stamps = [_stamp(frame) for _, frame in thinned]
+    numbers = [s.frame_no for s in stamps if s is not None]
+    assert len(numbers) >= 10 and all(b - a == 2 for a, b in itertools.pairwise(numbers))
+    assert any(marked_droppable(packet) for packet, _ in first + after)

@@ -75,6 +75,19 @@ def test_a_samples_ping_is_the_lowest_of_the_window_and_only_when_a_ping_came() 
     assert log.take(now=2.25, sent_bytes=0).ping_rtt_ms == pytest.approx(240.0)
 
 
+def test_a_samples_newest_ping_is_the_lowest_of_those_answered_since_the_previous_one() -> None:
+    """``Feedback.ping_new_ms``: a queue shows in it before the window's lowest moves."""
+    log = FeedbackLog()
+    log.on_ping(0.160, now=1.1)
+    first = log.take(now=1.25, sent_bytes=0)
+    assert first.ping_new_ms == first.ping_rtt_ms == pytest.approx(160.0)
+    log.on_ping(0.420, now=1.4)
+    log.on_ping(0.380, now=1.45)
+    queued = log.take(now=1.5, sent_bytes=0)
+    assert (queued.ping_rtt_ms, queued.ping_new_ms) == (pytest.approx(160.0), pytest.approx(380.0))
+    assert log.take(now=1.75, sent_bytes=0).ping_new_ms is None  # none answered since
+
+
 @pytest.mark.parametrize("rtt_ms", [120, 150, 180, 200, 220, 250, 320, 400])
 def test_a_copy_lags_its_original_by_most_of_what_the_viewers_playout_delay_holds(
         rtt_ms: float) -> None:
