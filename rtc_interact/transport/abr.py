@@ -41,11 +41,8 @@ times ``1 + up_margin`` for ``up_hold_s``. An up-switch followed by a down-switc
 ``probe_fail_s`` counts as a failed probe: the next up-switch to that rung waits
 ``backoff_s`` (doubling on each failure, reset by a probe that holds).
 
-Thinning, on a path the copies do not cover: the newest pings up by ``thin_ping_ms`` (a queue
-the window's lowest ping shows only a window later) stop the copies and the padding at once,
-for ``thin_s``, and up by ``THIN_FRAMES_FACTOR`` times that, the viewer's sender also skips
-the droppable frames, ~40% of the rung, with no keyframe (``Decision.thin``); meanwhile the
-rung is kept only with a climb's margin of room.
+Thinning (``AbrConfig.thin_ping_ms``): a deep queue in the newest pings stops copies and
+padding at once, and deeper still the droppable frames (``Decision.thin``).
 
 Redundant copies: from the session's start, and after any loss (a receiver report with loss,
 or a NACK), for ``copy_hold_s`` after the last, the room the rung leaves (the room times
@@ -110,9 +107,8 @@ grown since (``AbrController._refute_knee``)."""
 CEILING_RUNGS = 3.0
 """The controller's estimate stops at this many times the top rung's rate."""
 THIN_FRAMES_FACTOR = 2.0
-"""The newest pings up by this many times ``AbrConfig.thin_ping_ms`` thin the frames too: a
-queue that deep has outgrown what copies and padding put in it (on congested-evening they
-filled the 1200 kbps phase's link now and then, and a cut of them alone drained it)."""
+"""The newest pings up by this many times ``AbrConfig.thin_ping_ms`` thin the frames too (a
+shallower queue was the copies' own: ``benchmarks/RESULTS.md`` §36.2)."""
 START_LONG_FACTOR = 1.2
 """Before any report, a path is taken as long when its ICE checks took this many times
 ``AbrConfig.copy_long_rtt_ms``: a check or two carry the path's jitter, which only adds (on
@@ -360,9 +356,13 @@ class AbrController:
         """The room a viewer needs to stay on a rung of ``rate``: on a covered path, with
         ``copy_keep`` of its copies, else the rate alone; while the video is thinned (a queue
         the rung may not drain: ``AbrConfig.thin_ping_ms``), as much as a climb to it needs."""
-        if self._last_now is not None and self._last_now < self._thin_until:
+        if self._thinned(self._thin_until):
             return max(self._up_target(rate), self._with_copies(rate, self.config.copy_keep))
         return self._with_copies(rate, self.config.copy_keep)
+
+    def _thinned(self, until: float) -> bool:
+        """Whether the newest sample came before ``until`` (the end of a thinning)."""
+        return self._last_now is not None and self._last_now < until
 
     def _up_target(self, rate: float) -> float:
         """The room a climb to a rung of ``rate`` needs: on a covered path, room for its copies
@@ -432,7 +432,7 @@ class AbrController:
         cfg, now, ping = self.config, feedback.now, feedback.ping_new_ms
         if not cfg.thin_ping_ms or ping is None or self._covered():
             return
-        excess = ping - self._pings.floor.smallest
+        excess = self._pings.floor.excess(ping)
         if excess <= cfg.thin_ping_ms:
             return
         if now >= self._thin_until:
@@ -583,9 +583,8 @@ class AbrController:
             self._padding_on = False
         rate, copies, covered = self.rates[self.rung], 0.0, self._covered()
         knee = self._thin_knee(covered)
-        now = self._last_now if self._last_now is not None else float("-inf")
-        thin = now < self._skip_until
-        if now < self._thin_until:
+        thin = self._thinned(self._skip_until)
+        if self._thinned(self._thin_until):
             padding, self._padding_on = 0.0, False
         elif self._copy_kbps > 0:  # on a covered path the rung's choice left the copies' room
             room = self.room if covered else self.room * self.config.copy_fill

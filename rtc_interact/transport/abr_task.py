@@ -122,22 +122,22 @@ class FeedbackLog:
         """Lowest raw round trip of the newest closed span."""
         self._pings: deque[tuple[float, float]] = deque(maxlen=PINGS_KEPT)
         """(answered at, round trip s) of the newest ICE pings."""
-        self._ping_fresh = False
         self._ping_new: list[float] = []
         """Round trips (s) of the pings answered since the previous sample."""
 
     def on_ping(self, rtt_s: float, now: float) -> None:
         """An ICE ping answered at ``now`` after ``rtt_s``."""
         self._pings.append((now, rtt_s))
-        self._ping_fresh = True
         self._ping_new.append(rtt_s)
 
-    def _ping_ms(self, now: float) -> float | None:
-        """The lowest ping round trip of the last ``PING_WINDOW_S``, if a ping came since the
-        previous sample."""
-        fresh, self._ping_fresh = self._ping_fresh, False
+    def _take_pings(self, now: float) -> tuple[float | None, float | None]:
+        """If a ping was answered since the previous sample: the lowest round trip (ms) of the
+        last ``PING_WINDOW_S``, and the lowest of those answered since; else (None, None)."""
+        new, self._ping_new = self._ping_new, []
         window = [rtt for at, rtt in self._pings if at > now - PING_WINDOW_S]
-        return min(window) * 1000 if fresh and window else None
+        if not new or not window:
+            return None, None
+        return min(window) * 1000, min(new) * 1000
 
     def on_remb(self, bps: int) -> None:
         """RtcpListener."""
@@ -201,6 +201,7 @@ class FeedbackLog:
         self._fresh = {"remb": False, "report": False, "span": False}
         nacks, self._nacks_taken = self.nacks - self._nacks_taken, self.nacks
         loss, lost = self._interval_loss() if span else (None, None)
+        ping_ms, ping_new_ms = self._take_pings(now)
         return Feedback(
             now=now, sent_bytes=sent_bytes, loss=loss, lost=lost,
             rtt_ms=self.rtt_s * 1000 if report and self.rtt_s is not None else None,
@@ -208,13 +209,8 @@ class FeedbackLog:
             remb_kbps=self.remb_bps / 1000 if remb and self.remb_bps is not None else None,
             nacks=nacks, other_bytes=other_bytes,
             path_rtt_ms=None if path_rtt_s is None else path_rtt_s * 1000,
-            ping_rtt_ms=self._ping_ms(now), ping_new_ms=self._ping_new_ms(),
+            ping_rtt_ms=ping_ms, ping_new_ms=ping_new_ms,
         )
-
-    def _ping_new_ms(self) -> float | None:
-        """The lowest round trip of the pings answered since the previous sample."""
-        new, self._ping_new = self._ping_new, []
-        return min(new) * 1000 if new else None
 
 
 @dataclass(frozen=True, slots=True)
