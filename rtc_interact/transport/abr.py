@@ -42,7 +42,7 @@ times ``1 + up_margin`` for ``up_hold_s``. An up-switch followed by a down-switc
 ``backoff_s`` (doubling on each failure, reset by a probe that holds).
 
 Thinning (``AbrConfig.thin_ping_ms``): a deep queue in the newest pings stops copies and
-padding at once, and deeper still the droppable frames (``Decision.thin``).
+padding at once, and deeper still the droppable frames (``Decision.thin``; ``pings.Thinning``).
 
 Redundant copies: from the session's start, and after any loss (a receiver report with loss,
 or a NACK), for ``copy_hold_s`` after the last, the room the rung leaves (the room times
@@ -94,7 +94,7 @@ from .estimator import (
     LossDelayEstimator,
     smoothed_kbps,
 )
-from .pings import PingWatch
+from .pings import PingWatch, Thinning
 
 __all__ = ["AbrConfig", "AbrController", "Decision", "Feedback"]
 
@@ -106,9 +106,6 @@ KNEE_REFUTED = 1.2
 grown since (``AbrController._refute_knee``)."""
 CEILING_RUNGS = 3.0
 """The controller's estimate stops at this many times the top rung's rate."""
-THIN_FRAMES_FACTOR = 2.0
-"""The newest pings up by this many times ``AbrConfig.thin_ping_ms`` thin the frames too (a
-shallower queue was the copies' own: ``benchmarks/RESULTS.md`` §36.2)."""
 START_LONG_FACTOR = 1.2
 """Before any report, a path is taken as long when its ICE checks took this many times
 ``AbrConfig.copy_long_rtt_ms``: a check or two carry the path's jitter, which only adds (on
@@ -175,7 +172,7 @@ class Decision:
     ``AbrConfig.copy_base_twice``)."""
     thin: bool = False
     """Skip the droppable frames: the newest pings show a deep queue (``AbrConfig.thin_ping_ms``,
-    ``THIN_FRAMES_FACTOR``)."""
+    ``pings.THIN_FRAMES_FACTOR``)."""
     knee_kbps: float | None = None
     """With ``AbrConfig.knee_cap``, the rate at which the path last showed a queue: the pacer
     paces at it (None: no cap, or a probe pads)."""
@@ -231,8 +228,7 @@ class AbrController:
         self._copy_until = float("-inf")
         self._copy_kbps = 0.0
         """The copies' own level (additive increase, halved on a queue sign)."""
-        self._thin_until, self._thin_rung = float("-inf"), 0
-        self._skip_until = float("-inf")
+        self._thin = Thinning(self.config.thin_ping_ms, self.config.thin_s)
         self._start_clean: bool | None = None
         """None before the first update; then whether the path has shown neither a loss nor a
         round trip yet (see ``AbrConfig.copy_at_start``)."""
@@ -356,13 +352,9 @@ class AbrController:
         """The room a viewer needs to stay on a rung of ``rate``: on a covered path, with
         ``copy_keep`` of its copies, else the rate alone; while the video is thinned (a queue
         the rung may not drain: ``AbrConfig.thin_ping_ms``), as much as a climb to it needs."""
-        if self._thinned(self._thin_until):
+        if self._thin.depth(self._last_now):
             return max(self._up_target(rate), self._with_copies(rate, self.config.copy_keep))
         return self._with_copies(rate, self.config.copy_keep)
-
-    def _thinned(self, until: float) -> bool:
-        """Whether the newest sample came before ``until`` (the end of a thinning)."""
-        return self._last_now is not None and self._last_now < until
 
     def _up_target(self, rate: float) -> float:
         """The room a climb to a rung of ``rate`` needs: on a covered path, room for its copies
@@ -427,21 +419,11 @@ class AbrController:
         return self._raw_rtt.excess(feedback.rtt_raw_ms) > self.config.queue_ms / 2
 
     def _note_thin(self, feedback: Feedback) -> None:
-        """The newest pings up by ``thin_ping_ms`` thin the video, and by
-        ``THIN_FRAMES_FACTOR`` times that its frames too, while on the rung they first did."""
-        cfg, now, ping = self.config, feedback.now, feedback.ping_new_ms
-        if not cfg.thin_ping_ms or ping is None or self._covered():
-            return
-        excess = self._pings.floor.excess(ping)
-        if excess <= cfg.thin_ping_ms:
-            return
-        if now >= self._thin_until:
-            self._thin_rung = self.rung
-        elif self.rung != self._thin_rung:
-            return
-        self._thin_until = now + cfg.thin_s
-        if excess > THIN_FRAMES_FACTOR * cfg.thin_ping_ms:
-            self._skip_until = now + cfg.thin_s
+        """The newest pings thin the video (``pings.Thinning``), where copies do not cover
+        the path."""
+        ping = feedback.ping_new_ms
+        if ping is not None and not self._covered():
+            self._thin.note(self._pings.floor.excess(ping), feedback.now, self.rung)
 
     def _queue_signs(self, feedback: Feedback) -> bool:
         """Early signs of a queue, enough to end a probe (not to lower the estimate), with
@@ -461,12 +443,11 @@ class AbrController:
 
     def _padding(self, target: float, now: float) -> tuple[float, bool]:
         """Padding that brings what we send to the probe's ramp (``_ramp``), up to the
-        estimate and the next rung's rate x (1 + margin), and whether a probe above the knee
-        has not yet ramped to that rate (the estimate may say so first: it grows to 1.5 x what
-        we send, and an up-switch on the estimate alone put the viewer on a rung the path did
-        not hold). With no probe running (the estimate alone says the next rung fits), the
-        padding goes straight to that rate (a ramp starts instead if it is above the knee):
-        ``up_hold_s`` at it tests the up-switch before it is made."""
+        estimate and the next rung's rate x (1 + margin); and whether a probe above the knee
+        has not yet ramped to that rate (an up-switch on the estimate alone, which grows to
+        1.5 x what we send, put viewers on rungs the path did not hold). With no probe running
+        the padding goes straight to that rate (a ramp, above the knee): ``up_hold_s`` at it
+        tests the up-switch."""
         if not self.config.probe:
             return 0.0, False
         rate, knee = self.rates[self.rung], self._knee.kbps
@@ -489,12 +470,10 @@ class AbrController:
         return self.config.up_hold_s + self._pings.lag_s()
 
     def _refute_knee(self, now: float, calm: bool) -> None:
-        """Sending ``KNEE_REFUTED`` times the knee for ``PingWatch.lag_s`` with the pings calm all
-        along shows that the path's capacity has grown since that queue: the knee is forgotten,
-        and a probe ramping above it goes on exponentially from where it is. On
-        congested-evening a knee from the 600 kbps phase (575 kbps in one trace) still slowed
-        the probe for the 530 kbps rung (610 kbps with its margin) and lengthened its hold
-        after the step up to 2500 kbps (``benchmarks/RESULTS.md`` §30)."""
+        """Sending ``KNEE_REFUTED`` x the knee for ``PingWatch.lag_s`` with the pings calm shows
+        that the capacity has grown: the knee is forgotten, and a probe above it ramps on
+        exponentially from where it is (on congested-evening a knee from the 600 kbps phase
+        slowed the climb after the step up to 2500 kbps: ``benchmarks/RESULTS.md`` §30)."""
         knee = self._knee.kbps
         if knee is None or not calm or self.estimator.sent_kbps < KNEE_REFUTED * knee:
             self._carried_since = None
@@ -583,8 +562,9 @@ class AbrController:
             self._padding_on = False
         rate, copies, covered = self.rates[self.rung], 0.0, self._covered()
         knee = self._thin_knee(covered)
-        thin = self._thinned(self._skip_until)
-        if self._thinned(self._thin_until):
+        depth = self._thin.depth(self._last_now)
+        thin = depth > 1
+        if depth:
             padding, self._padding_on = 0.0, False
         elif self._copy_kbps > 0:  # on a covered path the rung's choice left the copies' room
             room = self.room if covered else self.room * self.config.copy_fill

@@ -132,7 +132,7 @@ class AbrConfig:
     """On a path the copies do not cover, the newest pings up by this much (a queue that the
     window's lowest ping shows only a window later) stop the copies and the padding at once,
     for ``thin_s`` after the last such sample while the viewer stays on its rung, and up by
-    ``abr.THIN_FRAMES_FACTOR`` times this, the sender also skips the droppable frames (the
+    ``pings.THIN_FRAMES_FACTOR`` times this, the sender also skips the droppable frames (the
     temporal layer above the base, ~40% of the rung's rate). Meanwhile the rung is kept only
     with a climb's margin of room. A switch down needs the estimate below the rung, often a
     second cut a window and a round trip later, and then a keyframe; meanwhile, on

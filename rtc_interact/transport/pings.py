@@ -9,6 +9,8 @@ window while the queue grows (the window's oldest ping must see it) and on time 
 * a *sign* of a queue beginning: up by more than two thirds (``sign``);
 * *calm*: a ping came within ``PING_STALE_S`` (``fresh``) and showed no sign (``calm``);
 * *filling*: a ping came within ``PING_STALE_S`` and showed a sign (``filling``).
+
+The newest ping alone, far above the path's, thins the video (:class:`Thinning`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,11 @@ STANDING_SIGNS = 4
 (``benchmarks/RESULTS.md`` §31.3, §32.2: on mobile-3g-weak the 190 kbps rung's copies kept a
 standing queue of 100-280 ms; with this rule, freezes a minute over seeds 1-10 went from a median
 of 1.67 to 0.67)."""
+
+
+THIN_FRAMES_FACTOR = 2.0
+"""The newest pings up by this many times ``AbrConfig.thin_ping_ms`` thin the frames too (a
+shallower queue was the copies' own: ``benchmarks/RESULTS.md`` §36.2)."""
 
 
 class Floor:
@@ -110,3 +117,42 @@ class PingWatch:
         path's round trip."""
         floor = self.floor.smallest
         return PING_WINDOW_S + (floor / 1000 if floor < float("inf") else 0.0)
+
+
+class Thinning:
+    """How deep a viewer's video is thinned (``AbrConfig.thin_ping_ms``): a newest ping up by
+    ``limit_ms`` stops the copies and padding (depth 1), up by ``THIN_FRAMES_FACTOR`` times
+    that also the droppable frames (depth 2). Each such ping holds its depth for ``hold_s``,
+    while the viewer stays on the rung where the thinning began."""
+
+    __slots__ = ("_frames_until", "_hold_s", "_limit_ms", "_rung", "_until")
+
+    def __init__(self, limit_ms: float, hold_s: float) -> None:
+        self._limit_ms, self._hold_s = limit_ms, hold_s
+        self._until = self._frames_until = float("-inf")
+        self._rung = 0
+
+    def depth_of(self, excess: float) -> int:
+        """The depth a ping ``excess`` ms above the path's asks for (0 with ``limit_ms`` 0)."""
+        if not self._limit_ms:
+            return 0
+        return int(excess > self._limit_ms) + int(excess > THIN_FRAMES_FACTOR * self._limit_ms)
+
+    def note(self, excess: float, now: float, rung: int) -> None:
+        """A newest ping ``excess`` ms above the path's, with the viewer on ``rung``."""
+        depth = self.depth_of(excess)
+        if not depth:
+            return
+        if now >= self._until:
+            self._rung = rung
+        elif rung != self._rung:
+            return
+        self._until = now + self._hold_s
+        if depth > 1:
+            self._frames_until = self._until
+
+    def depth(self, at: float | None) -> int:
+        """The depth in force at ``at`` (None: no sample yet, 0)."""
+        if at is None:
+            return 0
+        return 2 if at < self._frames_until else int(at < self._until)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rtc_interact.transport.estimator import PING_STALE_S, PING_WINDOW_S
-from rtc_interact.transport.pings import PingWatch
+from rtc_interact.transport.pings import PingWatch, Thinning
 
 
 def test_a_sign_at_two_thirds_calm_below_it_and_a_lag_of_a_window_and_a_round_trip() -> None:
@@ -37,3 +37,20 @@ def test_a_streak_counts_signs_in_a_row_and_ends_on_a_sample_without_one() -> No
         pings.sign(ping, 0.25 * (i + 1))
         streaks.append(pings.streak)
     assert streaks == [1, 2, 2, 3, 0, 1]  # a sample with no ping changes nothing
+
+
+def test_thinning_depth_hold_and_the_rung_it_began_on() -> None:
+    thin = Thinning(limit_ms=120, hold_s=1.0)
+    assert [thin.depth_of(e) for e in (120.0, 121.0, 240.0, 241.0)] == [0, 1, 1, 2]
+    assert thin.depth(None) == 0 and thin.depth(0.0) == 0
+    thin.note(300.0, now=10.0, rung=0)
+    assert thin.depth(10.5) == 2 and thin.depth(11.0) == 0  # held for hold_s
+    thin.note(150.0, now=10.5, rung=1)  # another rung: not renewed there
+    assert thin.depth(10.9) == 2 and thin.depth(11.0) == 0
+    thin.note(150.0, now=10.75, rung=0)  # the copies' depth renewed, the frames' not
+    assert thin.depth(10.9) == 2 and thin.depth(11.2) == 1 and thin.depth(11.75) == 0
+    thin.note(150.0, now=12.0, rung=1)  # a new thinning, on the rung it begins on
+    assert thin.depth(12.5) == 1
+    off = Thinning(limit_ms=0, hold_s=1.0)
+    off.note(900.0, now=0.0, rung=0)
+    assert off.depth_of(900.0) == 0 and off.depth(0.5) == 0

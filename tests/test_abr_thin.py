@@ -1,0 +1,85 @@
+"""Thinning (``AbrConfig.thin_ping_ms``) in the sans-IO ABR controller: the newest pings far
+up stop the copies and padding, and further up the droppable frames."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from abr_fake import TICK
+
+from rtc_interact.transport import abr
+from rtc_interact.transport.abr import AbrConfig, AbrController, Feedback
+from rtc_interact.transport.estimator import LossDelayEstimator
+
+RATES = (530.0, 190.0, 80.0)
+
+
+def _thin_run(config: AbrConfig, pings: list[float | None]) -> list[abr.Decision]:
+    """10 s on the 530 kbps rung (the top) at 650 kbps with 2% loss, room for copies, and
+    calm pings (150 ms), then ``pings`` as the newest."""
+    controller = AbrController(RATES, replace(config, start_rung=0))
+    calm: list[float | None] = [150.0] * 40
+    return [controller.update(Feedback(
+        now=i * TICK, sent_bytes=int(650 * TICK * 125), loss=0.02 if i % 4 == 0 else None,
+        remb_kbps=3000.0, ping_rtt_ms=150.0, ping_new_ms=ping))
+        for i, ping in enumerate(calm + pings)]
+
+
+@pytest.mark.parametrize(("excess", "copies", "frames"),
+                         [(100.0, True, False), (140.0, False, False), (260.0, False, True)])
+def test_the_newest_pings_far_up_stop_the_copies_and_further_up_thin_the_frames(
+        excess: float, copies: bool, frames: bool) -> None:
+    """``thin_ping_ms``: the window's lowest ping (``ping_rtt_ms``) still says 150 ms, but the
+    newest came back 140 ms later: the copies and padding stop at once; 260 ms later (over
+    ``THIN_FRAMES_FACTOR`` x 120), the droppable frames go too."""
+    decisions = _thin_run(AbrConfig(), [150.0 + excess] + [None] * 3)
+    before, after = decisions[39], decisions[40]
+    assert not before.thin and before.rung == 0 and before.copy_kbps > 0
+    assert (after.copy_kbps > 0) is copies and after.thin is frames
+    assert after.padding_kbps == 0 and after.rung == 0
+    assert all(d.thin is frames for d in decisions[40:])
+
+
+def test_thinning_ends_thin_s_after_the_last_sign_and_is_off_at_zero() -> None:
+    pings: list[float | None] = [400.0, None, 400.0] + [None] * 8
+    decisions = _thin_run(AbrConfig(), pings)
+    thin = [d.thin for d in decisions[40:]]
+    assert thin == [True] * 6 + [False] * 5  # the last sign at 10.5 s, thin_s = 1.0
+    assert all(d.copy_kbps == 0 for d in decisions[40:46])
+    assert not any(d.thin for d in _thin_run(AbrConfig(thin_ping_ms=0), pings))
+
+
+def test_no_thinning_where_the_copies_cover_the_path() -> None:
+    """On a long path a packet without its copy freezes the picture: there no sign stops the
+    copies or thins the frames (on mobile-3g-weak that froze 3 times a minute, not 0.3)."""
+    controller = AbrController(RATES, AbrConfig(start_rung=0))
+    decisions = [controller.update(Feedback(
+        now=i * TICK, sent_bytes=int(650 * TICK * 125), loss=0.02 if i % 4 == 0 else None,
+        remb_kbps=3000.0, rtt_ms=340.0, path_rtt_ms=340.0, ping_rtt_ms=340.0,
+        ping_new_ms=340.0 if i < 40 else 700.0)) for i in range(44)]
+    assert decisions[39].copy_kbps > 0
+    assert not any(d.thin for d in decisions) and decisions[43].copy_kbps > 0
+
+
+def test_while_thinned_a_rung_is_kept_only_with_a_climbs_margin() -> None:
+    """On congested-evening's step to 600 kbps the estimate's cut (to 564) still held the
+    530 kbps rung, which did not fit on the wire, and a queue came back when the thinning ended
+    (``RESULTS.md`` §36). Thinned, the rung needs its rate x (1 + ``up_margin``) of room."""
+    config = AbrConfig(copies=False, start_rung=0)
+    controller = AbrController(RATES, config)
+    sent = int(650 * TICK * 125)
+    for i in range(40):
+        controller.update(Feedback(now=i * TICK, sent_bytes=sent, remb_kbps=3000.0,
+                                   ping_rtt_ms=150.0, ping_new_ms=150.0))
+    assert controller.rung == 0 and controller.estimate > 530 * (1 + config.up_margin)
+    estimator = controller.estimator
+    assert isinstance(estimator, LossDelayEstimator)
+    controller.estimate = estimator.kbps = 560.0  # a cut that still holds 530
+    plain = controller.update(Feedback(now=10.0, sent_bytes=sent, remb_kbps=3000.0,
+                                       ping_rtt_ms=150.0, ping_new_ms=150.0))
+    assert plain.rung == 0 and plain.reason == "hold"
+    thinned = controller.update(Feedback(now=10.25, sent_bytes=sent, remb_kbps=3000.0,
+                                         ping_rtt_ms=150.0, ping_new_ms=300.0))
+    assert thinned.rung == 1 and thinned.reason == "down"
+
