@@ -44,6 +44,9 @@ async def test_a_300_kbps_lossy_link_keeps_the_viewer_on_a_rung_that_fits() -> N
             receiver = session.viewer.stats().receiver
             assert receiver.copies_received > 0
             assert receiver.nack_echoes > 0  # each NACK twice, against NACK loss
+            # the viewer saw the probes' queue in its packets' one-way delay and said so
+            assert receiver.queue_reports > 0
+            assert 0 < link_stats.queue_reports <= receiver.queue_reports
             recent = session.frames.records[-20:]
             assert len(recent) == 20 and sum(r.stamp is not None for r in recent) >= 18
         finally:

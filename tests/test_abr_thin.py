@@ -83,3 +83,54 @@ def test_while_thinned_a_rung_is_kept_only_with_a_climbs_margin() -> None:
                                          ping_rtt_ms=150.0, ping_new_ms=300.0))
     assert thinned.rung == 1 and thinned.reason == "down"
 
+
+
+def _controller_with_copies(config: AbrConfig | None = None) -> AbrController:
+    """10 s of ``_thin_run``'s calm: on the top rung, copies flowing."""
+    controller = AbrController(RATES, replace(config or AbrConfig(), start_rung=0))
+    for i in range(40):
+        controller.update(Feedback(
+            now=i * TICK, sent_bytes=int(650 * TICK * 125), loss=0.02 if i % 4 == 0 else None,
+            remb_kbps=3000.0, ping_rtt_ms=150.0, ping_new_ms=150.0))
+    return controller
+
+
+def test_a_deep_queue_in_the_viewers_report_switches_down_at_once_copies_on() -> None:
+    """``queue_down_ms`` (240 ms): between two controller runs, one rung down, with the lower
+    rung's copies; the thinning the pings began ends, and no ping thins for two ``thin_s``
+    (the queue drains on the lower rung, whose copies cover the step's loss). A shallower
+    report changes nothing, and no report switches onto the bottom rung."""
+    controller = _controller_with_copies()
+    sent = int(650 * TICK * 125)
+    thinned = controller.update(Feedback(now=10.0, sent_bytes=sent, remb_kbps=3000.0,
+                                         ping_rtt_ms=150.0, ping_new_ms=450.0))
+    assert thinned.thin and thinned.copy_kbps == 0 and thinned.rung == 0
+    assert controller.on_queue(200.0, 10.1) is None
+    down = controller.on_queue(300.0, 10.1)
+    assert down is not None and down.rung == 1 and down.reason == "down"
+    assert not down.thin and down.copy_kbps == 190.0  # the 190 kbps rung's cap on a short path
+    assert controller.switches == 1
+    later = [controller.update(Feedback(now=10.0 + k * TICK, sent_bytes=sent, remb_kbps=3000.0,
+                                        ping_rtt_ms=150.0, ping_new_ms=450.0))
+             for k in range(1, 12)]
+    assert all(d.rung == 1 for d in later)  # no climb back while the estimate stands
+    assert [d.thin for d in later] == [False] * 8 + [True] * 3  # pings thin from 12.1 s
+    assert controller.on_queue(300.0, 12.9) is None  # not onto the bottom rung
+    assert controller.rung == 1
+
+
+def test_queue_reports_switch_nothing_where_copies_cover_the_path_probing_or_off() -> None:
+    assert AbrController(RATES, AbrConfig()).on_queue(300.0, 0.0) is None  # no sample yet
+    long_path = AbrController(RATES, AbrConfig(start_rung=0))
+    for i in range(40):
+        long_path.update(Feedback(now=i * TICK, sent_bytes=int(650 * TICK * 125),
+                                  loss=0.02 if i % 4 == 0 else None, remb_kbps=3000.0,
+                                  rtt_ms=340.0, path_rtt_ms=340.0, ping_rtt_ms=340.0))
+    assert long_path.on_queue(300.0, 10.1) is None
+    assert _controller_with_copies(AbrConfig(queue_down_ms=0)).on_queue(900.0, 10.1) is None
+    probing = AbrController(RATES, AbrConfig(start_rung=1, copies=False))
+    decisions = [probing.update(Feedback(now=i * TICK, sent_bytes=int(250 * TICK * 125),
+                                         remb_kbps=3000.0, ping_rtt_ms=150.0,
+                                         ping_new_ms=150.0)) for i in range(12)]
+    assert decisions[-1].padding_kbps > 0 and probing.rung == 1
+    assert probing.on_queue(300.0, 3.1) is None  # a probe's queue: the probe itself ends it

@@ -367,6 +367,7 @@ def goals_markdown(results: list[dict[str, Any]]) -> str:
                        f"retransmitted {link['rtx_sent']}, skipped {link['rtx_skipped']}, "
                        f"padding {link['padding_kbit']:.0f} kbit, "
                        f"copies {link.get('copy_kbit', 0.0):.0f} kbit, "
-                       f"thinned {link.get('thinned_frames', 0)} frames, grade {link['quality']}.")
+                       f"thinned {link.get('thinned_frames', 0)} frames, "
+                       f"queue reports {link.get('queue_reports', 0)}, grade {link['quality']}.")
         out.append("")
     return "\n".join(out)

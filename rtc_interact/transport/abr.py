@@ -43,6 +43,7 @@ times ``1 + up_margin`` for ``up_hold_s``. An up-switch followed by a down-switc
 
 Thinning (``AbrConfig.thin_ping_ms``): a deep queue in the newest pings stops copies and
 padding at once, and deeper still the droppable frames (``Decision.thin``; ``pings.Thinning``).
+Deeper still in the viewer's own report, one rung down at once (``queue_down_ms``).
 
 Redundant copies: from the session's start, and after any loss (a receiver report with loss,
 or a NACK), for ``copy_hold_s`` after the last, the room the rung leaves (the room times
@@ -61,9 +62,9 @@ they have a level of their own: from zero, up by ``copy_ramp_per_s`` of the rung
 second, halved on any sign of a queue while no probe pads (the estimate falls; unless pings
 are calm, a REMB 10% below the previous one or the round trip up by ``queue_ms / 2``, smoothed
 or the reports' own; and a second of ping signs in a row, ``PingWatch.standing``), within
-``copy_fill`` of the room. On a path they do not cover (below),
-copies and pacing stay under the rate at which the path last showed a queue, while the next
-rung is far above it (``knee_cap``).
+``copy_fill`` of the room. On a path they do not cover (below), copies and pacing stay under
+the rate at which the path last showed a queue, while the next rung is far above it
+(``knee_cap``).
 
 On a long path (the ICE checks, made before any media, and every report since say a round trip
 of at least ``copy_long_rtt_ms``) with copies on, a packet without a copy is a frozen picture, so
@@ -74,9 +75,8 @@ and the probe see the reported loss squared on the share copied, and a falling R
 of a queue there; down, the copies shrink first, and the rung goes once the room no longer
 holds it with ``copy_keep`` of its copies; each base-layer packet gets two copies and a
 droppable frame's none (``copy_base_twice``). The measurements behind each rule are in the
-``AbrConfig`` fields' docstrings and ``benchmarks/RESULTS.md`` §13-§14.
-
-The connection quality grade is in ``transport.quality``.
+``AbrConfig`` fields' docstrings and ``benchmarks/RESULTS.md`` §13-§14. The connection
+quality grade is in ``transport.quality``.
 """
 
 from __future__ import annotations
@@ -344,8 +344,7 @@ class AbrController:
                     len(self.rates) - 1)
 
     def _with_copies(self, rate: float, share: float = 1.0) -> float:
-        """A rung of ``rate`` with ``share`` of its copies on a covered path (else the rate
-        alone)."""
+        """A rung of ``rate`` with ``share`` of its copies on a covered path (else its rate)."""
         return rate + share * self._copy_cap(rate) if self._covered() else rate
 
     def _held(self, rate: float) -> float:
@@ -419,11 +418,23 @@ class AbrController:
         return self._raw_rtt.excess(feedback.rtt_raw_ms) > self.config.queue_ms / 2
 
     def _note_thin(self, feedback: Feedback) -> None:
-        """The newest pings thin the video (``pings.Thinning``), where copies do not cover
-        the path."""
+        """The newest pings thin the video (``pings.Thinning``) where copies do not cover it."""
         ping = feedback.ping_new_ms
         if ping is not None and not self._covered():
             self._thin.note(self._pings.floor.excess(ping), feedback.now, self.rung)
+
+    def on_queue(self, queue_ms: float, now: float) -> Decision | None:
+        """The viewer's report of a queue ``queue_ms`` long (``transport.queue_report``): from
+        ``queue_down_ms``, one rung down at once (see there); the new decision, else None."""
+        cfg, probe = self.config, self._probe
+        if self._last_now is None or not cfg.queue_down_ms or queue_ms < cfg.queue_down_ms \
+                or self._covered() or self.rung >= len(self.rates) - 2 \
+                or probe.since is not None or self._padding_on:
+            return None
+        probe.quiet_until = now + cfg.backoff_s  # no climb back before the estimate says so
+        self._thin.clear(now + 2 * cfg.thin_s)
+        self._copy_kbps = max(self._copy_kbps, self._copy_cap(self.rates[self.rung + 1]))
+        return self._switch_down(self.rung + 1)
 
     def _queue_signs(self, feedback: Feedback) -> bool:
         """Early signs of a queue, enough to end a probe (not to lower the estimate), with
@@ -527,8 +538,12 @@ class AbrController:
         if probe.up_at is not None and probe.up_rung is not None \
                 and now - probe.up_at <= self.config.probe_fail_s and new > probe.up_rung:
             self._fail(probe.up_rung, now)
+        return self._switch_down(new)
+
+    def _switch_down(self, rung: int) -> Decision:
+        probe = self._probe
         probe.up_at = probe.up_rung = probe.since = None
-        self.rung = new
+        self.rung = rung
         self.switches += 1
         self._above_since = None
         return self._decision("down")

@@ -142,6 +142,17 @@ class AbrConfig:
     0: off."""
     thin_s: float = 1.0
     """How long one such sample thins the video."""
+    queue_down_ms: float = 240.0
+    """A queue this long in the viewer's own report (``transport.queue_report``: the lowest
+    one-way delay of its newest packets; our Python viewer sends it, browsers do not) switches
+    the viewer one rung down at once, on a path the copies do not cover, when no probe pads and
+    not onto the bottom rung (that stays the estimate's call: reports on the 190 kbps rung had
+    doubled the time on the 80 kbps one) (``AbrController.on_queue``). The thinning then ends
+    and no ping thins for two ``thin_s``: on the lower rung the copies fit beside the rate and
+    cover the loss that a capacity step brings with it. On congested-evening's step from 1200 to
+    600 kbps (8% of loss from there) the queue built before the estimate's cut, and thinning had
+    stopped the copies just when the loss began: freezes with no packet dropped by the queue
+    (``benchmarks/RESULTS.md`` §38). 0: reports switch nothing."""
     copy_ramp_per_s: float = 0.25
     """Copies grow by this share of the rung's rate per second while no queue shows."""
     copy_fill: float = 0.75
@@ -178,7 +189,7 @@ class AbrConfig:
                                          self.knee_increase_per_s, self.knee_memory_s,
                                          self.knee_memory_max_s, self.ping_queue_ms,
                                          self.probe_knee_ramp_per_s, self.thin_ping_ms,
-                                         self.thin_s) < 0:
+                                         self.thin_s, self.queue_down_ms) < 0:
             raise ConfigurationError("AbrConfig: pacing_factor >= 1, increases, margin, "
                                      "knee_memory_s, ping_queue_ms, ramps, thin_* >= 0")
         if min(self.copy_hold_s, self.copy_ramp_per_s) < 0 \

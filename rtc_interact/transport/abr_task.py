@@ -23,6 +23,7 @@ import contextlib
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiortc import RTCRtpSender
@@ -124,6 +125,13 @@ class FeedbackLog:
         """(answered at, round trip s) of the newest ICE pings."""
         self._ping_new: list[float] = []
         """Round trips (s) of the pings answered since the previous sample."""
+        self.queue_reports = 0
+        """Queue reports from the viewer (``transport.queue_report``)."""
+        self.malformed = 0
+        """Queue reports that did not parse."""
+        self.on_queue_report: Callable[[int], None] | None = None
+        """Told each queue report (ms) at once (the ABR task's controller may switch down on
+        it)."""
 
     def on_ping(self, rtt_s: float, now: float) -> None:
         """An ICE ping answered at ``now`` after ``rtt_s``."""
@@ -190,6 +198,16 @@ class FeedbackLog:
         """RtcpListener."""
         self.nacks += count
 
+    def on_queue(self, queue_ms: int) -> None:
+        """RtcpListener."""
+        self.queue_reports += 1
+        if self.on_queue_report is not None:
+            self.on_queue_report(queue_ms)
+
+    def on_malformed(self) -> None:
+        """RtcpListener."""
+        self.malformed += 1
+
     def on_keyframe_request(self) -> None:
         """A PLI/FIR (from ``route_keyframe_requests``)."""
         self.keyframe_requests += 1
@@ -249,6 +267,9 @@ class LinkStats:
     """Redundant copies sent, kbit."""
     thinned_frames: int
     """Droppable frames not sent while the video was thinned (``AbrConfig.thin_ping_ms``)."""
+    queue_reports: int
+    """Queue reports from the viewer (``transport.queue_report``; our Python viewer sends
+    them, browsers do not)."""
     quality: Quality
     """Connection quality grade (``quality.grade`` of the smoothed loss, the round trip, the rung
     and the age of the newest report)."""
@@ -285,6 +306,7 @@ class ViewerLink:
         # decodable for ~3 s; the rung makes one now, under the PLI limit, so the freeze lasts
         # about a round trip instead.
         self.gate.on_stuck = self._request_keyframe
+        self.feedback.on_queue_report = self._on_queue
         self.copies = CopyBudget()
         self.recent = PaddingPackets()
         self.decision: Decision | None = None
@@ -448,6 +470,20 @@ class ViewerLink:
         self._budgets(decision.rung, decision.estimate_kbps)
         return decision
 
+    def _on_queue(self, queue_ms: int) -> None:
+        """The viewer reported a queue: the controller may switch it down now, before its next
+        run (``AbrController.on_queue``)."""
+        if self.controller is None:
+            return
+        decision = self.controller.on_queue(queue_ms, time.monotonic())
+        if decision is not None:
+            self.decision = decision
+            track = self.track
+            if decision.rung != (track.target if track.target is not None else track.rung):
+                track.switch(decision.rung)
+            track.thin = decision.thin
+            self._budgets(decision.rung, decision.estimate_kbps)
+
     def keyframe_request(self, now: float) -> None:
         """A PLI/FIR arrived: passed to the rung if due. One is honoured per
         ``max(keyframe_gap_s, 1.5 x RTT)``: the keyframe it asks for cannot arrive sooner, and
@@ -482,7 +518,7 @@ class ViewerLink:
             packets_sent=self.counter.packets,
             padding_kbit=round(self.counter.padding_bytes * 8 / 1000, 1),
             copy_kbit=round(self.counter.copy_bytes * 8 / 1000, 1),
-            thinned_frames=self.track.thinned,
+            thinned_frames=self.track.thinned, queue_reports=fb.queue_reports,
             quality=grade(fb.loss_avg, rtt_ms, self.track.rung, len(rates), age,
                           self.settings.stale_s),
             reason="fixed" if self.decision is None else self.decision.reason,

@@ -50,6 +50,9 @@ What is changed, per video receiver, before it starts (the policy is sans-IO, in
   reached through ``RTCIceGatherer._connection``. After ``receive()`` (ICE and DTLS are up), the
   sockets of the receiver's transport are raised to ``socket_rcvbuf`` (4 MiB; Linux caps it at
   ``net.core.rmem_max`` and reports twice the granted size, which :class:`ReceiverStats` shows).
+* **Queue reports** (``transport.queue_report``). The buffer reads each packet's
+  ``abs-send-time`` extension and, when a queue shows, sends an RTCP feedback message through
+  aiortc's ``_send_rtcp`` from the receiver's ``__rtcp_ssrc`` (None until it starts).
 * **Installation** (``RTCPeerConnection.__createTransceiver``): wrapped on the one instance so
   every video receiver it creates is upgraded before it can start.
 """
@@ -69,11 +72,12 @@ from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpTransceiver
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtcrtpreceiver import NackGenerator
-from aiortc.rtp import RtpPacket
+from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, RtpPacket
 
 from ..media.vp8 import PayloadInfo, inspect_vp8
 from .aiortc_compat import ice_rtt_s
 from .nack import NackScheduler
+from .queue_report import QueueWatch, pack_queue_fci
 from .receive_buffer import (
     SEQ_SPAN,
     Frame,
@@ -91,6 +95,7 @@ DECODER_ERROR = _PRIVATE + "decoder_error"
 CODECS = _PRIVATE + "codecs"
 CREATE_TRANSCEIVER = "_RTCPeerConnection__createTransceiver"
 SEND_NACK = "_send_rtcp_nack"
+RTCP_SSRC = _PRIVATE + "rtcp_ssrc"
 """The name-mangled aiortc 1.16 attributes relied on (see the module docstring)."""
 
 Clock = Callable[[], float]
@@ -133,6 +138,8 @@ class ReceiverStats:
     """How long after its expected arrival the newest frame was held (the playout delay)."""
     socket_rcvbuf: int = 0
     """Smallest SO_RCVBUF the kernel reports on the ICE sockets (0: not set yet)."""
+    queue_reports: int = 0
+    """Queue reports sent to the host (``transport.queue_report``)."""
 
 
 def inspect_h264(payload: bytes) -> PayloadInfo:
@@ -255,6 +262,8 @@ class RobustJitterBuffer(JitterBuffer):
         """Called (with the clock's time) at each poll while no packet comes (the NACKs)."""
         self._first = True
         """No packet yet: the first one gives the buffer the ICE checks' round trip."""
+        self.queue_watch = QueueWatch(config.queue_report)
+        self._sending: set[asyncio.Future[None]] = set()
 
     def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
         now = self._clock()
@@ -269,6 +278,11 @@ class RobustJitterBuffer(JitterBuffer):
         inspect = _INSPECTORS.get(codec.mimeType.lower() if codec else "", inspect_vp8)
         start, key, droppable, tl0 = inspect(packet.payload)
         data: bytes = getattr(packet, "_data", b"")
+        sent = packet.extensions.abs_send_time
+        if sent is not None:
+            queue = self.queue_watch.on_packet(now, sent)
+            if queue is not None:
+                self._report_queue(packet.ssrc, queue)
         ready = self.frames.add(Packet(
             self.unwrapper.unwrap(packet.sequence_number), packet.timestamp,
             bool(packet.marker), start, key, data, now, droppable, tl0), now)
@@ -277,6 +291,19 @@ class RobustJitterBuffer(JitterBuffer):
         if self._timer is None:
             self._arm(loop, RELEASE_POLL_S)
         return self.frames.want_keyframe(now), _Batch(ready) if ready else None
+
+    def _report_queue(self, media_ssrc: int, queue_ms: int) -> None:
+        """Tell the host of a queue (``transport.queue_report``) in an RTCP feedback message,
+        through aiortc's ``_send_rtcp``, from the receiver's RTCP SSRC (none before it
+        starts)."""
+        ssrc = getattr(self._receiver, RTCP_SSRC)
+        if ssrc is None:
+            return
+        message = RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=ssrc, media_ssrc=media_ssrc,
+                                 fci=pack_queue_fci(queue_ms))
+        sent = asyncio.ensure_future(self._receiver._send_rtcp(message))
+        self._sending.add(sent)
+        sent.add_done_callback(self._sending.discard)
 
     def _arm(self, loop: asyncio.AbstractEventLoop, delay_s: float) -> None:
         """Poll the buffer after ``delay_s`` while the decoder takes frames and the buffer
@@ -367,7 +394,7 @@ class _Upgraded:
 
     def __init__(self, receiver: RTCRtpReceiver, config: ReceiveConfig, clock: Clock) -> None:
         for name in (JITTER_BUFFER, NACK_GENERATOR, DECODER_QUEUE, DECODER_ERROR, CODECS,
-                     SEND_NACK):
+                     SEND_NACK, RTCP_SSRC, "_send_rtcp"):
             if not hasattr(receiver, name):
                 raise RuntimeError(f"aiortc's RTCRtpReceiver has no {name}; see aiortc_receiver")
         self.buffer = RobustJitterBuffer(receiver, config, clock)
@@ -421,6 +448,7 @@ class RobustReceiving:
             rtt_ms=round(max((n.rtt_ms for n in nacks), default=0.0), 1),
             playout_ms=round(max((r.buffer.frames.delay_ms for r in rs), default=0.0), 1),
             socket_rcvbuf=min(buffers, default=0),
+            queue_reports=sum(r.buffer.queue_watch.reports for r in rs),
         )
 
 

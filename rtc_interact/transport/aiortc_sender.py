@@ -16,9 +16,11 @@ copied: single sender instances are given a different collaborator.
   packetization runs in ``rtc_interact.media.vp8`` (C when the native extension is built).
 * **RTCP feedback.** The DTLS transport routes each RTCP packet for the sender to
   ``sender._handle_rtcp_packet(packet)``. :func:`observe_rtcp` wraps that method on one instance:
-  it tells a :class:`RtcpListener` about REMB (``unpack_remb_fci``), NACKs and receiver reports
-  (fraction lost, and the round trip aiortc has just computed from LSR/DLSR and keeps in its
-  private ``__rtt``), then lets aiortc handle the packet as before.
+  it tells a :class:`RtcpListener` about REMB (``unpack_remb_fci``), our viewer's queue reports
+  (``transport.queue_report``: the same feedback type as REMB, routed by aiortc to the sender
+  of its media SSRC, and ignored by aiortc itself), NACKs and receiver reports (fraction lost,
+  and the round trip aiortc has just computed from LSR/DLSR and keeps in its private
+  ``__rtt``), then lets aiortc handle the packet as before.
 * **Pacing and retransmissions.** ``_run_rtp`` sends each packet with
   ``await self.transport._send_rtp(data)`` (plain RTP: SRTP is applied inside), and
   ``_retransmit(seq)`` (called for every NACKed sequence number) does the same with an RTX copy.
@@ -89,6 +91,7 @@ from aiortc.rtp import (
 from ..media.vp8 import inspect_vp8
 from .delivery import DeliveryMeter, remember
 from .pacer import CopyBudget, Pacer, PaddingPackets, RetransmitGate
+from .queue_report import QUEUE_FCI_ID, QueueFciError, unpack_queue_fci
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +154,12 @@ class RtcpListener(Protocol):
     def on_nack(self, count: int) -> None:
         """A NACK listing ``count`` sequence numbers."""
 
+    def on_queue(self, queue_ms: int) -> None:
+        """The viewer's report of a queue on the path (``transport.queue_report``)."""
+
+    def on_malformed(self) -> None:
+        """A feedback message of ours (a queue report) that did not parse."""
+
 
 def report_rtt(report: Any, ntp_time: int | None = None) -> float | None:
     """The round trip one report block gives (RFC 3550 section 6.4.1: arrival less LSR less
@@ -162,6 +171,24 @@ def report_rtt(report: Any, ntp_time: int | None = None) -> float | None:
     return rtt / 65536 if rtt < 60 * 65536 else None
 
 
+def _on_application_feedback(sender: RTCRtpSender, listener: RtcpListener,
+                             packet: RtcpPsfbPacket) -> None:
+    """A REMB for the sender, or a queue report for its SSRC; any other FCI is not ours."""
+    if packet.fci[:4] == QUEUE_FCI_ID:
+        if packet.media_ssrc == sender._ssrc:
+            try:
+                listener.on_queue(unpack_queue_fci(packet.fci))
+            except QueueFciError:
+                listener.on_malformed()
+        return
+    try:
+        bitrate, ssrcs = unpack_remb_fci(packet.fci)
+    except ValueError:
+        return
+    if sender._ssrc in ssrcs:
+        listener.on_remb(bitrate)
+
+
 def observe_rtcp(sender: RTCRtpSender, listener: RtcpListener) -> None:
     """Tell ``listener`` about the REMB, NACK and report packets ``sender`` receives."""
     stock: Callable[[Any], Awaitable[None]] = sender._handle_rtcp_packet
@@ -170,13 +197,7 @@ def observe_rtcp(sender: RTCRtpSender, listener: RtcpListener) -> None:
         if isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
             listener.on_nack(len(packet.lost))
         elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
-            try:
-                bitrate, ssrcs = unpack_remb_fci(packet.fci)
-            except ValueError:
-                pass
-            else:
-                if sender._ssrc in ssrcs:
-                    listener.on_remb(bitrate)
+            _on_application_feedback(sender, listener, packet)
         await stock(packet)
         if isinstance(packet, RtcpRrPacket | RtcpSrPacket):
             for report in packet.reports:

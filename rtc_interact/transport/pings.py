@@ -125,12 +125,19 @@ class Thinning:
     that also the droppable frames (depth 2). Each such ping holds its depth for ``hold_s``,
     while the viewer stays on the rung where the thinning began."""
 
-    __slots__ = ("_frames_until", "_hold_s", "_limit_ms", "_rung", "_until")
+    __slots__ = ("_frames_until", "_hold_s", "_limit_ms", "_quiet_until", "_rung", "_until")
 
     def __init__(self, limit_ms: float, hold_s: float) -> None:
         self._limit_ms, self._hold_s = limit_ms, hold_s
         self._until = self._frames_until = float("-inf")
         self._rung = 0
+        self._quiet_until = float("-inf")
+
+    def clear(self, until: float) -> None:
+        """End the thinning now and take no sign before ``until`` (after a switch down that
+        the queue asked for: the lower rung drains it with its copies on)."""
+        self._until = self._frames_until = float("-inf")
+        self._quiet_until = until
 
     def depth_of(self, excess: float) -> int:
         """The depth a ping ``excess`` ms above the path's asks for (0 with ``limit_ms`` 0)."""
@@ -141,7 +148,7 @@ class Thinning:
     def note(self, excess: float, now: float, rung: int) -> None:
         """A newest ping ``excess`` ms above the path's, with the viewer on ``rung``."""
         depth = self.depth_of(excess)
-        if not depth:
+        if not depth or now < self._quiet_until:
             return
         if now >= self._until:
             self._rung = rung

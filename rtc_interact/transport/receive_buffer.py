@@ -35,10 +35,11 @@ Frames are released when a packet arrives (``add``) or when the owner polls (``p
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import ConfigurationError
 from .nack import NackScheduler
+from .queue_report import QueueWatchConfig
 
 SEQ_SPAN = 1 << 16
 LAG_WINDOW = 64
@@ -109,6 +110,9 @@ class ReceiveConfig:
     """Packets held at most (the oldest go first)."""
     socket_rcvbuf: int = 4 * 1024 * 1024
     """SO_RCVBUF asked for on the ICE sockets (the kernel may grant less; 0: leave aioice's)."""
+    queue_report: QueueWatchConfig = field(default_factory=QueueWatchConfig)
+    """When the viewer tells the host of a queue on the path (``transport.queue_report``;
+    ``report_ms`` 0: never)."""
 
     def __post_init__(self) -> None:
         if not 0 < self.min_wait_ms <= self.max_wait_ms:

@@ -54,3 +54,15 @@ def test_thinning_depth_hold_and_the_rung_it_began_on() -> None:
     off = Thinning(limit_ms=0, hold_s=1.0)
     off.note(900.0, now=0.0, rung=0)
     assert off.depth_of(900.0) == 0 and off.depth(0.5) == 0
+
+
+def test_cleared_thinning_ends_now_and_takes_no_sign_until_told() -> None:
+    thin = Thinning(limit_ms=120, hold_s=1.0)
+    thin.note(300, now=10.0, rung=0)
+    assert thin.depth(10.5) == 2
+    thin.clear(until=12.0)
+    assert thin.depth(10.5) == 0
+    thin.note(300, now=11.9, rung=1)
+    assert thin.depth(11.95) == 0
+    thin.note(300, now=12.0, rung=1)
+    assert thin.depth(12.5) == 2
