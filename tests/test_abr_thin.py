@@ -134,3 +134,13 @@ def test_queue_reports_switch_nothing_where_copies_cover_the_path_probing_or_off
                                          ping_new_ms=150.0)) for i in range(12)]
     assert decisions[-1].padding_kbps > 0 and probing.rung == 1
     assert probing.on_queue(300.0, 3.1) is None  # a probe's queue: the probe itself ends it
+
+
+def test_a_switch_down_on_a_report_brings_no_copies_where_nothing_was_lost() -> None:
+    controller = AbrController(RATES, AbrConfig(start_rung=0))
+    for i in range(40):
+        controller.update(Feedback(now=i * TICK, sent_bytes=int(650 * TICK * 125),
+                                   loss=0.0 if i % 4 == 0 else None, remb_kbps=3000.0,
+                                   rtt_ms=150.0, ping_rtt_ms=150.0, ping_new_ms=150.0))
+    down = controller.on_queue(300.0, 10.1)
+    assert down is not None and down.rung == 1 and down.copy_kbps == 0

@@ -43,7 +43,7 @@ times ``1 + up_margin`` for ``up_hold_s``. An up-switch followed by a down-switc
 
 Thinning (``AbrConfig.thin_ping_ms``): a deep queue in the newest pings stops copies and
 padding at once, and deeper still the droppable frames (``Decision.thin``; ``pings.Thinning``).
-Deeper still in the viewer's own report, one rung down at once (``queue_down_ms``).
+Deeper still in the viewer's report: one rung down at once, not to the bottom (``queue_down_ms``).
 
 Redundant copies: from the session's start, and after any loss (a receiver report with loss,
 or a NACK), for ``copy_hold_s`` after the last, the room the rung leaves (the room times
@@ -433,7 +433,8 @@ class AbrController:
             return None
         probe.quiet_until = now + cfg.backoff_s  # no climb back before the estimate says so
         self._thin.clear(now + 2 * cfg.thin_s)
-        self._copy_kbps = max(self._copy_kbps, self._copy_cap(self.rates[self.rung + 1]))
+        if now < self._copy_until:  # copies on (a loss lately): the lower rung's in full
+            self._copy_kbps = max(self._copy_kbps, self._copy_cap(self.rates[self.rung + 1]))
         return self._switch_down(self.rung + 1)
 
     def _queue_signs(self, feedback: Feedback) -> bool:
