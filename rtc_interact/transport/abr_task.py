@@ -457,18 +457,22 @@ class ViewerLink:
             decision = self.controller.start(now, sample.path_rtt_ms)
         if decision is None:
             return None
-        self.decision = decision
         if log.isEnabledFor(logging.DEBUG):
             log.debug("abr %.2f %s rung %d est %.0f pad %.0f copy %.0f loss %s rtt %s remb %s",
                       now, decision.reason, decision.rung, decision.estimate_kbps,
                       decision.padding_kbps, decision.copy_kbps, sample.loss, sample.rtt_ms,
                       sample.remb_kbps)
+        self._apply(decision)
+        return decision
+
+    def _apply(self, decision: Decision) -> None:
+        """Put the controller's decision into effect: the rung, the thinning, the budgets."""
+        self.decision = decision
         track = self.track
         if decision.rung != (track.target if track.target is not None else track.rung):
             track.switch(decision.rung)
         track.thin = decision.thin
         self._budgets(decision.rung, decision.estimate_kbps)
-        return decision
 
     def _on_queue(self, queue_ms: int) -> None:
         """The viewer reported a queue: the controller may switch it down now, before its next
@@ -477,12 +481,7 @@ class ViewerLink:
             return
         decision = self.controller.on_queue(queue_ms, time.monotonic())
         if decision is not None:
-            self.decision = decision
-            track = self.track
-            if decision.rung != (track.target if track.target is not None else track.rung):
-                track.switch(decision.rung)
-            track.thin = decision.thin
-            self._budgets(decision.rung, decision.estimate_kbps)
+            self._apply(decision)
 
     def keyframe_request(self, now: float) -> None:
         """A PLI/FIR arrived: passed to the rung if due. One is honoured per

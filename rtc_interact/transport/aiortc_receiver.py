@@ -64,7 +64,7 @@ import queue
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -242,6 +242,13 @@ class _DecodeQueue(queue.Queue[Any]):
             self.skipped += 1
 
 
+def _send_soon(send: Coroutine[Any, Any, None], pending: set[asyncio.Future[None]]) -> None:
+    """Run an RTCP send in the background, held in ``pending`` until it is done."""
+    sent = asyncio.ensure_future(send)
+    pending.add(sent)
+    sent.add_done_callback(pending.discard)
+
+
 class RobustJitterBuffer(JitterBuffer):
     """aiortc's jitter buffer interface over a :class:`FrameBuffer` (see the module docstring)."""
 
@@ -301,9 +308,7 @@ class RobustJitterBuffer(JitterBuffer):
             return
         message = RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=ssrc, media_ssrc=media_ssrc,
                                  fci=pack_queue_fci(queue_ms))
-        sent = asyncio.ensure_future(self._receiver._send_rtcp(message))
-        self._sending.add(sent)
-        sent.add_done_callback(self._sending.discard)
+        _send_soon(self._receiver._send_rtcp(message), self._sending)
 
     def _arm(self, loop: asyncio.AbstractEventLoop, delay_s: float) -> None:
         """Poll the buffer after ``delay_s`` while the decoder takes frames and the buffer
@@ -366,9 +371,7 @@ class RobustNackGenerator(NackGenerator):
         self.scheduler.on_quiet(now)
         lost = self._due(now)
         if lost and self._ssrc is not None:
-            sent = asyncio.ensure_future(getattr(self._receiver, SEND_NACK)(self._ssrc, lost))
-            self._sending.add(sent)
-            sent.add_done_callback(self._sending.discard)
+            _send_soon(getattr(self._receiver, SEND_NACK)(self._ssrc, lost), self._sending)
 
 
 def raise_receive_buffers(transport: RTCDtlsTransport, size: int) -> int:

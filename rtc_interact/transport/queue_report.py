@@ -4,9 +4,8 @@ The host learns of a queue from its ICE pings (``transport.pings``): one every `
 answered a round trip and the queue later, read at the controller's next run. At a capacity
 step (congested-evening's 1200 to 600 kbps) the bottleneck's queue grew to 300-500 ms within
 that time (``benchmarks/RESULTS.md`` §37.1, §38). Every media packet the viewer receives tells
-it the same thing sooner: its one-way
-delay, its arrival less its ``abs-send-time`` (the header extension aiortc's sender writes on
-every packet), grows with the queue at once.
+it the same thing sooner: its one-way delay, its arrival less its ``abs-send-time`` (the header
+extension aiortc's sender writes on every packet), grows with the queue at once.
 
 :class:`QueueWatch` keeps the smallest one-way delay seen (the path's own; any clock offset
 between the peers cancels) and the smallest of the packets that arrived in the last
