@@ -193,13 +193,21 @@ def test_down_switch_is_immediate_when_the_rung_exceeds_the_estimate() -> None:
     assert decision.reason == "down" and decision.target_kbps <= decision.estimate_kbps
 
 
-def test_moderate_loss_holds_the_estimate() -> None:
+@pytest.mark.parametrize(("loss", "ping_ms", "grows"), [
+    (0.05, None, False), (0.05, 150.0, True), (0.05, 195.0, False), (0.08, 150.0, False),
+    (0.03, None, True)],
+    ids=["no-pings", "calm-pings", "a-ping-sign", "above-loss-calm", "below-loss-low"])
+def test_moderate_loss_holds_the_estimate_unless_calm_pings_show_no_queue(
+        loss: float, ping_ms: float | None, grows: bool) -> None:
+    """Loss between ``loss_low`` and ``loss_high`` holds the estimate, unless pings come and
+    show no queue (up by at most 40 ms over the smallest, 150 ms here): then only loss above
+    ``loss_calm`` holds it."""
     estimator = LossDelayEstimator(AbrConfig(loss_weight=1.0), 500)
-    estimator.update(Feedback(now=0.0, sent_bytes=0))
+    estimator.update(Feedback(now=0.0, sent_bytes=0, ping_rtt_ms=ping_ms and 150.0))
     for i in range(1, 10):
-        kbps = estimator.update(Feedback(now=float(i), sent_bytes=62_500, loss=0.08,
-                                         rtt_ms=150))
-    assert kbps == 500
+        kbps = estimator.update(Feedback(now=float(i), sent_bytes=62_500, loss=loss,
+                                         rtt_ms=150, ping_rtt_ms=ping_ms))
+    assert (kbps > 500) == grows
 
 
 def test_queueing_delay_backs_off() -> None:
@@ -411,6 +419,8 @@ def test_on_a_long_path_only_the_share_copied_squares_the_loss() -> None:
 def test_config_is_validated() -> None:
     with pytest.raises(ConfigurationError):
         AbrConfig(loss_low=0.2, loss_high=0.1)
+    with pytest.raises(ConfigurationError):
+        AbrConfig(loss_low=0.05, loss_calm=0.03)
     with pytest.raises(ConfigurationError):
         AbrConfig(knee_memory_s=-1)
     with pytest.raises(ConfigurationError):

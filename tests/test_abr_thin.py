@@ -128,12 +128,49 @@ def test_queue_reports_switch_nothing_where_copies_cover_the_path_probing_or_off
                                   rtt_ms=340.0, path_rtt_ms=340.0, ping_rtt_ms=340.0))
     assert long_path.on_queue(300.0, 10.1) is None
     assert _controller_with_copies(AbrConfig(queue_down_ms=0)).on_queue(900.0, 10.1) is None
-    probing = AbrController(RATES, AbrConfig(start_rung=1, copies=False))
-    decisions = [probing.update(Feedback(now=i * TICK, sent_bytes=int(250 * TICK * 125),
-                                         remb_kbps=3000.0, ping_rtt_ms=150.0,
-                                         ping_new_ms=150.0)) for i in range(12)]
-    assert decisions[-1].padding_kbps > 0 and probing.rung == 1
-    assert probing.on_queue(300.0, 3.1) is None  # a probe's queue: the probe itself ends it
+
+
+def _probing(config: AbrConfig) -> AbrController:
+    """3 s on the 190 kbps rung with calm pings: a probe for the 530 kbps rung pads."""
+    controller = AbrController(RATES, replace(config, start_rung=1, copies=False))
+    decisions = [controller.update(Feedback(now=i * TICK, sent_bytes=int(250 * TICK * 125),
+                                            remb_kbps=3000.0, ping_rtt_ms=150.0,
+                                            ping_new_ms=150.0)) for i in range(12)]
+    assert decisions[-1].padding_kbps > 0 and decisions[-1].reason in ("probe", "wait-up")
+    return controller
+
+
+@pytest.mark.parametrize(("queue_ms", "config", "ends"), [
+    (120.0, AbrConfig(), True), (300.0, AbrConfig(), True), (90.0, AbrConfig(), False),
+    (300.0, AbrConfig(queue_probe_ms=0), False)], ids=["deep", "deeper", "shallow", "off"])
+def test_a_queue_in_the_viewers_report_ends_a_probe_at_once(
+        queue_ms: float, config: AbrConfig, ends: bool) -> None:
+    """``queue_probe_ms`` (100 ms): the probe's padding stops between two controller runs, the
+    rung stays (a probe's queue is the probe's own), and the next climb waits ``backoff_s``.
+    The pings would tell it a window and a round trip later."""
+    controller = _probing(config)
+    decision = controller.on_queue(queue_ms, 3.1)
+    if not ends:
+        assert decision is None and controller.update(Feedback(
+            now=3.25, sent_bytes=int(250 * TICK * 125), remb_kbps=3000.0, ping_rtt_ms=150.0,
+            ping_new_ms=150.0)).padding_kbps > 0
+        return
+    assert decision is not None and decision.reason == "hold" and decision.rung == 1
+    assert decision.padding_kbps == 0 and controller.switches == 0
+    waits, ended = [], 3.1
+    for k in range(1, 100):  # a second probe ended so waits twice as long (a failed probe)
+        now = 3.1 + k * TICK
+        if controller.update(Feedback(now=now, sent_bytes=int(190 * TICK * 125),
+                                      remb_kbps=3000.0, ping_rtt_ms=150.0,
+                                      ping_new_ms=150.0)).padding_kbps > 0:
+            waits.append(now - ended)
+            if len(waits) == 2:
+                break
+            ended = now
+            assert controller.on_queue(queue_ms, now) is not None
+    assert controller.rung == 1 and len(waits) == 2
+    assert waits[0] == pytest.approx(config.backoff_s, abs=TICK)
+    assert waits[1] == pytest.approx(2 * config.backoff_s, abs=TICK)
 
 
 def test_a_switch_down_on_a_report_brings_no_copies_where_nothing_was_lost() -> None:

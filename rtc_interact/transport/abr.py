@@ -43,7 +43,8 @@ times ``1 + up_margin`` for ``up_hold_s``. An up-switch followed by a down-switc
 
 Thinning (``AbrConfig.thin_ping_ms``): a deep queue in the newest pings stops copies and
 padding at once, and deeper still the droppable frames (``Decision.thin``; ``pings.Thinning``).
-Deeper still in the viewer's report: one rung down at once, not to the bottom (``queue_down_ms``).
+The viewer's report of a queue (``transport.queue_report``) ends a probe at once
+(``queue_probe_ms``); deeper, it switches one rung down, not to the bottom (``queue_down_ms``).
 
 Redundant copies: from the session's start, and after any loss (a receiver report with loss,
 or a NACK), for ``copy_hold_s`` after the last, the room the rung leaves (the room times
@@ -87,6 +88,7 @@ from dataclasses import dataclass, field, replace
 
 from ..errors import ConfigurationError
 from .abr_config import AbrConfig
+from .abr_types import Decision, Feedback
 from .estimator import (
     Estimator,
     Floor,
@@ -111,71 +113,6 @@ START_LONG_FACTOR = 1.2
 ``AbrConfig.copy_long_rtt_ms``: a check or two carry the path's jitter, which only adds (on
 cn-eu, 220 ms with 8 ms of jitter each way, about one check in ten took over 250 ms when that
 was the threshold), and no report is there yet to correct them."""
-
-
-@dataclass(frozen=True, slots=True)
-class Feedback:
-    """What one viewer's RTCP said since the previous sample, and what we sent to it."""
-
-    now: float
-    """Monotonic seconds when the sample was taken."""
-    sent_bytes: int
-    """Media bytes (RTP, retransmissions included) sent since the previous sample."""
-    loss: float | None = None
-    """Fraction lost over the receiver reports of the interval (of the spans closed in it,
-    ``abr_task.REPORT_SPAN_S``; None: none)."""
-    lost: int | None = None
-    """Packets those reports say were lost (None: not counted). One loss is no sign of a queue
-    (at 190 kbps a Chromium viewer's sample covers ~16 packets: one lost says 6%)."""
-    rtt_ms: float | None = None
-    """Round trip from the newest report (LSR/DLSR, smoothed by aiortc), None if none."""
-    rtt_raw_ms: float | None = None
-    """The reports' own round trip, not smoothed: the lowest over a span of reports
-    (``abr_task.REPORT_SPAN_S``; None if none closed in the interval)."""
-    remb_kbps: float | None = None
-    """Newest REMB in the interval, None if none."""
-    nacks: int = 0
-    """Packets NACKed in the interval."""
-    other_bytes: int = 0
-    """Other bytes sent on the same path since the previous sample (data channels: taps' acks,
-    comments, SCTP acknowledgements), wire overhead included."""
-    path_rtt_ms: float | None = None
-    """Smallest round trip measured outside RTCP (the ICE checks), None if none: it tells only
-    how long the path is, sooner than the first receiver report."""
-    ping_rtt_ms: float | None = None
-    """The lowest round trip of the ICE pings answered lately (``estimator.PING_WINDOW_S``),
-    None if none came in the interval: a queue sign every ``interval_s`` (see the estimator)."""
-    ping_new_ms: float | None = None
-    """The lowest round trip of the pings answered in the interval (None: none): a queue shows
-    in it a window sooner than in ``ping_rtt_ms`` (``AbrConfig.thin_ping_ms``)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """What the controller wants for one viewer now."""
-
-    rung: int
-    """Rung to be on (0 is the top)."""
-    target_kbps: float
-    """Rate the viewer is sent at: the rung's rate (pacing and retransmission budgets use it)."""
-    estimate_kbps: float
-    """Available bandwidth as estimated."""
-    reason: str
-    """Why: 'hold', 'down', 'up', 'wait-up' (hysteresis or back-off), 'probe', 'start' (before
-    the first report, on a long path)."""
-    padding_kbps: float = 0.0
-    """Probing padding to send on top of the rung (0: none)."""
-    copy_kbps: float = 0.0
-    """Redundant copies of media packets to send on top of the rung (0: none)."""
-    base_copies: int = 1
-    """Copies of each base-layer packet while ``copy_kbps`` lasts (see
-    ``AbrConfig.copy_base_twice``)."""
-    thin: bool = False
-    """Skip the droppable frames: the newest pings show a deep queue (``AbrConfig.thin_ping_ms``,
-    ``pings.THIN_FRAMES_FACTOR``)."""
-    knee_kbps: float | None = None
-    """With ``AbrConfig.knee_cap``, the rate at which the path last showed a queue: the pacer
-    paces at it (None: no cap, or a probe pads)."""
 
 
 @dataclass(slots=True)
@@ -263,10 +200,7 @@ class AbrController:
         self._pace_copies(feedback, dt, queue_signs or self.estimate < before * 0.99
                           or (self._raw_queue(feedback) and not calm) or self._pings.standing())
         if self.estimate < before * 0.99 or (pushed_back and self._padding_on):
-            if self._probe.since is not None or self._above_since is not None:
-                self._fail(self.rung - 1, now)  # the probe found the limit: stop padding now
-                self._above_since = None
-            self._probe.quiet_until = now + self.config.backoff_s
+            self._push_back(now)
         if self._held(self.rates[self.rung]) > self.room and self.rung < len(self.rates) - 1:
             return self._down(now)
         if self.rung == 0:
@@ -425,17 +359,32 @@ class AbrController:
 
     def on_queue(self, queue_ms: float, now: float) -> Decision | None:
         """The viewer's report of a queue ``queue_ms`` long (``transport.queue_report``): from
-        ``queue_down_ms``, one rung down at once (see there); the new decision, else None."""
+        ``queue_probe_ms``, a climb ends at once; from ``queue_down_ms``, one rung down at once
+        (see there); the new decision, else None."""
         cfg, probe = self.config, self._probe
-        if self._last_now is None or not cfg.queue_down_ms or queue_ms < cfg.queue_down_ms \
-                or self._covered() or self.rung >= len(self.rates) - 2 \
-                or probe.since is not None or self._padding_on:
+        if self._last_now is None:
             return None
-        probe.quiet_until = now + cfg.backoff_s  # no climb back before the estimate says so
+        if probe.since is not None or self._above_since is not None:  # a probe's own queue
+            if not 0 < cfg.queue_probe_ms <= queue_ms:
+                return None
+            self._push_back(now)
+            return self._decision("hold")
+        if not cfg.queue_down_ms or queue_ms < cfg.queue_down_ms \
+                or self._covered() or self.rung >= len(self.rates) - 2:
+            return None
+        self._push_back(now)  # no climb back before the estimate says so
         self._thin.clear(now + 2 * cfg.thin_s)
         if now < self._copy_until:  # copies on (a loss lately): the lower rung's in full
             self._copy_kbps = max(self._copy_kbps, self._copy_cap(self.rates[self.rung + 1]))
         return self._switch_down(self.rung + 1)
+
+    def _push_back(self, now: float) -> None:
+        """The path pushed back: a running probe (or an up-switch's wait) fails, its padding
+        stops now, and no climb before ``backoff_s``."""
+        if self._probe.since is not None or self._above_since is not None:
+            self._fail(self.rung - 1, now)
+            self._above_since = None
+        self._probe.quiet_until = now + self.config.backoff_s
 
     def _queue_signs(self, feedback: Feedback) -> bool:
         """Early signs of a queue, enough to end a probe (not to lower the estimate), with

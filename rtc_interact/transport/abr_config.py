@@ -26,6 +26,13 @@ class AbrConfig:
     """Loss fraction above which the estimate backs off."""
     loss_low: float = 0.04
     """Loss fraction below which the estimate may grow."""
+    loss_calm: float = 0.06
+    """While the ICE pings come and show no queue, the estimate may grow through smoothed loss
+    up to this, not only up to ``loss_low``: loss with no queue is the path's own. After
+    congested-evening's step up to 2500 kbps, its 2% of loss in bursts (one burst is ~6% of a
+    report on the 190 kbps rung) kept the smoothed loss above ``loss_low`` and the estimate
+    still for 5-14 s (``benchmarks/RESULTS.md`` §34.1, §39). Growth there is safe only because
+    the viewer's report ends a probe at once (``queue_probe_ms``): without it, §34.2."""
     loss_weight: float = 0.25
     """Weight of a new report in the smoothed loss (a report covers few packets at low rates)."""
     queue_ms: float = 120.0
@@ -153,6 +160,14 @@ class AbrConfig:
     600 kbps (8% of loss from there) the queue built before the estimate's cut, and thinning had
     stopped the copies just when the loss began: freezes with no packet dropped by the queue
     (``benchmarks/RESULTS.md`` §38). 0: reports switch nothing."""
+    queue_probe_ms: float = 100.0
+    """A queue this long in the viewer's report ends a probe (or an up-switch's wait) at once,
+    as a failed probe (``AbrController.on_queue``). The pings show it a second later: in a trace
+    of congested-evening's 600 kbps phase, a probe's reports went 75, 92, 121 and 224 ms before
+    the viewer switched up, into a queue that reached 392 ms (``benchmarks/RESULTS.md`` §39).
+    On that profile's faster phases, with nothing to queue behind, jitter (15 ms, held ~50 ms)
+    and keyframes gave reports of up to 88-100 ms in two traces: much lower, and noise would
+    end probes. 0: off."""
     copy_ramp_per_s: float = 0.25
     """Copies grow by this share of the rung's rate per second while no queue shows."""
     copy_fill: float = 0.75
@@ -178,9 +193,10 @@ class AbrConfig:
     def __post_init__(self) -> None:
         if self.interval_s <= 0 or self.up_hold_s < 0 or self.backoff_s < 0:
             raise ConfigurationError("AbrConfig: interval_s > 0, up_hold_s and backoff_s >= 0")
-        if not 0 <= self.loss_low <= self.loss_high <= 1 or not 0 < self.loss_weight <= 1:
-            raise ConfigurationError("AbrConfig: 0 <= loss_low <= loss_high <= 1, "
-                                     "0 < loss_weight <= 1")
+        low, weight = self.loss_low, self.loss_weight
+        if not 0 <= low <= min(self.loss_calm, self.loss_high) <= 1 or not 0 < weight <= 1:
+            raise ConfigurationError("AbrConfig: 0 <= loss_low <= loss_high <= 1, loss_low <= "
+                                     "loss_calm, 0 < loss_weight <= 1")
         if not 0 < self.min_kbps < self.max_kbps or not 0 <= self.rtx_share <= 1:
             raise ConfigurationError("AbrConfig: 0 < min_kbps < max_kbps, rtx_share 0..1")
         if self.probe_knee_factor < 1:
@@ -189,7 +205,7 @@ class AbrConfig:
                                          self.knee_increase_per_s, self.knee_memory_s,
                                          self.knee_memory_max_s, self.ping_queue_ms,
                                          self.probe_knee_ramp_per_s, self.thin_ping_ms,
-                                         self.thin_s, self.queue_down_ms) < 0:
+                                         self.thin_s, self.queue_down_ms, self.queue_probe_ms) < 0:
             raise ConfigurationError("AbrConfig: pacing_factor >= 1, increases, margin, "
                                      "knee_memory_s, ping_queue_ms, ramps, thin_* >= 0")
         if min(self.copy_hold_s, self.copy_ramp_per_s) < 0 \

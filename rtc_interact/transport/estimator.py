@@ -4,7 +4,8 @@
 
 * **Loss** (receiver reports' fraction lost, smoothed with weight ``loss_weight``): above
   ``loss_high`` the estimate drops to the rate we sent times ``1 - loss / 2``; between
-  ``loss_low`` and ``loss_high`` it holds; below, it may grow.
+  ``loss_low`` and ``loss_high`` it holds; below, it may grow. While pings (below) come and
+  show no queue, it may grow up to ``loss_calm``: loss with no queue is the path's own.
 * **Delay**: a round trip above the smallest one seen by more than ``queue_ms`` means a
   queue is building on the path (our sender reports travel behind the video): the estimate
   drops to ``0.85`` of the rate sent. Both the smoothed round trip and the reports' raw one
@@ -53,8 +54,8 @@ __all__ = ["PING_STALE_S", "PING_WINDOW_S", "Estimator", "Floor", "KneeMemory",
            "LossDelayEstimator", "smoothed_kbps"]
 
 if TYPE_CHECKING:
-    from .abr import Feedback
     from .abr_config import AbrConfig
+    from .abr_types import Feedback
 
 GROWTH_CAP = 1.5
 """The estimate grows to at most this many times what we send (or the newest REMB)."""
@@ -186,7 +187,8 @@ class LossDelayEstimator:
                 self.kbps = target
                 self._last_decrease = feedback.now
                 self.decreased = True
-        elif self._loss < cfg.loss_low and dt > 0 and not self._filling(feedback.now):
+        elif dt > 0 and self._loss < self._loss_allowed(feedback.now) \
+                and not self._filling(feedback.now):
             cap = max(GROWTH_CAP * self.sent_kbps, self.remb_kbps or 0.0)
             if self.kbps < cap:
                 self.kbps = min(cap, self._grown(feedback.now, dt))
@@ -245,6 +247,13 @@ class LossDelayEstimator:
         """Whether pings came lately: then they alone tell a queue (the reports' round trips
         come seconds later, and ended the recovery from a queue the pings had seen drain)."""
         return self._pings.fresh(now)
+
+    def _loss_allowed(self, now: float) -> float:
+        """The smoothed loss up to which the estimate may grow: ``loss_calm`` while pings come
+        and show no queue, else ``loss_low``."""
+        cfg = self.config
+        calm = self._pinging(now) and not self._filling(now)
+        return max(cfg.loss_low, cfg.loss_calm) if calm else cfg.loss_low
 
     def _filling(self, now: float) -> bool:
         """Whether the pings show a queue beginning (up by two thirds of ``ping_queue_ms``):
