@@ -119,7 +119,7 @@ def test_a_deep_queue_in_the_viewers_report_switches_down_at_once_copies_on() ->
     assert controller.rung == 1
 
 
-def test_queue_reports_switch_nothing_where_copies_cover_the_path_probing_or_off() -> None:
+def test_queue_reports_switch_nothing_where_copies_cover_the_path_or_off() -> None:
     assert AbrController(RATES, AbrConfig()).on_queue(300.0, 0.0) is None  # no sample yet
     long_path = AbrController(RATES, AbrConfig(start_rung=0))
     for i in range(40):
