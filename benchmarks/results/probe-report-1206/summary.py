@@ -5,7 +5,7 @@ seed, where congested-evening's freezes fall, and the step up's time to fit.
 
 vB (seeds 1-6, abr-300-loss3 seed 1) and vL (the rest) are the landed behaviour in two
 worktrees (vB the trial's code, vL the landed code before its review), counted together as
-"landed".
+"landed". ``runs-vD/`` holds §39.5's trial (vD) beside the landed code (L).
 """
 
 from __future__ import annotations
