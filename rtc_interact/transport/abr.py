@@ -361,10 +361,10 @@ class AbrController:
         """The viewer's report of a queue ``queue_ms`` long (``transport.queue_report``): from
         ``queue_probe_ms``, a climb ends at once; from ``queue_down_ms``, one rung down at once
         (see there); the new decision, else None."""
-        cfg, probe = self.config, self._probe
+        cfg = self.config
         if self._last_now is None:
             return None
-        if probe.since is not None or self._above_since is not None:  # a probe's own queue
+        if self._climbing:  # a probe's own queue
             if not 0 < cfg.queue_probe_ms <= queue_ms:
                 return None
             self._push_back(now)
@@ -378,10 +378,15 @@ class AbrController:
             self._copy_kbps = max(self._copy_kbps, self._copy_cap(self.rates[self.rung + 1]))
         return self._switch_down(self.rung + 1)
 
+    @property
+    def _climbing(self) -> bool:
+        """Whether a probe runs or an up-switch waits."""
+        return self._probe.since is not None or self._above_since is not None
+
     def _push_back(self, now: float) -> None:
         """The path pushed back: a running probe (or an up-switch's wait) fails, its padding
         stops now, and no climb before ``backoff_s``."""
-        if self._probe.since is not None or self._above_since is not None:
+        if self._climbing:
             self._fail(self.rung - 1, now)
             self._above_since = None
         self._probe.quiet_until = now + self.config.backoff_s

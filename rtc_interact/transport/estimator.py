@@ -249,11 +249,9 @@ class LossDelayEstimator:
         return self._pings.fresh(now)
 
     def _loss_allowed(self, now: float) -> float:
-        """The smoothed loss up to which the estimate may grow: ``loss_calm`` while pings come
-        and show no queue, else ``loss_low``."""
-        cfg = self.config
-        calm = self._pinging(now) and not self._filling(now)
-        return max(cfg.loss_low, cfg.loss_calm) if calm else cfg.loss_low
+        """The smoothed loss up to which the estimate may grow while the pings show no queue
+        (``update`` checks ``_filling``): ``loss_calm`` while pings come, else ``loss_low``."""
+        return self.config.loss_calm if self._pinging(now) else self.config.loss_low
 
     def _filling(self, now: float) -> bool:
         """Whether the pings show a queue beginning (up by two thirds of ``ping_queue_ms``):

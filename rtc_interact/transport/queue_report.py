@@ -13,9 +13,10 @@ between the peers cancels) and the smallest of the packets that arrived in the l
 ``report_ms`` or more, the viewer sends the excess in an RTCP application-layer feedback
 message (RFC 4585 §6.4, payload-specific type 15, like REMB), at most every ``gap_ms``: its FCI
 is ``b"RTCQ"`` and the queue in ms (:func:`pack_queue_fci`). From
-``AbrConfig.queue_down_ms`` the host's controller switches the viewer down at once
-(``abr.AbrController.on_queue``). Stock aiortc and browsers ignore the message (aiortc reads a
-type-15 FCI only as REMB); a browser viewer sends none, and its host goes by the pings alone.
+``AbrConfig.queue_probe_ms`` the host's controller ends a probe at once, and from
+``queue_down_ms`` it switches the viewer down at once (``abr.AbrController.on_queue``). Stock
+aiortc and browsers ignore the message (aiortc reads a type-15 FCI only as REMB); a browser
+viewer sends none, and its host goes by the pings alone.
 """
 
 from __future__ import annotations
