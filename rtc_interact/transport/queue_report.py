@@ -9,14 +9,15 @@ extension aiortc's sender writes on every packet), grows with the queue at once.
 
 :class:`QueueWatch` keeps the smallest one-way delay seen (the path's own; any clock offset
 between the peers cancels) and the smallest of the packets that arrived in the last
-``window_ms``: jitter lifts some packets, a queue lifts them all. When that is up by
-``report_ms`` or more, the viewer sends the excess in an RTCP application-layer feedback
-message (RFC 4585 §6.4, payload-specific type 15, like REMB), at most every ``gap_ms``: its FCI
-is ``b"RTCQ"`` and the queue in ms (:func:`pack_queue_fci`). From
+``window_ms`` (retransmissions left out: ``STALE_MS``): jitter lifts some packets, a queue
+lifts them all. When that is up by ``report_ms`` or more, the viewer sends the excess in an
+RTCP application-layer feedback message (RFC 4585 §6.4, payload-specific type 15, like REMB),
+at most every ``gap_ms``: its FCI is ``b"RTCQ"`` and the queue in ms (:func:`pack_queue_fci`).
+From
 ``AbrConfig.queue_probe_ms`` the host's controller ends a probe at once, and from
-``queue_down_ms`` it switches the viewer down at once (``abr.AbrController.on_queue``). Stock
-aiortc and browsers ignore the message (aiortc reads a type-15 FCI only as REMB); a browser
-viewer sends none, and its host goes by the pings alone.
+``queue_down_ms`` (in two reports) it switches the viewer down at once
+(``abr.AbrController.on_queue``). Stock aiortc and browsers ignore the message (aiortc reads a
+type-15 FCI only as REMB); a browser viewer sends none, and its host goes by the pings alone.
 """
 
 from __future__ import annotations
@@ -33,6 +34,12 @@ QUEUE_FCI_ID = b"RTCQ"
 ABS_SEND_TIME_SPAN = 1 << 24
 """abs-send-time is 6.18 fixed-point seconds: it wraps every 64 s."""
 ABS_SEND_TIME_PER_MS = (1 << 18) / 1000
+STALE_MS = 50.0
+"""A packet sent this long or more before the newest one seen says nothing of the queue now,
+and is left out: a retransmission keeps its first send's abs-send-time (aiortc's
+``_retransmit`` resends the stored packet), so it arrives a round trip and more "late". When
+only retransmissions came in a window, after a loss burst, the viewer reported 382 and 429 ms
+on cn-brazil, where the path's queue was never over 104 ms (``benchmarks/RESULTS.md`` §40)."""
 MAX_REPORT_MS = 0xFFFF
 
 
@@ -93,8 +100,12 @@ class QueueWatch:
 
     def on_packet(self, arrival_ms: float, abs_send_time: int) -> int | None:
         """A media packet arrived at ``arrival_ms`` carrying ``abs_send_time`` (24 bits); the
-        queue to report now (ms), or None."""
-        delay = arrival_ms - self._send_ms(abs_send_time)
+        queue to report now (ms), or None. A packet sent ``STALE_MS`` before the newest one
+        seen (a retransmission) is left out."""
+        sent = self._send_ms(abs_send_time)
+        if self._newest is not None and self._newest[1] / ABS_SEND_TIME_PER_MS - sent >= STALE_MS:
+            return None
+        delay = arrival_ms - sent
         self._floor.excess(delay)
         cfg, arrivals, lows = self._config, self._arrivals, self._lows
         arrivals.append(arrival_ms)

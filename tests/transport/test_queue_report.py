@@ -12,6 +12,7 @@ from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, RtpPacket, pack_remb_fci
 
 from rtc_interact.errors import ConfigurationError
 from rtc_interact.transport import aiortc_receiver as rx
+from rtc_interact.transport import queue_report as qr
 from rtc_interact.transport.abr_task import FeedbackLog
 from rtc_interact.transport.aiortc_sender import observe_rtcp
 from rtc_interact.transport.peer import new_peer_connection
@@ -56,6 +57,26 @@ def test_the_fci_carries_the_queue_and_nothing_else_parses_as_one() -> None:
         with pytest.raises(QueueFciError):
             unpack_queue_fci(fci)
     assert issubclass(QueueFciError, ValueError)
+
+
+@pytest.mark.parametrize("stale_ms", [qr.STALE_MS, float("inf")], ids=["left-out", "taken"])
+def test_retransmissions_alone_in_a_window_report_no_queue(
+        stale_ms: float, monkeypatch: pytest.MonkeyPatch) -> None:
+    """cn-brazil (320 ms): a loss burst, then only its retransmissions for a window. Each
+    keeps its first send's abs-send-time, so it arrives ~400 ms "late"; counted, they were
+    reported as a queue of 382-429 ms where the path had none."""
+    monkeypatch.setattr(qr, "STALE_MS", stale_ms)
+    watch = QueueWatch()
+    reports = _run(watch, [0.0] * 100)  # 1 s, no queue
+    for k in range(5):  # packets sent 600-640 ms resent 400 ms later, 20 ms apart
+        queue = watch.on_packet(OFFSET_MS + 1_000 + 160 + 20 * k, _abs(600 + 10 * k))
+        if queue is not None:
+            reports.append((0.0, 0.0, queue))
+    if stale_ms == float("inf"):
+        assert reports and reports[0][2] > 300
+    else:
+        assert reports == []
+        assert _run(watch, [0.0] * 10, start_ms=1_100) == []  # the stream goes on as before
 
 
 def test_jitter_alone_is_no_queue_but_a_queue_is_reported_as_it_grows() -> None:
