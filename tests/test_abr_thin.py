@@ -105,8 +105,9 @@ def test_a_deep_queue_in_the_viewers_report_switches_down_at_once_copies_on() ->
     thinned = controller.update(Feedback(now=10.0, sent_bytes=sent, remb_kbps=3000.0,
                                          ping_rtt_ms=150.0, ping_new_ms=450.0))
     assert thinned.thin and thinned.copy_kbps == 0 and thinned.rung == 0
-    assert controller.on_queue(200.0, 10.1) is None
-    down = controller.on_queue(300.0, 10.1)
+    assert controller.on_queue(200.0, 10.05) is None
+    assert controller.on_queue(300.0, 10.1) is None  # one deep report alone: not yet
+    down = controller.on_queue(320.0, 10.15)
     assert down is not None and down.rung == 1 and down.reason == "down"
     assert not down.thin and down.copy_kbps == 190.0  # the 190 kbps rung's cap on a short path
     assert controller.switches == 1
@@ -116,18 +117,51 @@ def test_a_deep_queue_in_the_viewers_report_switches_down_at_once_copies_on() ->
     assert all(d.rung == 1 for d in later)  # no climb back while the estimate stands
     assert [d.thin for d in later] == [False] * 8 + [True] * 3  # pings thin from 12.1 s
     assert controller.on_queue(300.0, 12.9) is None  # not onto the bottom rung
+    assert controller.on_queue(300.0, 12.95) is None
     assert controller.rung == 1
 
 
-def test_queue_reports_switch_nothing_where_copies_cover_the_path_or_off() -> None:
-    assert AbrController(RATES, AbrConfig()).on_queue(300.0, 0.0) is None  # no sample yet
+def test_a_deep_report_switches_down_where_copies_cover_the_path_too() -> None:
+    """On a long path the rung with its copies fills the link (congested-evening's 1200 kbps
+    phase, when the ICE checks made it long): a report switches one rung down there too, and the
+    lower rung keeps its full copies (``copy_cover`` x 190 kbps, its base layer twice)."""
     long_path = AbrController(RATES, AbrConfig(start_rung=0))
     for i in range(40):
-        long_path.update(Feedback(now=i * TICK, sent_bytes=int(650 * TICK * 125),
-                                  loss=0.02 if i % 4 == 0 else None, remb_kbps=3000.0,
-                                  rtt_ms=340.0, path_rtt_ms=340.0, ping_rtt_ms=340.0))
-    assert long_path.on_queue(300.0, 10.1) is None
-    assert _controller_with_copies(AbrConfig(queue_down_ms=0)).on_queue(900.0, 10.1) is None
+        decision = long_path.update(Feedback(
+            now=i * TICK, sent_bytes=int(1200 * TICK * 125), loss=0.02 if i % 4 == 0 else None,
+            remb_kbps=3000.0, rtt_ms=340.0, path_rtt_ms=340.0, ping_rtt_ms=340.0))
+    assert decision.rung == 0 and decision.base_copies == 2  # covered
+    assert long_path.on_queue(300.0, 10.05) is None
+    down = long_path.on_queue(300.0, 10.1)
+    assert down is not None and down.rung == 1 and down.reason == "down"
+    assert down.copy_kbps == pytest.approx(190.0 * AbrConfig().copy_cover)
+    later = [long_path.update(Feedback(now=10.0 + k * TICK, sent_bytes=int(650 * TICK * 125),
+                                       remb_kbps=3000.0, rtt_ms=340.0, ping_rtt_ms=340.0))
+             for k in range(1, 12)]
+    assert all(d.rung == 1 for d in later)  # no climb back before backoff_s
+
+
+@pytest.mark.parametrize(("reports", "switches"), [
+    ([(300.0, 10.1), (310.0, 10.25)], True), ([(300.0, 10.1), (310.0, 10.35)], False),
+    ([(382.0, 10.1), (83.0, 10.15), (300.0, 10.2)], False), ([(300.0, 10.1)], False)],
+    ids=["two-close", "two-apart", "one-between-shallow", "one"])
+def test_a_switch_down_takes_two_deep_reports_close_together(
+        reports: list[tuple[float, float]], switches: bool) -> None:
+    """A capacity step's queue is reported every ~50 ms as it grows; one deep report alone
+    (cn-brazil: 382 ms between reports of 60-90 ms, the path's queue never over 104 ms that
+    second) switches nothing."""
+    controller = _controller_with_copies()
+    decisions = [controller.on_queue(queue_ms, now) for queue_ms, now in reports]
+    assert all(d is None for d in decisions[:-1])
+    assert (decisions[-1] is not None and decisions[-1].rung == 1) is switches
+    assert controller.switches == int(switches)
+
+
+def test_queue_reports_switch_nothing_before_a_sample_or_when_off() -> None:
+    empty = AbrController(RATES, AbrConfig())
+    assert empty.on_queue(300.0, 0.0) is None and empty.on_queue(300.0, 0.05) is None
+    off = _controller_with_copies(AbrConfig(queue_down_ms=0))
+    assert off.on_queue(900.0, 10.1) is None and off.on_queue(900.0, 10.15) is None
 
 
 def _probing(config: AbrConfig) -> AbrController:
@@ -179,5 +213,6 @@ def test_a_switch_down_on_a_report_brings_no_copies_where_nothing_was_lost() -> 
         controller.update(Feedback(now=i * TICK, sent_bytes=int(650 * TICK * 125),
                                    loss=0.0 if i % 4 == 0 else None, remb_kbps=3000.0,
                                    rtt_ms=150.0, ping_rtt_ms=150.0, ping_new_ms=150.0))
+    assert controller.on_queue(300.0, 10.05) is None
     down = controller.on_queue(300.0, 10.1)
     assert down is not None and down.rung == 1 and down.copy_kbps == 0

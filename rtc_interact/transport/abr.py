@@ -108,6 +108,13 @@ KNEE_REFUTED = 1.2
 grown since (``AbrController._refute_knee``)."""
 CEILING_RUNGS = 3.0
 """The controller's estimate stops at this many times the top rung's rate."""
+DEEP_REPORTS_WITHIN_S = 0.2
+"""A switch down on the viewer's report (``AbrConfig.queue_down_ms``) takes two deep reports
+this close together: a queue that a capacity step builds is reported every ~50 ms as it grows,
+while one report of 382 ms between reports of 67 and 83 ms came on cn-brazil, where the path's
+queue was never over 104 ms that second (retransmissions alone in the viewer's window, now left
+out: ``queue_report.STALE_MS``; ``benchmarks/RESULTS.md`` §40). One report alone is an
+outlier."""
 START_LONG_FACTOR = 1.2
 """Before any report, a path is taken as long when its ICE checks took this many times
 ``AbrConfig.copy_long_rtt_ms``: a check or two carry the path's jitter, which only adds (on
@@ -157,6 +164,8 @@ class AbrController:
         self._pings = PingWatch(self.config.ping_queue_ms)
         self._path_rtt = float("inf")
         self._copies_sent = 0.0
+        self._deep_at: float | None = None
+        """When the viewer last reported a queue of ``queue_down_ms`` or more, in a row."""
         self.other_kbps = 0.0
         """Smoothed rate of the other traffic on the path (see the module docstring)."""
         self._carried_since: float | None = None
@@ -359,8 +368,9 @@ class AbrController:
 
     def on_queue(self, queue_ms: float, now: float) -> Decision | None:
         """The viewer's report of a queue ``queue_ms`` long (``transport.queue_report``): from
-        ``queue_probe_ms``, a climb ends at once; from ``queue_down_ms``, one rung down at once
-        (see there); the new decision, else None."""
+        ``queue_probe_ms``, a climb ends at once; from ``queue_down_ms`` in two reports within
+        ``DEEP_REPORTS_WITHIN_S``, one rung down at once (see there); the new decision, else
+        None."""
         cfg = self.config
         if self._last_now is None:
             return None
@@ -369,9 +379,14 @@ class AbrController:
                 return None
             self._push_back(now)
             return self._decision("hold")
-        if not cfg.queue_down_ms or queue_ms < cfg.queue_down_ms \
-                or self._covered() or self.rung >= len(self.rates) - 2:
+        if not cfg.queue_down_ms or queue_ms < cfg.queue_down_ms:
+            self._deep_at = None
             return None
+        deep_before, self._deep_at = self._deep_at, now
+        if deep_before is None or now - deep_before > DEEP_REPORTS_WITHIN_S \
+                or self.rung >= len(self.rates) - 2:
+            return None
+        self._deep_at = None
         self._push_back(now)  # no climb back before the estimate says so
         self._thin.clear(now + 2 * cfg.thin_s)
         if now < self._copy_until:  # copies on (a loss lately): the lower rung's in full

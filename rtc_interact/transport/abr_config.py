@@ -151,15 +151,18 @@ class AbrConfig:
     """How long one such sample thins the video."""
     queue_down_ms: float = 240.0
     """A queue this long in the viewer's own report (``transport.queue_report``: the lowest
-    one-way delay of its newest packets; our Python viewer sends it, browsers do not) switches
-    the viewer one rung down at once, on a path the copies do not cover, when no probe pads and
-    not onto the bottom rung (that stays the estimate's call: reports on the 190 kbps rung had
-    doubled the time on the 80 kbps one) (``AbrController.on_queue``). The thinning then ends
-    and no ping thins for two ``thin_s``: on the lower rung the copies fit beside the rate and
-    cover the loss that a capacity step brings with it. On congested-evening's step from 1200 to
-    600 kbps (8% of loss from there) the queue built before the estimate's cut, and thinning had
-    stopped the copies just when the loss began: freezes with no packet dropped by the queue
-    (``benchmarks/RESULTS.md`` §38). 0: reports switch nothing."""
+    one-way delay of its newest packets; our Python viewer sends it, browsers do not), twice
+    within ``abr.DEEP_REPORTS_WITHIN_S``, switches the viewer one rung down at once, when no
+    probe pads and not onto the bottom rung (that stays the estimate's call: reports on the
+    190 kbps rung had doubled the time on the 80 kbps one) (``AbrController.on_queue``). The
+    thinning then ends and no ping thins for two ``thin_s``: on the lower rung the copies fit
+    beside the rate and cover the loss that a capacity step brings with it. On
+    congested-evening's step from 1200 to 600 kbps (8% of loss from there) the queue built
+    before the estimate's cut, and thinning had stopped the copies just when the loss began:
+    freezes with no packet dropped by the queue (``benchmarks/RESULTS.md`` §38). On a path the
+    copies cover, the rung with its copies (~1140 kbps) had filled the 1200 kbps phase with a
+    queue of up to 360 ms, and at the step to 600 kbps the queue reached its 500 ms limit
+    before the estimate's cut, in each of 6 runs (§40). 0: reports switch nothing."""
     queue_probe_ms: float = 100.0
     """A queue this long in the viewer's report ends a probe (or an up-switch's wait) at once,
     as a failed probe (``AbrController.on_queue``). The pings show it a second later: in a trace
