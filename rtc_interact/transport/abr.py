@@ -165,7 +165,8 @@ class AbrController:
         self._path_rtt = float("inf")
         self._copies_sent = 0.0
         self._deep_at: float | None = None
-        """When the viewer last reported a queue of ``queue_down_ms`` or more, in a row."""
+        """When the viewer last reported a queue of ``queue_down_ms`` or more (None after a
+        shallower report, and after the switch down two such reports made)."""
         self.other_kbps = 0.0
         """Smoothed rate of the other traffic on the path (see the module docstring)."""
         self._carried_since: float | None = None

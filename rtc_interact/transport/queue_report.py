@@ -13,8 +13,7 @@ between the peers cancels) and the smallest of the packets that arrived in the l
 lifts them all. When that is up by ``report_ms`` or more, the viewer sends the excess in an
 RTCP application-layer feedback message (RFC 4585 §6.4, payload-specific type 15, like REMB),
 at most every ``gap_ms``: its FCI is ``b"RTCQ"`` and the queue in ms (:func:`pack_queue_fci`).
-From
-``AbrConfig.queue_probe_ms`` the host's controller ends a probe at once, and from
+From ``AbrConfig.queue_probe_ms`` the host's controller ends a probe at once, and from
 ``queue_down_ms`` (in two reports) it switches the viewer down at once
 (``abr.AbrController.on_queue``). Stock aiortc and browsers ignore the message (aiortc reads a
 type-15 FCI only as REMB); a browser viewer sends none, and its host goes by the pings alone.
@@ -39,7 +38,8 @@ STALE_MS = 50.0
 and is left out: a retransmission keeps its first send's abs-send-time (aiortc's
 ``_retransmit`` resends the stored packet), so it arrives a round trip and more "late". When
 only retransmissions came in a window, after a loss burst, the viewer reported 382 and 429 ms
-on cn-brazil, where the path's queue was never over 104 ms (``benchmarks/RESULTS.md`` §40)."""
+on cn-brazil (the first where the path's queue was never over 104 ms that second:
+``benchmarks/RESULTS.md`` §40)."""
 MAX_REPORT_MS = 0xFFFF
 
 
