@@ -85,14 +85,24 @@ def test_while_thinned_a_rung_is_kept_only_with_a_climbs_margin() -> None:
 
 
 
+def _top_rung(config: AbrConfig | None = None, sent_kbps: float = 650.0, loss: float = 0.02,
+              **sample: float | None) -> tuple[AbrController, abr.Decision]:
+    """10 s on the top rung sending ``sent_kbps``, a loss report of ``loss`` every second, and
+    calm pings (150 ms) unless ``sample`` gives other fields; the controller and its last
+    decision."""
+    controller = AbrController(RATES, replace(config or AbrConfig(), start_rung=0))
+    fields: dict[str, float | None] = {"remb_kbps": 3000.0, "ping_rtt_ms": 150.0,
+                                       "ping_new_ms": 150.0, **sample}
+    for i in range(40):
+        decision = controller.update(Feedback(
+            now=i * TICK, sent_bytes=int(sent_kbps * TICK * 125),
+            loss=loss if i % 4 == 0 else None, **fields))
+    return controller, decision
+
+
 def _controller_with_copies(config: AbrConfig | None = None) -> AbrController:
     """10 s of ``_thin_run``'s calm: on the top rung, copies flowing."""
-    controller = AbrController(RATES, replace(config or AbrConfig(), start_rung=0))
-    for i in range(40):
-        controller.update(Feedback(
-            now=i * TICK, sent_bytes=int(650 * TICK * 125), loss=0.02 if i % 4 == 0 else None,
-            remb_kbps=3000.0, ping_rtt_ms=150.0, ping_new_ms=150.0))
-    return controller
+    return _top_rung(config)[0]
 
 
 def test_a_deep_queue_in_the_viewers_report_switches_down_at_once_copies_on() -> None:
@@ -125,11 +135,8 @@ def test_a_deep_report_switches_down_where_copies_cover_the_path_too() -> None:
     """On a long path the rung with its copies fills the link (congested-evening's 1200 kbps
     phase, when the ICE checks made it long): a report switches one rung down there too, and the
     lower rung keeps its full copies (``copy_cover`` x 190 kbps, its base layer twice)."""
-    long_path = AbrController(RATES, AbrConfig(start_rung=0))
-    for i in range(40):
-        decision = long_path.update(Feedback(
-            now=i * TICK, sent_bytes=int(1200 * TICK * 125), loss=0.02 if i % 4 == 0 else None,
-            remb_kbps=3000.0, rtt_ms=340.0, path_rtt_ms=340.0, ping_rtt_ms=340.0))
+    long_path, decision = _top_rung(sent_kbps=1200.0, rtt_ms=340.0, path_rtt_ms=340.0,
+                                    ping_rtt_ms=340.0, ping_new_ms=None)
     assert decision.rung == 0 and decision.base_copies == 2  # covered
     assert long_path.on_queue(300.0, 10.05) is None
     down = long_path.on_queue(300.0, 10.1)
@@ -208,11 +215,7 @@ def test_a_queue_in_the_viewers_report_ends_a_probe_at_once(
 
 
 def test_a_switch_down_on_a_report_brings_no_copies_where_nothing_was_lost() -> None:
-    controller = AbrController(RATES, AbrConfig(start_rung=0))
-    for i in range(40):
-        controller.update(Feedback(now=i * TICK, sent_bytes=int(650 * TICK * 125),
-                                   loss=0.0 if i % 4 == 0 else None, remb_kbps=3000.0,
-                                   rtt_ms=150.0, ping_rtt_ms=150.0, ping_new_ms=150.0))
+    controller = _top_rung(loss=0.0, rtt_ms=150.0)[0]
     assert controller.on_queue(300.0, 10.05) is None
     down = controller.on_queue(300.0, 10.1)
     assert down is not None and down.rung == 1 and down.copy_kbps == 0
