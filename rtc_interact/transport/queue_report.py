@@ -102,8 +102,8 @@ class QueueWatch:
         """A media packet arrived at ``arrival_ms`` carrying ``abs_send_time`` (24 bits); the
         queue to report now (ms), or None. A packet sent ``STALE_MS`` before the newest one
         seen (a retransmission) is left out."""
-        sent = self._send_ms(abs_send_time)
-        if self._newest is not None and self._newest[1] / ABS_SEND_TIME_PER_MS - sent >= STALE_MS:
+        sent, newest = self._send_ms(abs_send_time)
+        if newest - sent >= STALE_MS:
             return None
         delay = arrival_ms - sent
         self._floor.excess(delay)
@@ -126,14 +126,15 @@ class QueueWatch:
         self._last_report, self.reports = arrival_ms, self.reports + 1
         return round(queue)
 
-    def _send_ms(self, abs_send_time: int) -> float:
-        """The packet's send time (ms), unwrapped from the newest packet's: a packet sent up
-        to 32 s either side of it is placed right."""
+    def _send_ms(self, abs_send_time: int) -> tuple[float, float]:
+        """The packet's send time (ms), unwrapped from the newest packet's (a packet sent up
+        to 32 s either side of it is placed right), and the newest packet's, this one
+        included."""
         if self._newest is None:
             self._newest = (abs_send_time, abs_send_time)
         raw, ticks = self._newest
         half = ABS_SEND_TIME_SPAN // 2
         sent = ticks + (abs_send_time - raw + half) % ABS_SEND_TIME_SPAN - half
         if sent > ticks:
-            self._newest = (abs_send_time, sent)
-        return sent / ABS_SEND_TIME_PER_MS
+            self._newest, ticks = (abs_send_time, sent), sent
+        return sent / ABS_SEND_TIME_PER_MS, ticks / ABS_SEND_TIME_PER_MS
