@@ -17,9 +17,10 @@ pre-encoded packets without encoding them again (``Encoder.pack``).
   referencing only the base layer and updating nothing (libvpx's two-layer pattern, in
   error-resilient mode so that no probability update outlives a frame). A receiver may drop such
   a frame when a packet of it is lost instead of freezing until a retransmission comes, which on
-  a 300 ms path is after the frame was due. Each packet says whether its frame is droppable
-  (``media.vp8.mark_layer``, read from the frame's header by ``media.vp8.droppable``); the
-  packetizer puts that in the RTP payload descriptor.
+  a 300 ms path is after the frame was due; the base layer gets ``Ladder.base_layer_share`` of
+  the rate, so most lost packets fall in droppable frames. Each packet says whether its frame is
+  droppable (``media.vp8.mark_layer``, read from the frame's header by ``media.vp8.droppable``);
+  the packetizer puts that in the RTP payload descriptor.
 * Stamps (``media/stamp.py``): a scaled frame gets the source frame's stamp burned again at its
   own size, so the viewer can read frame number and capture time on every rung.
 """
@@ -92,6 +93,14 @@ class Ladder:
     """libvpx speed setting (realtime deadline; higher is faster and blurrier, up to 16)."""
     temporal_layers: bool = True
     """Encode two temporal layers, so that every other frame is droppable (see above)."""
+    base_layer_share: float = 0.4
+    """With temporal layers, the share of a rung's rate given to its base layer (half the
+    frames, each a reference); the droppable frames get the rest. A packet lost from a
+    droppable frame costs our viewer one frame, one lost from a base-layer frame a wait for its
+    retransmission, often a freeze on a long path. 0.4 instead of 0.6 froze 42 times against
+    64 over 18 congested-evening runs and 10 against 16 over six of abr-300-loss3; libvpx keeps
+    to the split, and the test pattern's PSNR moved by 0.6 dB at most
+    (``benchmarks/RESULTS.md`` §42)."""
 
     def __post_init__(self) -> None:
         if not self.rungs:
@@ -101,6 +110,8 @@ class Ladder:
             raise ConfigurationError("ladder rungs must be ordered from most to fewest pixels")
         if self.keyframe_gap_s < 0 or self.queue_frames < 1 or not 0 <= self.cpu_used <= 16:
             raise ConfigurationError("keyframe_gap_s >= 0, queue_frames >= 1, cpu_used 0..16")
+        if not 0 < self.base_layer_share < 1:
+            raise ConfigurationError("base_layer_share must be between 0 and 1")
 
 
 def _even(value: float) -> int:
@@ -189,12 +200,7 @@ class _RungState:
     """The newest keyframe and the frames since, while at most ``join_frames`` long."""
 
 
-BASE_LAYER_SHARE = 0.6
-"""Share of a rung's rate given to the base layer (half the frames, each a reference)."""
-
-
-def _open_codec(rung: Rung, cpu_used: int,
-                layers: bool) -> av.video.codeccontext.VideoCodecContext:
+def _open_codec(rung: Rung, ladder: Ladder) -> av.video.codeccontext.VideoCodecContext:
     codec = av.CodecContext.create("libvpx", "w")
     codec.width, codec.height, codec.pix_fmt = rung.width, rung.height, "yuv420p"
     codec.time_base = TIME_BASE
@@ -205,12 +211,12 @@ def _open_codec(rung: Rung, cpu_used: int,
     codec.thread_count = 1
     bits = str(rung.kbps * 1000)
     options = {
-        "deadline": "realtime", "cpu-used": str(cpu_used), "lag-in-frames": "0",
+        "deadline": "realtime", "cpu-used": str(ladder.cpu_used), "lag-in-frames": "0",
         "minrate": bits, "maxrate": bits, "bufsize": bits, "undershoot-pct": "100",
         "overshoot-pct": "15", "static-thresh": "1", "partitions": "0", "auto-alt-ref": "0",
     }
-    if layers:  # kbps per layer, cumulative; mode 2: base layer on even frames
-        base = max(1, int(rung.kbps * BASE_LAYER_SHARE))
+    if ladder.temporal_layers:  # kbps per layer, cumulative; mode 2: base layer on even frames
+        base = max(1, int(rung.kbps * ladder.base_layer_share))
         options["error-resilient"] = "default"
         options["ts-parameters"] = (
             f"ts_number_layers=2:ts_target_bitrate={base},{rung.kbps}:ts_rate_decimator=2,1:"
@@ -278,7 +284,7 @@ class LadderEncoder:
         self.ladder = ladder
         self._rungs = [
             _RungState(r, KeyframeGate(ladder.keyframe_gap_s),
-                       _open_codec(r, ladder.cpu_used, ladder.temporal_layers))
+                       _open_codec(r, ladder))
             for r in ladder.rungs
         ]
 

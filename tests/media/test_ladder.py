@@ -48,6 +48,8 @@ def test_default_ladder_never_goes_below_the_stamp_width() -> None:
     lambda: Rung(640, 360, 0, 500),
     lambda: Rung(640, 360, 30, 5),
     lambda: Ladder((Rung(640, 360, 30, 500),), keyframe_gap_s=-1),
+    lambda: Ladder((Rung(640, 360, 30, 500),), base_layer_share=0),
+    lambda: Ladder((Rung(640, 360, 30, 500),), base_layer_share=1),
 ])
 def test_bad_ladders_are_configuration_errors(make: Any) -> None:
     with pytest.raises(ConfigurationError):
@@ -255,6 +257,23 @@ async def test_every_other_frame_is_droppable_and_dropping_it_changes_nothing_el
         if not mark:
             (picture,) = decoder.decode(packet)
             assert (picture.to_ndarray() == frame.to_ndarray()).all()
+
+
+@pytest.mark.parametrize("share", [Ladder((Rung(320, 180, 30, 190),)).base_layer_share, 0.6])
+async def test_the_base_layer_takes_its_share_of_the_rate_and_droppable_frames_the_rest(
+        share: float) -> None:
+    """``Ladder.base_layer_share``: libvpx keeps to the split, so a packet lost at random falls
+    in a droppable frame (one frame fewer on screen) about ``1 - share`` of the time."""
+    source = TestPatternTrack(320, 180, 30)
+    encoder = LadderEncoder(source, Ladder((Rung(320, 180, 30, 190),), base_layer_share=share))
+    try:
+        full = await _decode(encoder.subscribe(0), av.CodecContext.create("libvpx", "r"), 40)
+    finally:
+        await encoder.aclose()
+        source.stop()
+    sizes = [(len(bytes(packet)), marked_droppable(packet)) for packet, _ in full[4:]]
+    base = sum(size for size, mark in sizes if not mark)
+    assert base / sum(size for size, _ in sizes) == pytest.approx(share, abs=0.06)
 
 
 @pytest.mark.parametrize("droppable_mark", [True, False])
