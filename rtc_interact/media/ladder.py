@@ -98,7 +98,7 @@ class Ladder:
     frames, each a reference); the droppable frames get the rest. A packet lost from a
     droppable frame costs our viewer one frame, one lost from a base-layer frame a wait for its
     retransmission, often a freeze on a long path. 0.4 instead of 0.6 froze 42 times against
-    64 over 18 congested-evening runs and 10 against 16 over six of abr-300-loss3; libvpx keeps
+    64 over 18 congested-evening runs and 16 against 36 over ten of abr-300-loss3; libvpx keeps
     to the split, and the test pattern's PSNR moved by 0.6 dB at most
     (``benchmarks/RESULTS.md`` §42)."""
 

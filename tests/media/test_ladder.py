@@ -84,16 +84,24 @@ def _stamp(frame: av.VideoFrame) -> FrameStamp | None:
     return read_stamp(luma_of(frame.reformat(format="yuv420p")))
 
 
-async def test_every_rung_decodes_with_readable_stamps_and_one_timeline() -> None:
-    source = TestPatternTrack(640, 360, 30)
-    encoder = LadderEncoder(source, default_ladder(640, 360, 30))
+@contextlib.asynccontextmanager
+async def _encoding(ladder: Ladder) -> AsyncIterator[LadderEncoder]:
+    """``ladder`` encoding a test pattern of its top rung's size; closed on the way out."""
+    top = ladder.rungs[0]
+    source = TestPatternTrack(top.width, top.height, top.fps)
+    encoder = LadderEncoder(source, ladder)
     try:
-        tracks = [encoder.subscribe(i) for i in range(3)]
-        results = await asyncio.gather(*(
-            _decode(t, av.CodecContext.create("libvpx", "r"), 12) for t in tracks))
+        yield encoder
     finally:
         await encoder.aclose()
         source.stop()
+
+
+async def test_every_rung_decodes_with_readable_stamps_and_one_timeline() -> None:
+    async with _encoding(default_ladder(640, 360, 30)) as encoder:
+        tracks = [encoder.subscribe(i) for i in range(3)]
+        results = await asyncio.gather(*(
+            _decode(t, av.CodecContext.create("libvpx", "r"), 12) for t in tracks))
     pts_by_frame: dict[int, set[int]] = {}
     for rung, decoded in zip(default_ladder(640, 360, 30).rungs, results, strict=True):
         assert decoded[0][0].is_keyframe
@@ -113,13 +121,8 @@ async def test_every_rung_decodes_with_readable_stamps_and_one_timeline() -> Non
 @contextlib.asynccontextmanager
 async def _ladder_640() -> AsyncIterator[tuple[LadderEncoder, Any]]:
     """A 640x360 test pattern's default ladder, and a VP8 decoder."""
-    source = TestPatternTrack(640, 360, 30)
-    encoder = LadderEncoder(source, default_ladder(640, 360, 30))
-    try:
+    async with _encoding(default_ladder(640, 360, 30)) as encoder:
         yield encoder, av.CodecContext.create("libvpx", "r")
-    finally:
-        await encoder.aclose()
-        source.stop()
 
 
 async def test_switch_happens_at_a_keyframe_of_the_target_rung() -> None:
@@ -153,10 +156,8 @@ async def test_a_switch_before_the_sender_starts_is_made_at_once() -> None:
 
 
 async def test_a_sender_that_falls_behind_restarts_at_a_keyframe() -> None:
-    source = TestPatternTrack(320, 180, 30)
     ladder = Ladder((Rung(320, 180, 30, 200),), keyframe_gap_s=0.2, queue_frames=3)
-    encoder = LadderEncoder(source, ladder)
-    try:
+    async with _encoding(ladder) as encoder:
         track = encoder.subscribe(0)
         async with asyncio.timeout(10):
             await track.recv()  # the sender starts...
@@ -165,9 +166,6 @@ async def test_a_sender_that_falls_behind_restarts_at_a_keyframe() -> None:
                 if track.skips:
                     break
             first = await track.recv()
-    finally:
-        await encoder.aclose()
-        source.stop()
     assert first.is_keyframe  # the queue was emptied: the decoder restarts at a keyframe
     assert encoder.stats()[0].keyframes >= 2
 
@@ -191,14 +189,9 @@ async def test_ladder_from_the_first_frame_when_none_is_given() -> None:
 @contextlib.asynccontextmanager
 async def _one_rung_320(keyframe_gap_s: float) -> AsyncIterator[LadderEncoder]:
     """A one-rung 320x180 ladder over a test pattern, with a join cache that never expires."""
-    source = TestPatternTrack(320, 180, 30)
     ladder = Ladder((Rung(320, 180, 30, 200),), keyframe_gap_s=keyframe_gap_s, join_frames=1000)
-    encoder = LadderEncoder(source, ladder)
-    try:
+    async with _encoding(ladder) as encoder:
         yield encoder
-    finally:
-        await encoder.aclose()
-        source.stop()
 
 
 async def _until(check: Callable[[], bool]) -> None:
@@ -236,15 +229,9 @@ async def test_every_other_frame_is_droppable_and_dropping_it_changes_nothing_el
         layers: bool) -> None:
     """With temporal layers, the frames the ladder marks droppable (``mark_layer``) can be
     left out: every other frame decodes to the same picture as with all frames decoded."""
-    source = TestPatternTrack(320, 180, 30)
     ladder = Ladder((Rung(320, 180, 30, 190),), temporal_layers=layers)
-    encoder = LadderEncoder(source, ladder)
-    try:
-        track = encoder.subscribe(0)
-        full = await _decode(track, av.CodecContext.create("libvpx", "r"), 40)
-    finally:
-        await encoder.aclose()
-        source.stop()
+    async with _encoding(ladder) as encoder:
+        full = await _decode(encoder.subscribe(0), av.CodecContext.create("libvpx", "r"), 40)
     marks = [marked_droppable(packet) for packet, _ in full]
     assert marks == [droppable(packet) for packet, _ in full]
     assert not marks[0] and full[0][0].is_keyframe
@@ -264,13 +251,8 @@ async def test_the_base_layer_takes_its_share_of_the_rate_and_droppable_frames_t
         share: float) -> None:
     """``Ladder.base_layer_share``: libvpx keeps to the split, so a packet lost at random falls
     in a droppable frame (one frame fewer on screen) about ``1 - share`` of the time."""
-    source = TestPatternTrack(320, 180, 30)
-    encoder = LadderEncoder(source, Ladder((Rung(320, 180, 30, 190),), base_layer_share=share))
-    try:
+    async with _encoding(Ladder((Rung(320, 180, 30, 190),), base_layer_share=share)) as encoder:
         full = await _decode(encoder.subscribe(0), av.CodecContext.create("libvpx", "r"), 40)
-    finally:
-        await encoder.aclose()
-        source.stop()
     sizes = [(len(bytes(packet)), marked_droppable(packet)) for packet, _ in full[4:]]
     base = sum(size for size, mark in sizes if not mark)
     assert base / sum(size for size, _ in sizes) == pytest.approx(share, abs=0.06)
@@ -298,9 +280,7 @@ def test_a_frame_that_is_not_an_inter_frame_header_is_not_droppable() -> None:
 async def test_a_thinned_track_skips_the_droppable_frames_and_only_them() -> None:
     """``RungTrack.thin`` (``AbrConfig.thin_ping_ms``): while set, the viewer gets the base
     layer alone, which decodes on its own; cleared, every frame again."""
-    source = TestPatternTrack(320, 180, 30)
-    encoder = LadderEncoder(source, Ladder((Rung(320, 180, 30, 190),)))
-    try:
+    async with _encoding(Ladder((Rung(320, 180, 30, 190),))) as encoder:
         track = encoder.subscribe(0)
         decoder = av.CodecContext.create("libvpx", "r")
         first = await _decode(track, decoder, 4)
@@ -308,9 +288,6 @@ async def test_a_thinned_track_skips_the_droppable_frames_and_only_them() -> Non
         thinned = (await _decode(track, decoder, 14))[2:]  # two may have been queued
         track.thin = False
         after = await _decode(track, decoder, 6)
-    finally:
-        await encoder.aclose()
-        source.stop()
     assert not any(marked_droppable(packet) for packet, _ in thinned)
     assert track.thinned >= 10
     stamps = [_stamp(frame) for _, frame in thinned]
