@@ -1,6 +1,7 @@
 """One line per run of a folder of RESULTS §41 (``python summary.py DIR``): freezes and where
 they fell, glass-to-glass, the step fits, what the first twelve pings said of the path, and the
-share of the run the copies covered.
+share of the run the copies covered. Each build's first line adds its freezes, those at the step
+to 600 kbps and the runs whose step up to 2500 kbps fitted within 10 s (RESULTS §43).
 
 A run's files are ``BUILD-PROFILE-SEED.json`` (the bench's JSON) and its trace,
 ``BUILD-PROFILE-SEED.trace`` (``tar xJf traces.tar.xz`` in this folder puts them next to the
@@ -40,6 +41,8 @@ def trace_facts(path: Path) -> str:
 def main(folder: Path) -> None:
     rows: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
     per_min: dict[tuple[str, str], list[float]] = defaultdict(list)
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    """Per profile and build: freezes, those at the step to 600, step ups fitted within 10 s."""
     for path in sorted(folder.glob("*.json")):
         build, rest = path.stem.split("-", 1)
         profile, seed = rest.rsplit("-", 1)
@@ -48,6 +51,9 @@ def main(folder: Path) -> None:
         step = sum(1 for a in at if STEP_TO_600[0] <= a < STEP_TO_600[1])
         fits = [s["fit_s"] for s in video["steps"]]
         per_min[(profile, build)].append(video["freezes_per_min"])
+        up = fits[2] if len(fits) > 2 else None
+        counts[(profile, build)] = [a + b for a, b in zip(counts[(profile, build)], (
+            video["freezes"], step, up is not None and up <= 10), strict=True)]
         rows[(profile, build)].append((int(seed), (
             f"  seed {int(seed):2d}: {video['freezes_per_min']:.2f}/min ({video['freezes']}, "
             f"{step} at the step to 600) g2g p95 {video['g2g_ms']['p95']:.0f} ms, "
@@ -55,8 +61,10 @@ def main(folder: Path) -> None:
             f"steady {video['kbps']['steady_ratio']}, fits {fits}, "
             f"{trace_facts(path.with_suffix('.trace'))}; freezes at {at}")))
     for key in sorted(rows):
+        freezes, step, up = counts[key]
         print(f"== {key[0]} {key[1]}: median {statistics.median(per_min[key]):.2f} freezes a "
-              f"minute over {len(per_min[key])} runs")
+              f"minute over {len(per_min[key])} runs; {freezes} freezes, {step} at the step to "
+              f"600; the step up fitted within 10 s on {up}")
         print("\n".join(row for _, row in sorted(rows[key])))
 
 
