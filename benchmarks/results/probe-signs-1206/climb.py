@@ -7,7 +7,9 @@
                                        # target, refuted first, or cleared by the switch
     python climb.py ends TRACE...      # probes ended from 1 s to 20 s after the step up, and
                                        # what ended each: a queue report since the sample
-                                       # before, the estimate's cut, loss, or else a ping sign
+                                       # before, the estimate's cut, loss, or else "ping": a
+                                       # ping sign (or a round trip or REMB sign while the
+                                       # pings are not calm; the trace does not tell them apart)
 
 A trace's clock starts with the controller, 1-3 s after the link's, so the step up is placed
 ``STEP_GAP_S`` after the step down to 600 kbps, which is taken as ``REPORT_LAG_S`` before the
