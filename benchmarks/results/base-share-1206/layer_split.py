@@ -25,7 +25,8 @@ def measure(share: float, rung: Rung, grain: int = 0) -> str:
     base = drop = 0
     psnr = []
     rng = np.random.default_rng(1)
-    noise = [rng.integers(-grain, grain + 1, size=(360, 640), dtype=np.int16) for _ in range(8)]
+    noise = [rng.integers(-grain, grain + 1, size=(360, 640), dtype=np.int16)
+             for _ in range(8 if grain else 0)]
     for n in range(FRAMES):
         chroma = np.full((180, 640), 128, dtype=np.uint8)
         plain = pattern._pattern(n)

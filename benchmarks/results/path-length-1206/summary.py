@@ -52,8 +52,10 @@ def main(folder: Path) -> None:
         fits = [s["fit_s"] for s in video["steps"]]
         per_min[(profile, build)].append(video["freezes_per_min"])
         up = fits[2] if len(fits) > 2 else None
-        counts[(profile, build)] = [a + b for a, b in zip(counts[(profile, build)], (
-            video["freezes"], step, up is not None and up <= 10), strict=True)]
+        count = counts[(profile, build)]
+        count[0] += video["freezes"]
+        count[1] += step
+        count[2] += up is not None and up <= 10
         rows[(profile, build)].append((int(seed), (
             f"  seed {int(seed):2d}: {video['freezes_per_min']:.2f}/min ({video['freezes']}, "
             f"{step} at the step to 600) g2g p95 {video['g2g_ms']['p95']:.0f} ms, "
