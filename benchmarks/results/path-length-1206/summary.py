@@ -18,6 +18,7 @@ import statistics
 import sys
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 STEP_TO_600 = (38.0, 43.0)
 """Video seconds counted as congested-evening's step from 1200 to 600 kbps."""
@@ -38,6 +39,11 @@ def trace_facts(path: Path) -> str:
     return f"q25 {q25}, covered {sum(covered) / len(covered):.2f} (flips at {flips})"
 
 
+def step_freezes(video: dict[str, Any]) -> int:
+    """A run's freezes at the step to 600 kbps (``STEP_TO_600``; times rounded to 0.1 s)."""
+    return sum(STEP_TO_600[0] <= round(at, 1) < STEP_TO_600[1] for at, _ in video["freezes_at_s"])
+
+
 def main(folder: Path) -> None:
     rows: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
     per_min: dict[tuple[str, str], list[float]] = defaultdict(list)
@@ -48,7 +54,7 @@ def main(folder: Path) -> None:
         profile, seed = rest.rsplit("-", 1)
         video = json.loads(path.read_text())["results"][0]["video"]["ours"]
         at = [round(a, 1) for a, _ in video["freezes_at_s"]]
-        step = sum(1 for a in at if STEP_TO_600[0] <= a < STEP_TO_600[1])
+        step = step_freezes(video)
         fits = [s["fit_s"] for s in video["steps"]]
         per_min[(profile, build)].append(video["freezes_per_min"])
         up = fits[2] if len(fits) > 2 else None

@@ -29,11 +29,11 @@ STEP_GAP_S, REPORT_LAG_S, STEP_WITHIN_S = 20.0, 0.3, (36.0, 43.0)
 
 def samples(path: Path) -> list[tuple[float, str, dict[str, str]]]:
     """(time from the first line, reason, fields) per line; a queue report's reason is QUEUE,
-    its field ``queue`` the ms reported."""
+    its field ``queue`` the ms reported (beside the controller's state: ``since``, ``pad``)."""
     lines = [line.split(maxsplit=2) for line in path.read_text().splitlines()]
     start = float(lines[0][0])
-    return [(float(at) - start, reason, {"queue": rest.split()[0]} if reason == "QUEUE"
-             else dict(FIELD.findall(rest))) for at, reason, rest in lines]
+    return [(float(at) - start, reason, ({"queue": rest.split()[0]} if reason == "QUEUE" else {})
+             | dict(FIELD.findall(rest))) for at, reason, rest in lines]
 
 
 def step_up(trace: list[tuple[float, str, dict[str, str]]]) -> float:

@@ -1,6 +1,6 @@
 """Congested-evening's last 5 s at 1200 kbps, per traced run (RESULTS §44.2): the controller's mean
-estimate, copies and rate sent, beside the run's freezes at the step to 600 kbps (38-43 s of video)
-and in all.
+estimate, copies and rate sent, beside the run's freezes at the step to 600 kbps
+(``../path-length-1206/summary.py``'s count) and in all.
 
     python atstep.py RUN.trace...
 
@@ -15,9 +15,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "probe-signs-1206"))
+sys.path.insert(0, str(Path(__file__).parent.parent / "path-length-1206"))
 from climb import samples, step_up
-
-STEP_TO_600 = (38.0, 43.0)
+from summary import step_freezes
 
 
 def line(trace: Path) -> str | None:
@@ -35,7 +35,7 @@ def line(trace: Path) -> str | None:
         return sum(float(fields[key]) for fields in last) / len(last)
 
     video = json.loads(result.read_text())["results"][0]["video"]["ours"]
-    step = sum(STEP_TO_600[0] <= at <= STEP_TO_600[1] for at, _ in video["freezes_at_s"])
+    step = step_freezes(video)
     return (f"{trace.stem:30} estimate {mean('est'):5.0f}, copies {mean('copy'):4.0f}, sent "
             f"{mean('sent'):5.0f} kbps; freezes at the step {step}, in all {video['freezes']}")
 

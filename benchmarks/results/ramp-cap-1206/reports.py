@@ -31,17 +31,15 @@ RUN_GAP_S, DEEP_MS, TWO_WITHIN_S = 0.25, 100, 0.2
 RULES = ("any", "two", "grown", "grown or two")
 
 
-def runs_of_reports(trace: Path) -> list[list[tuple[float, int, bool]]]:
+def runs_of_reports(trace: list[tuple[float, str, dict[str, str]]],
+                    ) -> list[list[tuple[float, int, bool]]]:
     """(trace time, queue ms, whether a probe ran) of each report, grouped in runs."""
-    lines = trace.read_text().splitlines()
-    start = float(lines[0].split()[0])
     runs: list[list[tuple[float, int, bool]]] = []
-    for line in lines:
-        fields = line.split()
-        if fields[1] != "QUEUE":
+    for at, reason, fields in trace:
+        if reason != "QUEUE":
             continue
-        report = (float(fields[0]) - start, int(fields[2]), "since=None" not in line)
-        if runs and report[0] - runs[-1][-1][0] <= RUN_GAP_S:
+        report = (at, int(fields["queue"]), fields.get("since", "None") != "None")
+        if runs and at - runs[-1][-1][0] <= RUN_GAP_S:
             runs[-1].append(report)
         else:
             runs.append([report])
@@ -68,8 +66,9 @@ def main() -> None:
         if not result.exists():
             continue
         path = json.loads(result.read_text())["results"][0]["video"]["ours"]["queue_ms_max_per_s"]
-        offset = step_up(samples(trace)) - 60.0
-        for run in runs_of_reports(trace):
+        lines = samples(trace)
+        offset = step_up(lines) - 60.0
+        for run in runs_of_reports(lines):
             if max(queue for _, queue, _ in run) < DEEP_MS:
                 continue
             first, last = int(run[0][0] - offset), int(run[-1][0] - offset)
