@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 
 import pytest
 
@@ -12,6 +13,7 @@ from rtc_interact.bench.harness import OursSession, connect, linked_host
 from rtc_interact.linkemu import get_profile
 from rtc_interact.transport.abr import AbrConfig
 from rtc_interact.transport.quality import Quality
+from rtc_interact.transport.train import TrainReport
 
 
 async def test_a_300_kbps_lossy_link_keeps_the_viewer_on_a_rung_that_fits() -> None:
@@ -95,3 +97,30 @@ async def test_on_a_long_path_copies_flow_from_the_first_frame_on_a_rung_that_fi
             assert viewer.link is not None and viewer.link.copy_kbit > 0
         finally:
             await session.aclose()
+
+
+async def test_a_packet_train_goes_out_unpaced_and_comes_back_measured_as_carried() -> None:
+    """Real peers on loopback: a train the host's link sends (``transport.train``) passes the
+    viewer's wrapped ``_handle_rtp_packet``, is measured, and its report reaches the host's
+    feedback log through aiortc's RTCP as carried (loopback holds no queue)."""
+    config = HostConfig(secret=new_secret(), port=0, video=VideoConfig(640, 360, 30))
+    async with Host(config) as host, Viewer(host.url, host.mint_token("train")) as viewer:
+        for _ in range(80):  # up to 20 s for the link's first decision
+            await asyncio.sleep(0.25)
+            links = list(host._video._links.values())
+            if links and links[0].decision is not None:
+                break
+        link = links[0]
+        reports: list[TrainReport] = []
+        link.feedback.on_train_report = reports.append
+        assert link.decision is not None
+        link._apply(replace(link.decision, train_kbps=800.0))
+        for _ in range(20):
+            await asyncio.sleep(0.1)
+            if reports:
+                break
+        assert link.stats().trains == 1 and link.stats().train_reports == 1
+        assert viewer.stats().receiver.train_reports == 1
+        report = reports[0]
+        assert report.sent_kbps > 800  # (the rung's packets beside it)
+        assert report.arrived_kbps >= 0.9 * report.sent_kbps

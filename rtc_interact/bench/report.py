@@ -368,6 +368,8 @@ def goals_markdown(results: list[dict[str, Any]]) -> str:
                        f"padding {link['padding_kbit']:.0f} kbit, "
                        f"copies {link.get('copy_kbit', 0.0):.0f} kbit, "
                        f"thinned {link.get('thinned_frames', 0)} frames, "
-                       f"queue reports {link.get('queue_reports', 0)}, grade {link['quality']}.")
+                       f"queue reports {link.get('queue_reports', 0)}, "
+                       f"trains {link.get('trains', 0)} ({link.get('train_reports', 0)} "
+                       f"reported), grade {link['quality']}.")
         out.append("")
     return "\n".join(out)

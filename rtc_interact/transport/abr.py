@@ -29,7 +29,9 @@ only fills the queue. Above that rate, a probe ramps linearly, by ``probe_knee_r
 it a second (``AbrController._ramp``), and the viewer switches up only once the ramp has reached
 the next rung, even if the estimate (1.5 x what we send) says so sooner. Once the path has
 carried ``KNEE_REFUTED`` times the knee with the pings calm, the knee is forgotten: the capacity
-has grown since (``AbrController._refute_knee``).
+has grown since (``AbrController._refute_knee``); and so does a viewer's report of two packet
+trains in a row that the path carried at the next rung's rate (``transport.train``, sent while a
+probe runs above the knee), which also switches the viewer up (``AbrController.on_train``).
 
 Rung choice (hysteresis) works on the *room*: the estimate less the other traffic we send on the
 path (``Feedback.other_bytes``: data channels and their SCTP acknowledgements, smoothed over
@@ -97,6 +99,7 @@ from .estimator import (
     smoothed_kbps,
 )
 from .pings import PingWatch, Thinning
+from .train import TRAIN_BACKOFF_S, TrainProbe, TrainReport, Verdict
 
 __all__ = ["AbrConfig", "AbrController", "Decision", "Feedback"]
 
@@ -176,6 +179,7 @@ class AbrController:
         self._copy_kbps = 0.0
         """The copies' own level (additive increase, halved on a queue sign)."""
         self._thin = Thinning(self.config.thin_ping_ms, self.config.thin_s)
+        self._trains = TrainProbe()
         self._start_clean: bool | None = None
         """None before the first update; then whether the path has shown neither a loss nor a
         round trip yet (see ``AbrConfig.copy_at_start``)."""
@@ -228,7 +232,7 @@ class AbrController:
             if self._above_since is not None \
                     and now - self._above_since >= self._up_hold(target):
                 return self._up(now)
-            return self._decision("wait-up", padding)
+            return self._decision("wait-up", padding, self._train(target, now))
         self._above_since = None
         if blocked or not self.config.probe \
                 or self._knee.blocks(target, self.config.probe_knee_factor, now):
@@ -238,7 +242,7 @@ class AbrController:
         if now - self._probe.since > self.config.probe_max_s:
             self._fail(self.rung - 1, now)
             return self._decision("hold")
-        return self._decision("probe", self._padding(target, now)[0])
+        return self._decision("probe", self._padding(target, now)[0], self._train(target, now))
 
     def start(self, now: float, path_rtt_ms: float | None) -> Decision | None:
         """Before the first receiver report (``update`` waits for one): on a path the ICE checks
@@ -375,6 +379,7 @@ class AbrController:
         cfg = self.config
         if self._last_now is None:
             return None
+        self._trains.queued(now)
         if self._climbing:  # a probe's own queue
             if not 0 < cfg.queue_probe_ms <= queue_ms:
                 return None
@@ -394,18 +399,49 @@ class AbrController:
             self._copy_kbps = max(self._copy_kbps, self._copy_cap(self.rates[self.rung + 1]))
         return self._switch_down(self.rung + 1)
 
+    def _train(self, target: float, now: float) -> float:
+        """The rate of a packet train due now: only while a probe runs above the knee, for a
+        rung within its reach (``probe_knee_factor``: on a thin link a train only queues), and
+        while the pings are calm (``train.QUEUED_S``)."""
+        knee, cfg = self._knee.kbps, self.config
+        if not cfg.trains or self._probe.since is None or knee is None or target <= knee \
+                or self._knee.beyond(target, cfg.probe_knee_factor) or not self._pings.calm(now):
+            return 0.0
+        return self._trains.due(now, self.estimator.sent_kbps, target)
+
+    def on_train(self, report: TrainReport, now: float) -> Decision | None:
+        """The viewer's measure of a packet train (``transport.train``): one not carried ends
+        the probe; the last of ``train.TRAINS_NEEDED`` in a row that the path carried at the
+        next rung's target refutes the knee, raises the estimate to what that train carried,
+        and switches the viewer up at once (the trains tested the rung: no ``up_hold_s``, in
+        which a deep report on the path's jitter alone ended such a climb, §45). The new
+        decision, else None."""
+        if self.rung == 0 or self._probe.since is None:
+            return None
+        verdict = self._trains.heard(report, self._up_target(self.rates[self.rung - 1]))
+        if verdict is Verdict.FAILED:
+            self._push_back(now, train=True)
+            return self._decision("hold")
+        if verdict is not Verdict.REFUTED:
+            return None
+        self._knee.forget()
+        self.estimate = self.estimator.carried(report.arrived_kbps)
+        return self._up(now)
+
     @property
     def _climbing(self) -> bool:
         """Whether a probe runs or an up-switch waits."""
         return self._probe.since is not None or self._above_since is not None
 
-    def _push_back(self, now: float) -> None:
+    def _push_back(self, now: float, train: bool = False) -> None:
         """The path pushed back: a running probe (or an up-switch's wait) fails, its padding
-        stops now, and no climb before ``backoff_s``."""
+        stops now, and no climb before ``backoff_s`` (``TRAIN_BACKOFF_S`` if a train did, or
+        may have: its report is awaited)."""
+        train = train or self._trains.awaiting(now)
         if self._climbing:
-            self._fail(self.rung - 1, now)
+            self._fail(self.rung - 1, now, train)
             self._above_since = None
-        self._probe.quiet_until = now + self.config.backoff_s
+        self._probe.quiet_until = now + (TRAIN_BACKOFF_S if train else self.config.backoff_s)
 
     def _queue_signs(self, feedback: Feedback) -> bool:
         """Early signs of a queue, enough to end a probe (not to lower the estimate), with
@@ -493,14 +529,19 @@ class AbrController:
         return max(start, near) + cfg.probe_knee_ramp_per_s * knee * (
             elapsed - self._exponential_s(near))
 
-    def _fail(self, rung: int, now: float) -> None:
-        """A probe or up-switch towards ``rung`` failed: back off before the next."""
+    def _fail(self, rung: int, now: float, train: bool = False) -> None:
+        """A probe or up-switch towards ``rung`` failed: back off before the next (if a train
+        ended it, ``TRAIN_BACKOFF_S``, and the back-off and the knee's memory stay)."""
         probe = self._probe
+        probe.since = None
+        self._trains.reset()
+        if train:
+            probe.blocked_until[rung] = now + TRAIN_BACKOFF_S
+            return
         wait = min(probe.backoff.get(rung, self.config.backoff_s / 2) * 2,
                    self.config.backoff_max_s)
         probe.backoff[rung] = wait
         probe.blocked_until[rung] = now + wait
-        probe.since = None
         self._knee.failed(self._up_target(self.rates[rung]), self.config.probe_knee_factor, now)
 
     def _down(self, now: float) -> Decision:
@@ -514,6 +555,7 @@ class AbrController:
     def _switch_down(self, rung: int) -> Decision:
         probe = self._probe
         probe.up_at = probe.up_rung = probe.since = None
+        self._trains.reset()
         self.rung = rung
         self.switches += 1
         self._above_since = None
@@ -528,6 +570,7 @@ class AbrController:
         self.rung -= 1
         self._knee.switched_up(self._up_target(self.rates[self.rung]))
         probe.up_at, probe.up_rung, probe.since = now, self.rung, None
+        self._trains.reset()
         self.switches += 1
         self._above_since = None
         return self._decision("up")
@@ -543,7 +586,7 @@ class AbrController:
         return self._knee.kbps if self._knee.beyond(target, self.config.probe_knee_factor) \
             else None
 
-    def _decision(self, reason: str, padding: float = 0.0) -> Decision:
+    def _decision(self, reason: str, padding: float = 0.0, train: float = 0.0) -> Decision:
         if padding == 0.0:
             self._padding_on = False
         rate, copies, covered = self.rates[self.rung], 0.0, self._covered()
@@ -551,7 +594,7 @@ class AbrController:
         depth = self._thin.depth(self._last_now)
         thin = depth > 1
         if depth:
-            padding, self._padding_on = 0.0, False
+            padding, train, self._padding_on = 0.0, 0.0, False
         elif self._copy_kbps > 0:  # on a covered path the rung's choice left the copies' room
             room = self.room if covered else self.room * self.config.copy_fill
             if knee is not None:
@@ -567,4 +610,4 @@ class AbrController:
         base = 2 if covered and self.config.copy_base_twice else 1
         pace_at = None if padding else knee  # a probe sends above the knee on purpose
         return Decision(self.rung, rate, self.estimate, reason, padding, copies, base, thin,
-                        pace_at)
+                        pace_at, train)

@@ -64,6 +64,9 @@ class AbrConfig:
     ramp and ``up_hold_s``."""
     probe: bool = True
     """Probe with padding before switching up (False: switch up on the estimate alone)."""
+    trains: bool = True
+    """While a probe runs above the knee, send packet trains (``transport.train``): two that the
+    viewer reports carried refute the knee and switch the viewer up at once."""
     probe_ramp_per_s: float = 0.25
     """A probe raises what we send (rung + padding) by this much per second."""
     probe_knee_ramp_per_s: float = 0.1

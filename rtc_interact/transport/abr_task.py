@@ -45,6 +45,7 @@ from .delivery import DeliveryMeter, counted
 from .estimator import PING_WINDOW_S
 from .pacer import CopyBudget, Pacer, PaddingPackets, RetransmitGate
 from .quality import Quality, grade
+from .train import TRAIN_S, TrainReport
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,8 @@ few packets (one loss in three said 33%), and its many raw round trips reached a
 plain jitter (15% of them on congested-evening, against 10% of aiortc's): each halved the
 copies and each loss blocked the climb. Over a span, the lowest raw round trip is the
 sample's: a queue raises them all, jitter only some."""
+TRAIN_TICK_S = 0.005
+"""A packet train leaves in slices this far apart."""
 PACE_FLOOR = 1.2
 """The pacer never paces under this many times the nominal rate it sends (``pacing_kbps``)."""
 PINGS_KEPT = 16
@@ -132,6 +135,10 @@ class FeedbackLog:
         self.on_queue_report: Callable[[int], None] | None = None
         """Told each queue report (ms) at once (the ABR task's controller may switch down on
         it)."""
+        self.train_reports = 0
+        """Packet trains the viewer reported (``transport.train``)."""
+        self.on_train_report: Callable[[TrainReport], None] | None = None
+        """Told each train report at once."""
 
     def on_ping(self, rtt_s: float, now: float) -> None:
         """An ICE ping answered at ``now`` after ``rtt_s``."""
@@ -204,6 +211,12 @@ class FeedbackLog:
         if self.on_queue_report is not None:
             self.on_queue_report(queue_ms)
 
+    def on_train(self, report: TrainReport) -> None:
+        """RtcpListener."""
+        self.train_reports += 1
+        if self.on_train_report is not None:
+            self.on_train_report(report)
+
     def on_malformed(self) -> None:
         """RtcpListener."""
         self.malformed += 1
@@ -270,6 +283,10 @@ class LinkStats:
     queue_reports: int
     """Queue reports from the viewer (``transport.queue_report``; our Python viewer sends
     them, browsers do not)."""
+    trains: int
+    """Packet trains sent (``transport.train``) ..."""
+    train_reports: int
+    """... and reported by the viewer (ours does, browsers do not)."""
     quality: Quality
     """Connection quality grade (``quality.grade`` of the smoothed loss, the round trip, the rung
     and the age of the newest report)."""
@@ -307,6 +324,10 @@ class ViewerLink:
         # about a round trip instead.
         self.gate.on_stuck = self._request_keyframe
         self.feedback.on_queue_report = self._on_queue
+        self.feedback.on_train_report = self._on_train
+        self.trains = 0
+        """Packet trains sent."""
+        self._trains: set[asyncio.Task[None]] = set()
         self.copies = CopyBudget()
         self.recent = PaddingPackets()
         self.decision: Decision | None = None
@@ -436,8 +457,7 @@ class ViewerLink:
         data = self.recent.take()
         if data is not None:
             return await send_copy(self.sender, self.counter, data, padding=True)
-        await send_padding(self.sender, self.counter, size)
-        return size + 24  # header and extensions
+        return await send_padding(self.sender, self.counter, size)
 
     def step(self, now: float) -> Decision | None:
         """One controller run. Until the first receiver report there is no evidence but the
@@ -473,6 +493,28 @@ class ViewerLink:
             track.switch(decision.rung)
         track.thin = decision.thin
         self._budgets(decision.rung, decision.estimate_kbps)
+        if decision.train_kbps > 0 and can_pad(self.sender):
+            self.trains += 1
+            task = asyncio.get_running_loop().create_task(self._train(decision.train_kbps))
+            self._trains.add(task)
+            task.add_done_callback(self._trains.discard)
+
+    async def _train(self, kbps: float) -> None:
+        """Send a packet train (``transport.train``): padding-only packets of ``PADDING_MAX``
+        bytes at ``kbps`` for ``TRAIN_S``, past the pacer, a few every ``TRAIN_TICK_S``."""
+        loop, credit = asyncio.get_running_loop(), 0.0
+        start = loop.time()
+        try:
+            for tick in range(1, round(TRAIN_S / TRAIN_TICK_S) + 1):
+                credit += kbps * 1000 / 8 * TRAIN_TICK_S
+                while credit > 0:
+                    credit -= await send_padding(self.sender, self.counter, PADDING_MAX,
+                                                 paced=False)
+                await asyncio.sleep(max(0.0, start + TRAIN_TICK_S * tick - loop.time()))
+        except ConnectionError:
+            return
+        except Exception:
+            log.exception("packet train not sent")
 
     def _on_queue(self, queue_ms: int) -> None:
         """The viewer reported a queue: the controller may switch it down now, before its next
@@ -480,6 +522,15 @@ class ViewerLink:
         if self.controller is None:
             return
         decision = self.controller.on_queue(queue_ms, time.monotonic())
+        if decision is not None:
+            self._apply(decision)
+
+    def _on_train(self, report: TrainReport) -> None:
+        """The viewer reported a packet train: the controller may end the probe or switch the
+        viewer up now (``AbrController.on_train``)."""
+        if self.controller is None:
+            return
+        decision = self.controller.on_train(report, time.monotonic())
         if decision is not None:
             self._apply(decision)
 
@@ -518,6 +569,7 @@ class ViewerLink:
             padding_kbit=round(self.counter.padding_bytes * 8 / 1000, 1),
             copy_kbit=round(self.counter.copy_bytes * 8 / 1000, 1),
             thinned_frames=self.track.thinned, queue_reports=fb.queue_reports,
+            trains=self.trains, train_reports=fb.train_reports,
             quality=grade(fb.loss_avg, rtt_ms, self.track.rung, len(rates), age,
                           self.settings.stale_s),
             reason="fixed" if self.decision is None else self.decision.reason,
@@ -525,7 +577,7 @@ class ViewerLink:
 
     async def aclose(self) -> None:
         """Stop the ABR and padding tasks (idempotent)."""
-        tasks, self._tasks = self._tasks, []
+        tasks, self._tasks = self._tasks + list(self._trains), []
         for task in tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

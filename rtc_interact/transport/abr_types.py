@@ -71,3 +71,6 @@ class Decision:
     knee_kbps: float | None = None
     """With ``AbrConfig.knee_cap``, the rate at which the path last showed a queue: the pacer
     paces at it (None: no cap, or a probe pads)."""
+    train_kbps: float = 0.0
+    """Send a packet train now (``transport.train``): padding-only packets at this rate for
+    ``train.TRAIN_S``, beside the rest (0: none)."""

@@ -53,6 +53,11 @@ What is changed, per video receiver, before it starts (the policy is sans-IO, in
 * **Queue reports** (``transport.queue_report``). The buffer reads each packet's
   ``abs-send-time`` extension and, when a queue shows, sends an RTCP feedback message through
   aiortc's ``_send_rtcp`` from the receiver's ``__rtcp_ssrc`` (None until it starts).
+* **Packet trains** (``transport.train``). A train's padding-only RTX packets never reach the
+  jitter buffer (aiortc drops an RTX payload under 2 bytes), so ``_handle_rtp_packet``, which the
+  DTLS transport calls with every RTP packet routed to the receiver (and its arrival, as a
+  keyword), is wrapped on the instance: each packet passes the buffer's ``TrainMeter`` first,
+  and a train's report goes back as the queue reports do.
 * **Installation** (``RTCPeerConnection.__createTransceiver``): wrapped on the one instance so
   every video receiver it creates is upgraded before it can start.
 """
@@ -86,6 +91,7 @@ from .receive_buffer import (
     ReceiveConfig,
     SeqUnwrapper,
 )
+from .train import TrainMeter, pack_train_fci
 
 _PRIVATE = "_RTCRtpReceiver__"
 JITTER_BUFFER = _PRIVATE + "jitter_buffer"
@@ -96,6 +102,7 @@ CODECS = _PRIVATE + "codecs"
 CREATE_TRANSCEIVER = "_RTCPeerConnection__createTransceiver"
 SEND_NACK = "_send_rtcp_nack"
 RTCP_SSRC = _PRIVATE + "rtcp_ssrc"
+HANDLE_RTP = "_handle_rtp_packet"
 """The name-mangled aiortc 1.16 attributes relied on (see the module docstring)."""
 
 Clock = Callable[[], float]
@@ -140,6 +147,8 @@ class ReceiverStats:
     """Smallest SO_RCVBUF the kernel reports on the ICE sockets (0: not set yet)."""
     queue_reports: int = 0
     """Queue reports sent to the host (``transport.queue_report``)."""
+    train_reports: int = 0
+    """Packet trains measured and reported to the host (``transport.train``)."""
 
 
 def inspect_h264(payload: bytes) -> PayloadInfo:
@@ -270,6 +279,9 @@ class RobustJitterBuffer(JitterBuffer):
         self._first = True
         """No packet yet: the first one gives the buffer the ICE checks' round trip."""
         self.queue_watch = QueueWatch(config.queue_report)
+        self.train_meter = TrainMeter(config.train)
+        self.media_ssrc: int | None = None
+        """The media stream's SSRC (the newest packet's): reports name it."""
         self._sending: set[asyncio.Future[None]] = set()
 
     def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
@@ -285,11 +297,11 @@ class RobustJitterBuffer(JitterBuffer):
         inspect = _INSPECTORS.get(codec.mimeType.lower() if codec else "", inspect_vp8)
         start, key, droppable, tl0 = inspect(packet.payload)
         data: bytes = getattr(packet, "_data", b"")
-        sent = packet.extensions.abs_send_time
+        sent, self.media_ssrc = packet.extensions.abs_send_time, packet.ssrc
         if sent is not None:
             queue = self.queue_watch.on_packet(now, sent)
             if queue is not None:
-                self._report_queue(packet.ssrc, queue)
+                self._report(packet.ssrc, pack_queue_fci(queue))
         ready = self.frames.add(Packet(
             self.unwrapper.unwrap(packet.sequence_number), packet.timestamp,
             bool(packet.marker), start, key, data, now, droppable, tl0), now)
@@ -299,15 +311,27 @@ class RobustJitterBuffer(JitterBuffer):
             self._arm(loop, RELEASE_POLL_S)
         return self.frames.want_keyframe(now), _Batch(ready) if ready else None
 
-    def _report_queue(self, media_ssrc: int, queue_ms: int) -> None:
-        """Tell the host of a queue (``transport.queue_report``) in an RTCP feedback message,
-        through aiortc's ``_send_rtcp``, from the receiver's RTCP SSRC (none before it
-        starts)."""
+    def on_rtp(self, packet: RtpPacket) -> None:
+        """Any RTP packet routed to the receiver, RTX included, before aiortc handles it: the
+        train meter's (see the module docstring)."""
+        sent = packet.extensions.abs_send_time
+        if sent is None:
+            return
+        padding_only = not packet.payload and packet.padding_size > 0
+        report = self.train_meter.on_packet(self._clock(), sent,
+                                            len(packet.payload) + packet.padding_size,
+                                            padding_only)
+        if report is not None and self.media_ssrc is not None:
+            self._report(self.media_ssrc, pack_train_fci(report))
+
+    def _report(self, media_ssrc: int, fci: bytes) -> None:
+        """Tell the host of a queue or a train (``transport.queue_report``, ``transport.train``)
+        in an RTCP feedback message, through aiortc's ``_send_rtcp``, from the receiver's RTCP
+        SSRC (none before it starts)."""
         ssrc = getattr(self._receiver, RTCP_SSRC)
         if ssrc is None:
             return
-        message = RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=ssrc, media_ssrc=media_ssrc,
-                                 fci=pack_queue_fci(queue_ms))
+        message = RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=ssrc, media_ssrc=media_ssrc, fci=fci)
         _send_soon(self._receiver._send_rtcp(message), self._sending)
 
     def _arm(self, loop: asyncio.AbstractEventLoop, delay_s: float) -> None:
@@ -397,7 +421,7 @@ class _Upgraded:
 
     def __init__(self, receiver: RTCRtpReceiver, config: ReceiveConfig, clock: Clock) -> None:
         for name in (JITTER_BUFFER, NACK_GENERATOR, DECODER_QUEUE, DECODER_ERROR, CODECS,
-                     SEND_NACK, RTCP_SSRC, "_send_rtcp"):
+                     SEND_NACK, RTCP_SSRC, "_send_rtcp", HANDLE_RTP):
             if not hasattr(receiver, name):
                 raise RuntimeError(f"aiortc's RTCRtpReceiver has no {name}; see aiortc_receiver")
         self.buffer = RobustJitterBuffer(receiver, config, clock)
@@ -417,6 +441,13 @@ class _Upgraded:
                                                            config.socket_rcvbuf)
 
         receiver.receive = receive  # type: ignore[method-assign]
+        stock_handle = getattr(receiver, HANDLE_RTP)
+
+        async def handle_rtp_packet(packet: RtpPacket, arrival_time_ms: int) -> None:
+            self.buffer.on_rtp(packet)
+            await stock_handle(packet, arrival_time_ms=arrival_time_ms)
+
+        setattr(receiver, HANDLE_RTP, handle_rtp_packet)
 
 
 class RobustReceiving:
@@ -452,6 +483,7 @@ class RobustReceiving:
             playout_ms=round(max((r.buffer.frames.delay_ms for r in rs), default=0.0), 1),
             socket_rcvbuf=min(buffers, default=0),
             queue_reports=sum(r.buffer.queue_watch.reports for r in rs),
+            train_reports=sum(r.buffer.train_meter.reports for r in rs),
         )
 
 

@@ -91,7 +91,8 @@ from aiortc.rtp import (
 from ..media.vp8 import inspect_vp8
 from .delivery import DeliveryMeter, remember
 from .pacer import CopyBudget, Pacer, PaddingPackets, RetransmitGate
-from .queue_report import QUEUE_FCI_ID, QueueFciError, unpack_queue_fci
+from .queue_report import QUEUE_FCI_ID, FeedbackFciError, unpack_queue_fci
+from .train import TRAIN_FCI_ID, TrainReport, unpack_train_fci
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,8 @@ _ENCODER_ATTRIBUTE = "_RTCRtpSender__encoder"
 _RTT_ATTRIBUTE = "_RTCRtpSender__rtt"
 """Where it keeps the smoothed round trip in seconds (``self.__rtt``, None before a report)."""
 _PACED_MARK = "_rtc_interact_paced"
+_STOCK_SEND = "_rtc_interact_stock_send_rtp"
+"""Where the paced transport keeps aiortc's own ``_send_rtp`` (:func:`send_padding` unpaced)."""
 _PRIVATE = "_RTCRtpSender__"
 _RTX_PT, _RTX_SEQ, _MID, _EXT_MAP = "rtx_payload_type", "rtx_sequence_number", "mid", \
     "rtp_header_extensions_map"
@@ -157,8 +160,11 @@ class RtcpListener(Protocol):
     def on_queue(self, queue_ms: int) -> None:
         """The viewer's report of a queue on the path (``transport.queue_report``)."""
 
+    def on_train(self, report: TrainReport) -> None:
+        """The viewer's measure of a packet train (``transport.train``)."""
+
     def on_malformed(self) -> None:
-        """A feedback message of ours (a queue report) that did not parse."""
+        """A feedback message of ours (a queue or train report) that did not parse."""
 
 
 def report_rtt(report: Any, ntp_time: int | None = None) -> float | None:
@@ -173,12 +179,16 @@ def report_rtt(report: Any, ntp_time: int | None = None) -> float | None:
 
 def _on_application_feedback(sender: RTCRtpSender, listener: RtcpListener,
                              packet: RtcpPsfbPacket) -> None:
-    """A REMB for the sender, or a queue report for its SSRC; any other FCI is not ours."""
-    if packet.fci[:4] == QUEUE_FCI_ID:
+    """A REMB for the sender, or a queue or train report for its SSRC; any other FCI is not
+    ours."""
+    if packet.fci[:4] in (QUEUE_FCI_ID, TRAIN_FCI_ID):
         if packet.media_ssrc == sender._ssrc:
             try:
-                listener.on_queue(unpack_queue_fci(packet.fci))
-            except QueueFciError:
+                if packet.fci[:4] == QUEUE_FCI_ID:
+                    listener.on_queue(unpack_queue_fci(packet.fci))
+                else:
+                    listener.on_train(unpack_train_fci(packet.fci))
+            except FeedbackFciError:
                 listener.on_malformed()
         return
     try:
@@ -340,6 +350,7 @@ def _pace_transport(transport: Any, sender: RTCRtpSender, pacing: _Pacing,
                                                       _copy_later, sender, counter, data)
 
     transport._send_rtp = send_rtp
+    setattr(transport, _STOCK_SEND, stock_send)
     setattr(transport, _PACED_MARK, True)
 
 
@@ -362,8 +373,11 @@ def _stamp_and_serialize(sender: RTCRtpSender, packet: RtpPacket) -> bytes:
     return packet.serialize(getattr(sender, _PRIVATE + _EXT_MAP))
 
 
-async def send_padding(sender: RTCRtpSender, counter: SendCounter, size: int) -> None:
-    """Send one RTX padding-only packet of about ``size`` bytes (see the module docstring)."""
+async def send_padding(sender: RTCRtpSender, counter: SendCounter, size: int,
+                       paced: bool = True) -> int:
+    """Send one RTX padding-only packet of about ``size`` bytes (see the module docstring);
+    unless ``paced``, past the pacer (a packet train's: ``transport.train``), its credit
+    untouched, so that the media behind the train does not wait for it. Returns its size."""
     packet = RtpPacket(payload_type=getattr(sender, _PRIVATE + _RTX_PT),
                        sequence_number=_next_rtx_sequence_number(sender),
                        timestamp=counter.timestamp, ssrc=sender._rtx_ssrc)
@@ -371,7 +385,13 @@ async def send_padding(sender: RTCRtpSender, counter: SendCounter, size: int) ->
     packet.extensions.mid = getattr(sender, _PRIVATE + _MID)
     data = _stamp_and_serialize(sender, packet)
     counter.padding_bytes += len(data)
-    await sender.transport._send_rtp(data)
+    transport = sender.transport
+    if paced:
+        await transport._send_rtp(data)
+    else:
+        counter.bytes += len(data)  # (the pacer's wrapper counts the rest)
+        await getattr(transport, _STOCK_SEND)(data)
+    return len(data)
 
 
 async def send_copy(sender: RTCRtpSender, counter: SendCounter, data: bytes,

@@ -135,6 +135,10 @@ class Estimator(Protocol):
         """The rate we sent when the path last showed a queue, while that is remembered
         (None: no queue lately)."""
 
+    def carried(self, kbps: float) -> float:
+        """The path was seen carrying ``kbps`` (``transport.train``): the knee is forgotten, and
+        the estimate is at least that; returns the estimate."""
+
 
 class LossDelayEstimator:
     """Loss-, delay- and REMB-driven estimate (see the module docstring)."""
@@ -200,6 +204,12 @@ class LossDelayEstimator:
         if self._knee is None or now - self._knee_at >= self.config.knee_memory_s:
             return None
         return self._knee
+
+    def carried(self, kbps: float) -> float:
+        """Estimator: the knee forgotten, the estimate raised to ``kbps`` (within the ceiling)."""
+        self._knee = None
+        self.kbps = min(max(self.kbps, kbps), self.ceiling)
+        return self.kbps
 
     def _grown(self, now: float, dt: float) -> float:
         """The estimate after ``dt`` s of growth: multiplicative, or additive above the rate

@@ -25,7 +25,7 @@ import struct
 from collections import deque
 from dataclasses import dataclass
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, TransportError
 from .pings import Floor
 
 QUEUE_FCI_ID = b"RTCQ"
@@ -43,7 +43,11 @@ on cn-brazil (the first where the path's queue was never over 104 ms that second
 MAX_REPORT_MS = 0xFFFF
 
 
-class QueueFciError(ValueError):
+class FeedbackFciError(TransportError, ValueError):
+    """An FCI of ours that did not parse: another application's, or malformed."""
+
+
+class QueueFciError(FeedbackFciError):
     """An FCI that is not a queue report (another application's, or malformed)."""
 
 
@@ -82,13 +86,12 @@ class QueueWatchConfig:
 class QueueWatch:
     """One media stream's one-way delay against its smallest, and when to report it."""
 
-    __slots__ = ("_arrivals", "_config", "_floor", "_last_report", "_lows", "_newest", "reports")
+    __slots__ = ("_arrivals", "_clock", "_config", "_floor", "_last_report", "_lows", "reports")
 
     def __init__(self, config: QueueWatchConfig | None = None) -> None:
         self._config = config or QueueWatchConfig()
         self._floor = Floor()
-        self._newest: tuple[int, int] | None = None
-        """The newest packet's abs-send-time, and its send time unwrapped (in its units)."""
+        self._clock = SendClock()
         self._arrivals: deque[float] = deque()
         """Arrivals within the window, oldest first."""
         self._lows: deque[tuple[float, float]] = deque()
@@ -102,7 +105,7 @@ class QueueWatch:
         """A media packet arrived at ``arrival_ms`` carrying ``abs_send_time`` (24 bits); the
         queue to report now (ms), or None. A packet sent ``STALE_MS`` before the newest one
         seen (a retransmission) is left out."""
-        sent, newest = self._send_ms(abs_send_time)
+        sent, newest = self._clock.ms(abs_send_time)
         if newest - sent >= STALE_MS:
             return None
         delay = arrival_ms - sent
@@ -126,10 +129,19 @@ class QueueWatch:
         self._last_report, self.reports = arrival_ms, self.reports + 1
         return round(queue)
 
-    def _send_ms(self, abs_send_time: int) -> tuple[float, float]:
-        """The packet's send time (ms), unwrapped from the newest packet's (a packet sent up
-        to 32 s either side of it is placed right), and the newest packet's, this one
-        included."""
+
+class SendClock:
+    """Send times (ms) from one stream's 24-bit ``abs-send-time``, unwrapped from the newest
+    packet's: a packet sent up to 32 s either side of it is placed right."""
+
+    __slots__ = ("_newest",)
+
+    def __init__(self) -> None:
+        self._newest: tuple[int, int] | None = None
+        """The newest packet's abs-send-time, and its send time unwrapped (in its units)."""
+
+    def ms(self, abs_send_time: int) -> tuple[float, float]:
+        """The packet's send time (ms), and the newest packet's, this one included."""
         if self._newest is None:
             self._newest = (abs_send_time, abs_send_time)
         raw, ticks = self._newest

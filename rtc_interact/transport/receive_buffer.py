@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from ..errors import ConfigurationError
 from .nack import NackScheduler
 from .queue_report import QueueWatchConfig
+from .train import TrainMeterConfig
 
 SEQ_SPAN = 1 << 16
 LAG_WINDOW = 64
@@ -113,6 +114,9 @@ class ReceiveConfig:
     queue_report: QueueWatchConfig = field(default_factory=QueueWatchConfig)
     """When the viewer tells the host of a queue on the path (``transport.queue_report``;
     ``report_ms`` 0: never)."""
+    train: TrainMeterConfig = field(default_factory=TrainMeterConfig)
+    """When the viewer measures the host's packet trains and reports them (``transport.train``;
+    ``min_packets`` 0: never)."""
 
     def __post_init__(self) -> None:
         if not 0 < self.min_wait_ms <= self.max_wait_ms:

@@ -1,13 +1,18 @@
-"""The viewer's queue reports (sans-IO): when a queue is reported, and the feedback's FCI."""
+"""The viewer's queue reports (sans-IO): when a queue is reported, and the feedback's FCI; and
+how its queue and train reports reach the host through aiortc."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import inspect
 import itertools
 import random
+from collections.abc import AsyncIterator
 
 import pytest
-from aiortc import RTCRtpReceiver
+from aiortc import RTCRtpReceiver, RTCRtpSender
+from aiortc.rtcdtlstransport import RTCDtlsTransport
 from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, RtpPacket, pack_remb_fci
 
 from rtc_interact.errors import ConfigurationError
@@ -25,6 +30,7 @@ from rtc_interact.transport.queue_report import (
     pack_queue_fci,
     unpack_queue_fci,
 )
+from rtc_interact.transport.train import TrainReport
 
 OFFSET_MS = 12_345.0
 """The viewer's clock is not the host's: only differences of one-way delay count."""
@@ -128,12 +134,11 @@ def test_reports_off_and_bad_settings() -> None:
             QueueWatchConfig(**bad)
 
 
-async def test_a_viewers_report_reaches_the_hosts_feedback_log_through_aiortcs_rtcp() -> None:
-    """The viewer's receiver sends a report once its packets' one-way delay is up by 100 ms;
-    the bytes it gives its transport, handed to the host's DTLS transport, are parsed and
-    routed by aiortc to the sender of the SSRC named, where ``observe_rtcp`` passes the queue
-    to the feedback log (and so to the ABR task). A REMB still reaches it as before, and a
-    queue report cut short is counted, not raised."""
+@contextlib.asynccontextmanager
+async def _viewer_and_host() -> AsyncIterator[tuple[RTCRtpReceiver, RTCRtpSender, list[float],
+                                                    list[bytes]]]:
+    """A viewer's upgraded receiver (its clock reads ``now[0]``, the RTCP it sends goes into
+    ``sent``) and a host's sender whose RTCP goes to a feedback log (``_host_log``)."""
     viewer, host, now, sent = new_peer_connection(), new_peer_connection(), [0.0], []
     try:
         rx.install_robust_receiving(viewer, clock=lambda: now[0])
@@ -144,23 +149,47 @@ async def test_a_viewers_report_reaches_the_hosts_feedback_log_through_aiortcs_r
             sent.append(data)
 
         receiver.transport._send_rtp = record
-        sender = host.addTransceiver("video", direction="sendonly").sender
-        log = FeedbackLog()
-        observe_rtcp(sender, log)
+        yield receiver, host.addTransceiver("video", direction="sendonly").sender, now, sent
+    finally:
+        await viewer.close()
+        await host.close()
+
+
+def _media(receiver: RTCRtpReceiver, sender: RTCRtpSender, seq: int, send_ms: float) -> None:
+    """A VP8 keyframe packet of the host's stream, sent at ``send_ms``, into the viewer's
+    jitter buffer (as aiortc hands it over, depayloaded)."""
+    packet = RtpPacket(payload_type=96, sequence_number=seq, timestamp=seq * 900,
+                       payload=b"\x90\xe0\x80\x01\x00\x00\x9d\x01\x2a", ssrc=sender._ssrc)
+    packet.extensions.abs_send_time = _abs(send_ms)
+    packet._data = packet.payload  # type: ignore[attr-defined]
+    getattr(receiver, rx.JITTER_BUFFER).add(packet)
+
+
+def _host_log(sender: RTCRtpSender) -> FeedbackLog:
+    """The host's feedback log for ``sender``, which aiortc's router reaches by its SSRC."""
+    log = FeedbackLog()
+    observe_rtcp(sender, log)
+    sender.transport._rtp_router.register_sender(sender, sender._ssrc)
+    return log
+
+
+async def test_a_viewers_report_reaches_the_hosts_feedback_log_through_aiortcs_rtcp() -> None:
+    """The viewer's receiver sends a report once its packets' one-way delay is up by 100 ms;
+    the bytes it gives its transport, handed to the host's DTLS transport, are parsed and
+    routed by aiortc to the sender of the SSRC named, where ``observe_rtcp`` passes the queue
+    to the feedback log (and so to the ABR task). A REMB still reaches it as before, and a
+    queue report cut short is counted, not raised."""
+    async with _viewer_and_host() as (receiver, sender, now, sent):
         for seq in range(40):  # a packet every 10 ms, the last 20 queued 100 ms more
             now[0] = seq * 10.0 + (100.0 if seq >= 20 else 0.0)
-            packet = RtpPacket(payload_type=96, sequence_number=seq, timestamp=seq * 900,
-                               payload=b"\x90\xe0\x80\x01\x00\x00\x9d\x01\x2a", ssrc=sender._ssrc)
-            packet.extensions.abs_send_time = _abs(seq * 10.0)
-            packet._data = packet.payload  # type: ignore[attr-defined]  # (aiortc depayloads)
-            getattr(receiver, rx.JITTER_BUFFER).add(packet)
+            _media(receiver, sender, seq, seq * 10.0)
         await asyncio.sleep(0)
         assert sent and viewer_stats(receiver) == len(sent)
 
+        log = _host_log(sender)
         queues: list[int] = []
         log.on_queue_report = queues.append
         dtls = sender.transport
-        dtls._rtp_router.register_sender(sender, sender._ssrc)
         for data in sent:
             await dtls._handle_rtcp_data(data)
         assert queues and all(95 <= q <= 105 for q in queues) and log.queue_reports == len(sent)
@@ -170,12 +199,53 @@ async def test_a_viewers_report_reaches_the_hosts_feedback_log_through_aiortcs_r
                                fci=b"RTCQ")
         await dtls._handle_rtcp_data(bytes(remb) + bytes(short))
         assert log.remb_bps == 250_000 and log.malformed == 1 and len(queues) == len(sent)
-    finally:
-        await viewer.close()
-        await host.close()
 
 
 def viewer_stats(receiver: RTCRtpReceiver) -> int:
     """The reports the receiver's queue watch asked for."""
     reports: int = getattr(receiver, rx.JITTER_BUFFER).queue_watch.reports
+    return reports
+
+
+def test_the_dtls_transport_hands_every_routed_rtp_packet_to_handle_rtp_packet() -> None:
+    """Canary: the train meter sees RTX padding through the receiver's wrapped
+    ``_handle_rtp_packet`` (aiortc drops it before the jitter buffer), called by keyword."""
+    source = inspect.getsource(RTCDtlsTransport._handle_rtp_data)
+    assert "await receiver._handle_rtp_packet(packet, arrival_time_ms=arrival_time_ms)" in source
+
+
+async def test_a_viewers_train_report_reaches_the_hosts_feedback_log() -> None:
+    """A train of padding-only RTX packets passes the viewer receiver's ``_handle_rtp_packet``
+    (aiortc then drops them), beside media; the first packet sent after it closes it, and the
+    report the receiver sends reaches the host's feedback log; a report cut short, or with no
+    rate sent, is counted as malformed."""
+    async with _viewer_and_host() as (receiver, sender, now, sent):
+        _media(receiver, sender, 1, 0.0)  # the media SSRC the report names
+        for k in range(21):  # 20 packets 2.5 ms apart through a 400 kbps bottleneck, then one
+            packet = RtpPacket(payload_type=97, sequence_number=k, ssrc=sender._rtx_ssrc)
+            packet.padding_size = 255 if k < 20 else 1
+            packet.payload = b"" if k < 20 else b"\x00\x01media"
+            packet.extensions.abs_send_time = _abs(100.0 + 2.5 * k + (30 if k == 20 else 0))
+            now[0] = 200.0 + k * (255 + 62) * 8 / 400
+            await receiver._handle_rtp_packet(packet, arrival_time_ms=int(now[0]))
+        await asyncio.sleep(0)
+        assert len(sent) == 1 and rx_trains(receiver) == 1
+
+        log = _host_log(sender)
+        trains: list[TrainReport] = []
+        log.on_train_report = trains.append
+        dtls = sender.transport
+        await dtls._handle_rtcp_data(sent[0])
+        assert len(trains) == 1 and log.train_reports == 1
+        assert trains[0].sent_kbps == pytest.approx(317 * 8 / 2.5, rel=0.05)  # ~1000 kbps
+        assert trains[0].arrived_kbps == pytest.approx(400, rel=0.05)
+        for fci in (b"RTCT", b"RTCT\x00\x00\x01\x00"):
+            bad = RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=1111, media_ssrc=sender._ssrc, fci=fci)
+            await dtls._handle_rtcp_data(bytes(bad))
+        assert log.malformed == 2 and len(trains) == 1
+
+
+def rx_trains(receiver: RTCRtpReceiver) -> int:
+    """The trains the receiver's meter measured."""
+    reports: int = getattr(receiver, rx.JITTER_BUFFER).train_meter.reports
     return reports
