@@ -29,7 +29,7 @@ def trace_facts(path: Path) -> str:
     """The pings' lower quartile and the covered share (see the module docstring)."""
     if not path.exists():
         return "q25 -, covered -"
-    runs = [line.split() for line in path.read_text().splitlines() if " QUEUE " not in line]
+    runs = [line.split() for line in path.read_text().splitlines() if " est=" in line]
     start = float(runs[0][0])
     pings = [float(m.group(1)) for f in runs if (m := PING.search(" ".join(f)))][:12]
     covered = ["cov=True" in f for f in runs]
