@@ -373,6 +373,29 @@ def test_a_long_path_climbs_with_its_copies_and_keeps_them_across_the_switch(
     assert {d.base_copies for _, d in path.trace} == ({2} if first_long else {1})
 
 
+@pytest.mark.parametrize(("first_rtt_ms", "later_rtt_ms", "ping_ms", "covered"), [
+    (230.0, 185.0, 184.0, True), (230.0, 175.0, 184.0, False), (230.0, 185.0, 175.0, False),
+    (185.0, 185.0, None, False), (185.0, 230.0, None, False)],
+    ids=["long-then-jitter-under", "long-then-short", "pings-short", "never-long", "short-first"])
+def test_a_path_taken_for_long_stays_long_until_its_round_trip_is_well_under_the_threshold(
+        first_rtt_ms: float, later_rtt_ms: float, ping_ms: float | None, covered: bool) -> None:
+    """mobile-3g-weak (180 ms, 20 ms of jitter each way) is long only through its jitter: its
+    smallest round trip creeps under ``copy_long_rtt_ms`` (190 ms) mid-session, and the viewer
+    lost its copies' cover there (``abr.LONG_EXIT_MS``, ``benchmarks/RESULTS.md`` §46). A path
+    long at first stays so while its reports, ICE checks and pings stay within 12 ms under the
+    threshold; the smallest never rises, so a path short at first stays short."""
+    controller = AbrController(RATES, AbrConfig(start_rung=1))
+    decisions = []
+    for i in range(40):  # 10 s, a receiver report each second, 2% of loss; pings after 2 s
+        rtt = (first_rtt_ms if i < 8 else later_rtt_ms) if i % 4 == 0 else None
+        decisions.append(controller.update(Feedback(
+            now=i * TICK, sent_bytes=int(400 * TICK * 125), loss=0.02 if rtt else None,
+            rtt_ms=rtt, remb_kbps=3000.0, path_rtt_ms=first_rtt_ms,
+            ping_rtt_ms=ping_ms if i >= 8 else None)))
+    assert {d.base_copies for d in decisions[:8]} == ({2} if first_rtt_ms > 190 else {1})
+    assert decisions[-1].base_copies == (2 if covered else 1)
+
+
 @pytest.mark.parametrize(("path_rtt_ms", "halved"), [(340.0, False), (None, True)])
 def test_a_remb_that_falls_on_jitter_halves_copies_only_where_they_are_not_the_stream(
         path_rtt_ms: float | None, halved: bool) -> None:

@@ -70,16 +70,17 @@ the rate at which the path last showed a queue, while the next rung is far above
 (``knee_cap``).
 
 On a long path (the ICE checks, made before any media, and every report since say a round trip
-of at least ``copy_long_rtt_ms``) with copies on, a packet without a copy is a frozen picture, so
-there (``copy_first_long``) the viewer climbs with its copies: it starts on the best rung that
-fits with them (:meth:`AbrController.start`), a probe's target is the next rung with its copies,
-which keep their full share across an up-switch and are limited only by the room; the estimator
-and the probe see the reported loss squared on the share copied, and a falling REMB is no sign
-of a queue there; down, the copies shrink first, and the rung goes once the room no longer
-holds it with ``copy_keep`` of its copies; each base-layer packet gets two copies and a
-droppable frame's none (``copy_base_twice``). The measurements behind each rule are in the
-``AbrConfig`` fields' docstrings and ``benchmarks/RESULTS.md`` §13-§14. The connection
-quality grade is in ``transport.quality``.
+of at least ``copy_long_rtt_ms``; once long, ``LONG_EXIT_MS`` less, the pings included) with
+copies on, a packet without a copy is a frozen picture, so there (``copy_first_long``) the
+viewer climbs with its copies: it starts on the best rung that fits with them
+(:meth:`AbrController.start`), a probe's target is the next rung with its copies, which keep
+their full share across an up-switch and are limited only by the room; the estimator and the
+probe see the reported loss squared on the share copied, and a falling REMB is no sign of a
+queue there; down, the copies shrink first, and the rung goes once the room no longer holds it
+with ``copy_keep`` of its copies; each base-layer packet gets two copies and a droppable frame's
+none (``copy_base_twice``). The measurements behind each rule are in the ``AbrConfig`` fields'
+docstrings and ``benchmarks/RESULTS.md`` §13-§14. The connection quality grade is in
+``transport.quality``.
 """
 
 from __future__ import annotations
@@ -118,6 +119,14 @@ while one report of 382 ms between reports of 67 and 83 ms came on cn-brazil, wh
 queue was never over 104 ms that second (retransmissions alone in the viewer's window, now left
 out: ``queue_report.STALE_MS``; ``benchmarks/RESULTS.md`` §40). One report alone is an
 outlier."""
+LONG_EXIT_MS = 12.0
+"""A path once taken for long (``AbrConfig.copy_long_rtt_ms``) stays long until its smallest
+round trip, the ICE pings' included, is this much under that. The smallest only falls: on
+mobile-3g-weak (180 ms and 20 ms of jitter each way) the ICE checks' fell under 190 ms 1-66 s
+into 9 of 29 runs; the copies then shrank to what the room left beside the rung, and 7 of those
+9 runs froze 2.7-9.3 times a minute, against at most 2.0 in the other 20. Its pings' smallest
+stayed at 183 ms or more in every run, while congested-evening's (170 ms, 15 ms each way) fell
+under 178 ms within 40 s, most within 10 (``benchmarks/RESULTS.md`` §46)."""
 START_LONG_FACTOR = 1.2
 """Before any report, a path is taken as long when its ICE checks took this many times
 ``AbrConfig.copy_long_rtt_ms``: a check or two carry the path's jitter, which only adds (on
@@ -180,6 +189,8 @@ class AbrController:
         """The copies' own level (additive increase, halved on a queue sign)."""
         self._thin = Thinning(self.config.thin_ping_ms, self.config.thin_s)
         self._trains = TrainProbe()
+        self._long_seen = False
+        """Whether the path has been taken for long (see ``LONG_EXIT_MS``)."""
         self._start_clean: bool | None = None
         """None before the first update; then whether the path has shown neither a loss nor a
         round trip yet (see ``AbrConfig.copy_at_start``)."""
@@ -200,6 +211,7 @@ class AbrController:
         dt = 0.0 if self._last_now is None else max(0.0, now - self._last_now)
         if feedback.path_rtt_ms is not None:
             self._path_rtt = min(self._path_rtt, feedback.path_rtt_ms)
+        self._long_seen = self._long_seen or self._long_path
         if feedback.loss is not None and self._covered():
             feedback = replace(feedback, loss=self._residual_loss(feedback.loss))
         self.estimate = self.estimator.update(feedback)
@@ -253,6 +265,7 @@ class AbrController:
         cfg = self.config
         if path_rtt_ms is not None:
             self._path_rtt = min(self._path_rtt, path_rtt_ms)
+        self._long_seen = self._long_seen or self._long_path
         if not (cfg.copies and cfg.copy_at_start and cfg.copy_first_long
                 and START_LONG_FACTOR * cfg.copy_long_rtt_ms <= self._path_rtt < float("inf")):
             return None
@@ -333,9 +346,13 @@ class AbrController:
     @property
     def _long_path(self) -> bool:
         """Whether the smallest round trip seen (reports or ICE checks) is at least
-        ``copy_long_rtt_ms``."""
+        ``copy_long_rtt_ms``; once the path has been long, whether that and the smallest ping
+        are at least ``LONG_EXIT_MS`` less."""
         smallest = min(self._rtt.smallest, self._path_rtt)
-        return self.config.copy_long_rtt_ms <= smallest < float("inf")
+        if not self._long_seen:
+            return self.config.copy_long_rtt_ms <= smallest < float("inf")
+        smallest = min(smallest, self._pings.floor.smallest)
+        return self.config.copy_long_rtt_ms - LONG_EXIT_MS <= smallest < float("inf")
 
     def _copy_cap(self, rate: float) -> float:
         """The most copies of a rung of ``rate``: more than the rate on a long path."""

@@ -115,7 +115,8 @@ class AbrConfig:
     its nominal rate (on cn-brazil ~580 kbps arrived on the 530 kbps rung: headers and the
     encoder's overshoot), and copies held to the nominal rate left that part uncopied."""
     copy_long_rtt_ms: float = 190.0
-    """A long path: its smallest round trip is at least this. There a retransmission cannot
+    """A long path: its smallest round trip is at least this (once long, until it, or the
+    smallest ICE ping, is ``abr.LONG_EXIT_MS`` under it). There a retransmission cannot
     land within the viewer's playout delay (at most 200 ms), so every lost packet without a
     copy freezes the picture (on mobile-3g-weak, 180 ms and 20 ms of jitter each way, a
     retransmission came 222-339 ms after its hole). On a shorter path a retransmission mostly
