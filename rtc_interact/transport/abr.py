@@ -209,9 +209,7 @@ class AbrController:
         """Run the estimator on ``feedback`` and choose the rung (and padding)."""
         before, now = self.estimate, feedback.now
         dt = 0.0 if self._last_now is None else max(0.0, now - self._last_now)
-        if feedback.path_rtt_ms is not None:
-            self._path_rtt = min(self._path_rtt, feedback.path_rtt_ms)
-        self._long_seen = self._long_seen or self._long_path
+        self._note_path_rtt(feedback.path_rtt_ms)
         if feedback.loss is not None and self._covered():
             feedback = replace(feedback, loss=self._residual_loss(feedback.loss))
         self.estimate = self.estimator.update(feedback)
@@ -263,9 +261,7 @@ class AbrController:
         (no ICE round trip yet, a shorter path, or the rule off). A path taken for long here
         and shown shorter by the first report is left to the usual rules from then on."""
         cfg = self.config
-        if path_rtt_ms is not None:
-            self._path_rtt = min(self._path_rtt, path_rtt_ms)
-        self._long_seen = self._long_seen or self._long_path
+        self._note_path_rtt(path_rtt_ms)
         if not (cfg.copies and cfg.copy_at_start and cfg.copy_first_long
                 and START_LONG_FACTOR * cfg.copy_long_rtt_ms <= self._path_rtt < float("inf")):
             return None
@@ -342,6 +338,13 @@ class AbrController:
             level = self._copy_cap(rate) if self._covered() and self._copy_kbps == 0 else \
                 self._copy_kbps + cfg.copy_ramp_per_s * dt * rate
             self._copy_kbps = min(level, self._copy_cap(rate))
+
+    def _note_path_rtt(self, path_rtt_ms: float | None) -> None:
+        """Note the ICE checks' round trip (None: none yet), and whether the path has been long
+        (``LONG_EXIT_MS``)."""
+        if path_rtt_ms is not None:
+            self._path_rtt = min(self._path_rtt, path_rtt_ms)
+        self._long_seen = self._long_seen or self._long_path
 
     @property
     def _long_path(self) -> bool:

@@ -519,18 +519,19 @@ class ViewerLink:
     def _on_queue(self, queue_ms: int) -> None:
         """The viewer reported a queue: the controller may switch it down now, before its next
         run (``AbrController.on_queue``)."""
-        if self.controller is None:
-            return
-        decision = self.controller.on_queue(queue_ms, time.monotonic())
-        if decision is not None:
-            self._apply(decision)
+        self._at_once(lambda controller, now: controller.on_queue(queue_ms, now))
 
     def _on_train(self, report: TrainReport) -> None:
         """The viewer reported a packet train: the controller may end the probe or switch the
         viewer up now (``AbrController.on_train``)."""
+        self._at_once(lambda controller, now: controller.on_train(report, now))
+
+    def _at_once(self, decide: Callable[[AbrController, float], Decision | None]) -> None:
+        """A viewer's report between two controller runs: apply what the controller decides
+        on it now, if anything."""
         if self.controller is None:
             return
-        decision = self.controller.on_train(report, time.monotonic())
+        decision = decide(self.controller, time.monotonic())
         if decision is not None:
             self._apply(decision)
 
