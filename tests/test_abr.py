@@ -381,9 +381,9 @@ def test_a_path_taken_for_long_stays_long_until_its_round_trip_is_well_under_the
         first_rtt_ms: float, later_rtt_ms: float, ping_ms: float | None, covered: bool) -> None:
     """mobile-3g-weak (180 ms, 20 ms of jitter each way) is long only through its jitter: its
     smallest round trip creeps under ``copy_long_rtt_ms`` (190 ms) mid-session, and the viewer
-    lost its copies' cover there (``abr.LONG_EXIT_MS``, ``benchmarks/RESULTS.md`` §46). A path
-    long at first stays so while its reports, ICE checks and pings stay within 12 ms under the
-    threshold; the smallest never rises, so a path short at first stays short."""
+    lost its copies' cover there (``path_length.LONG_EXIT_MS``, ``benchmarks/RESULTS.md``
+    §46). A path long at first stays so while its reports, ICE checks and pings stay within
+    12 ms under the threshold; the smallest never rises, so a path short at first stays short."""
     controller = AbrController(RATES, AbrConfig(start_rung=1))
     decisions = []
     for i in range(40):  # 10 s, a receiver report each second, 2% of loss; pings after 2 s

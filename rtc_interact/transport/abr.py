@@ -69,19 +69,18 @@ or the reports' own; and a second of ping signs in a row, ``PingWatch.standing``
 the rate at which the path last showed a queue, while the next rung is far above it
 (``knee_cap``).
 
-On a long path (the ICE checks, made before any media, and every report since say a round trip
-of at least ``copy_long_rtt_ms``; once long, ``LONG_EXIT_MS`` less, the pings included) with
-copies on, a packet without a copy is a frozen picture, so there (``copy_first_long``) the
-viewer climbs with its copies: it starts on the best rung that fits with them
-(:meth:`AbrController.start`), a probe's target is the next rung with its copies, which keep
-their full share across an up-switch and are limited only by the room; the estimator and the
-probe see the reported loss squared on the share copied, and a falling REMB is no sign of a
-queue there; down, the copies shrink first, and the rung goes once the room no longer holds it
-with ``copy_keep`` of its copies; each base-layer packet gets two copies and a droppable frame's
-none (``copy_base_twice``). The measurements behind each rule are in the ``AbrConfig`` fields'
-docstrings and ``benchmarks/RESULTS.md`` §13-§14. The connection quality grade is in
-``transport.quality``.
-"""
+On a long path (``transport.path_length``: the ICE checks, made before any media, and every
+report since say a round trip of at least ``copy_long_rtt_ms``; once long, ``LONG_EXIT_MS``
+less, the pings included) with copies on, a packet without a copy is a frozen picture, so there
+(``copy_first_long``) the viewer climbs with its copies: it starts on the best rung that fits
+with them (:meth:`AbrController.start`), a probe's target is the next rung with its copies,
+which keep their full share across an up-switch and are limited only by the room; the estimator
+and the probe see the reported loss squared on the share copied, and a falling REMB is no sign
+of a queue there; down, the copies shrink first, and the rung goes once the room no longer
+holds it with ``copy_keep`` of its copies; each base-layer packet gets two copies and a
+droppable frame's none (``copy_base_twice``). The measurements behind each rule are in the
+``AbrConfig`` fields' docstrings and ``benchmarks/RESULTS.md`` §13-§14. The connection quality
+grade is in ``transport.quality``."""
 
 from __future__ import annotations
 
@@ -99,6 +98,7 @@ from .estimator import (
     LossDelayEstimator,
     smoothed_kbps,
 )
+from .path_length import PathLength
 from .pings import PingWatch, Thinning
 from .train import TRAIN_BACKOFF_S, TrainProbe, TrainReport, Verdict
 
@@ -119,21 +119,6 @@ while one report of 382 ms between reports of 67 and 83 ms came on cn-brazil, wh
 queue was never over 104 ms that second (retransmissions alone in the viewer's window, now left
 out: ``queue_report.STALE_MS``; ``benchmarks/RESULTS.md`` §40). One report alone is an
 outlier."""
-LONG_EXIT_MS = 12.0
-"""A path once taken for long (``AbrConfig.copy_long_rtt_ms``) stays long until its smallest
-round trip, the ICE pings' included, is this much under that. The smallest only falls: on
-mobile-3g-weak (180 ms and 20 ms of jitter each way) the ICE checks' fell under 190 ms 1-66 s
-into 9 of 29 runs; the copies then shrank to what the room left beside the rung, and 7 of those
-9 runs froze 2.7-9.3 times a minute, against at most 2.0 in the other 20. Its pings' smallest
-stayed at 183 ms or more in every run, while congested-evening's (170 ms, 15 ms each way) fell
-under 178 ms within 40 s, most within 10 (``benchmarks/RESULTS.md`` §46)."""
-START_LONG_FACTOR = 1.2
-"""Before any report, a path is taken as long when its ICE checks took this many times
-``AbrConfig.copy_long_rtt_ms``: a check or two carry the path's jitter, which only adds (on
-cn-eu, 220 ms with 8 ms of jitter each way, about one check in ten took over 250 ms when that
-was the threshold), and no report is there yet to correct them."""
-
-
 @dataclass(slots=True)
 class _Probe:
     backoff: dict[int, float] = field(default_factory=dict)
@@ -174,7 +159,7 @@ class AbrController:
         self._rtt, self._raw_rtt = Floor(), Floor()
         """Smallest round trips seen: the reports', their raw ones."""
         self._pings = PingWatch(self.config.ping_queue_ms)
-        self._path_rtt = float("inf")
+        self._path = PathLength(self.config.copy_long_rtt_ms, self._rtt, self._pings.floor)
         self._copies_sent = 0.0
         self._deep_at: float | None = None
         """When the viewer last reported a queue of ``queue_down_ms`` or more (None after a
@@ -189,8 +174,6 @@ class AbrController:
         """The copies' own level (additive increase, halved on a queue sign)."""
         self._thin = Thinning(self.config.thin_ping_ms, self.config.thin_s)
         self._trains = TrainProbe()
-        self._long_seen = False
-        """Whether the path has been taken for long (see ``LONG_EXIT_MS``)."""
         self._start_clean: bool | None = None
         """None before the first update; then whether the path has shown neither a loss nor a
         round trip yet (see ``AbrConfig.copy_at_start``)."""
@@ -209,7 +192,7 @@ class AbrController:
         """Run the estimator on ``feedback`` and choose the rung (and padding)."""
         before, now = self.estimate, feedback.now
         dt = 0.0 if self._last_now is None else max(0.0, now - self._last_now)
-        self._note_path_rtt(feedback.path_rtt_ms)
+        self._path.note(feedback.path_rtt_ms)
         if feedback.loss is not None and self._covered():
             feedback = replace(feedback, loss=self._residual_loss(feedback.loss))
         self.estimate = self.estimator.update(feedback)
@@ -256,14 +239,14 @@ class AbrController:
 
     def start(self, now: float, path_rtt_ms: float | None) -> Decision | None:
         """Before the first receiver report (``update`` waits for one): on a path the ICE checks
-        show long by ``START_LONG_FACTOR``, copies from now on, at their full share of the best
-        rung that fits with them (``copy_first_long``, with ``copy_at_start``); None otherwise
+        show long (``PathLength.long_at_start``), copies from now on, at their full share of the
+        best rung that fits with them (``copy_first_long``, with ``copy_at_start``); None otherwise
         (no ICE round trip yet, a shorter path, or the rule off). A path taken for long here
         and shown shorter by the first report is left to the usual rules from then on."""
         cfg = self.config
-        self._note_path_rtt(path_rtt_ms)
+        self._path.note(path_rtt_ms)
         if not (cfg.copies and cfg.copy_at_start and cfg.copy_first_long
-                and START_LONG_FACTOR * cfg.copy_long_rtt_ms <= self._path_rtt < float("inf")):
+                and self._path.long_at_start):
             return None
         self._last_now = now
         self._copy_until = max(self._copy_until, now + cfg.copy_hold_s)
@@ -288,8 +271,8 @@ class AbrController:
         on a path the ICE checks, made before any media, showed long (a report's round trip may
         include a queue the video built)."""
         cfg = self.config
-        return cfg.copies and cfg.copy_first_long and self._long_path \
-            and self._path_rtt < float("inf") \
+        return cfg.copies and cfg.copy_first_long and self._path.long \
+            and self._path.ice_ms < float("inf") \
             and self._last_now is not None and self._last_now < self._copy_until
 
     def _best_rung(self, with_copies: bool) -> int:
@@ -339,27 +322,9 @@ class AbrController:
                 self._copy_kbps + cfg.copy_ramp_per_s * dt * rate
             self._copy_kbps = min(level, self._copy_cap(rate))
 
-    def _note_path_rtt(self, path_rtt_ms: float | None) -> None:
-        """Note the ICE checks' round trip (None: none yet), and whether the path has been long
-        (``LONG_EXIT_MS``)."""
-        if path_rtt_ms is not None:
-            self._path_rtt = min(self._path_rtt, path_rtt_ms)
-        self._long_seen = self._long_seen or self._long_path
-
-    @property
-    def _long_path(self) -> bool:
-        """Whether the smallest round trip seen (reports or ICE checks) is at least
-        ``copy_long_rtt_ms``; once the path has been long, whether that and the smallest ping
-        are at least ``LONG_EXIT_MS`` less."""
-        smallest = min(self._rtt.smallest, self._path_rtt)
-        if not self._long_seen:
-            return self.config.copy_long_rtt_ms <= smallest < float("inf")
-        smallest = min(smallest, self._pings.floor.smallest)
-        return self.config.copy_long_rtt_ms - LONG_EXIT_MS <= smallest < float("inf")
-
     def _copy_cap(self, rate: float) -> float:
         """The most copies of a rung of ``rate``: more than the rate on a long path."""
-        return rate * self.config.copy_cover if self._long_path else rate
+        return rate * self.config.copy_cover if self._path.long else rate
 
     def _start_copies(self, feedback: Feedback, lost: bool) -> None:
         """Copies from the first update, until a first round trip shows a short clean path."""
@@ -370,7 +335,7 @@ class AbrController:
             self._start_clean = False
         elif self._start_clean and feedback.rtt_ms is not None:
             self._start_clean = False
-            if not self._long_path:  # the first round trip: _queue_signs has just noted it
+            if not self._path.long:  # the first round trip: _queue_signs has just noted it
                 self._copy_until = feedback.now  # a shorter path, clean so far: no copies yet
 
     def _loss_sign(self, feedback: Feedback) -> bool:

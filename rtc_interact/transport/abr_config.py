@@ -116,7 +116,7 @@ class AbrConfig:
     encoder's overshoot), and copies held to the nominal rate left that part uncopied."""
     copy_long_rtt_ms: float = 190.0
     """A long path: its smallest round trip is at least this (once long, until it, or the
-    smallest ICE ping, is ``abr.LONG_EXIT_MS`` under it). There a retransmission cannot
+    smallest ICE ping, is ``path_length.LONG_EXIT_MS`` under it). There a retransmission cannot
     land within the viewer's playout delay (at most 200 ms), so every lost packet without a
     copy freezes the picture (on mobile-3g-weak, 180 ms and 20 ms of jitter each way, a
     retransmission came 222-339 ms after its hole). On a shorter path a retransmission mostly
@@ -128,7 +128,7 @@ class AbrConfig:
     across an up-switch their full share of the rung, and are not halved on a queue sign (see
     ``transport.abr``); the estimator and the probe see the reported loss squared on the
     share copied, and a REMB that falls alone ends no probe. Before the first report this needs
-    ``copy_at_start`` and ICE checks of ``abr.START_LONG_FACTOR`` x ``copy_long_rtt_ms``."""
+    ``copy_at_start`` and ICE checks of ``path_length.START_LONG_FACTOR`` x ``copy_long_rtt_ms``."""
     copy_keep: float = 0.5
     """Where ``copy_first_long`` covers a path, the viewer stays on its rung while the room
     holds the rung and this share of its copies (``copy_cover`` x its rate), and goes down to
