@@ -1,5 +1,7 @@
-"""Thinning (``AbrConfig.thin_ping_ms``) in the sans-IO ABR controller: the newest pings far
-up stop the copies and padding, and further up the droppable frames."""
+"""Thinning (``AbrConfig.thin_ping_ms``) in the sans-IO ABR controller: on the second-lowest
+rung the newest pings far up stop the copies and padding, and further up the droppable frames;
+above it they switch the viewer down at once, its copies on, as the viewer's deep reports do
+(``AbrConfig.queue_down_ms``)."""
 
 from __future__ import annotations
 
@@ -13,12 +15,15 @@ from rtc_interact.transport.abr import AbrConfig, AbrController, Feedback
 from rtc_interact.transport.estimator import LossDelayEstimator
 
 RATES = (530.0, 190.0, 80.0)
+TWO = RATES[:2]
+"""A ladder whose top rung is the second-lowest: there a deep ping thins."""
 
 
-def _thin_run(config: AbrConfig, pings: list[float | None]) -> list[abr.Decision]:
+def _thin_run(config: AbrConfig, pings: list[float | None],
+              rates: tuple[float, ...] = TWO) -> list[abr.Decision]:
     """10 s on the 530 kbps rung (the top) at 650 kbps with 2% loss, room for copies, and
     calm pings (150 ms), then ``pings`` as the newest."""
-    controller = AbrController(RATES, replace(config, start_rung=0))
+    controller = AbrController(rates, replace(config, start_rung=0))
     calm: list[float | None] = [150.0] * 40
     return [controller.update(Feedback(
         now=i * TICK, sent_bytes=int(650 * TICK * 125), loss=0.02 if i % 4 == 0 else None,
@@ -67,7 +72,7 @@ def test_while_thinned_a_rung_is_kept_only_with_a_climbs_margin() -> None:
     530 kbps rung, which did not fit on the wire, and a queue came back when the thinning ended
     (``RESULTS.md`` §36). Thinned, the rung needs its rate x (1 + ``up_margin``) of room."""
     config = AbrConfig(copies=False, start_rung=0)
-    controller = AbrController(RATES, config)
+    controller = AbrController(TWO, config)
     sent = int(650 * TICK * 125)
     for i in range(40):
         controller.update(Feedback(now=i * TICK, sent_bytes=sent, remb_kbps=3000.0,
@@ -106,16 +111,13 @@ def _controller_with_copies(config: AbrConfig | None = None) -> AbrController:
 
 
 def test_a_deep_queue_in_the_viewers_report_switches_down_at_once_copies_on() -> None:
-    """``queue_down_ms`` (240 ms): between two controller runs, one rung down, with the lower
-    rung's copies; the thinning the pings began ends, and no ping thins for two ``thin_s``
-    (the queue drains on the lower rung, whose copies cover the step's loss). A shallower
-    report changes nothing, and no report switches onto the bottom rung."""
+    """``queue_down_ms`` (160 ms): between two controller runs, one rung down, with the lower
+    rung's copies, and no ping thins for two ``thin_s`` (the queue drains on the lower rung,
+    whose copies cover the step's loss). A shallower report changes nothing, and no report
+    switches onto the bottom rung."""
     controller = _controller_with_copies()
     sent = int(650 * TICK * 125)
-    thinned = controller.update(Feedback(now=10.0, sent_bytes=sent, remb_kbps=3000.0,
-                                         ping_rtt_ms=150.0, ping_new_ms=450.0))
-    assert thinned.thin and thinned.copy_kbps == 0 and thinned.rung == 0
-    assert controller.on_queue(200.0, 10.05) is None
+    assert controller.on_queue(150.0, 10.05) is None
     assert controller.on_queue(300.0, 10.1) is None  # one deep report alone: not yet
     down = controller.on_queue(320.0, 10.15)
     assert down is not None and down.rung == 1 and down.reason == "down"
@@ -219,3 +221,33 @@ def test_a_switch_down_on_a_report_brings_no_copies_where_nothing_was_lost() -> 
     assert controller.on_queue(300.0, 10.05) is None
     down = controller.on_queue(300.0, 10.1)
     assert down is not None and down.rung == 1 and down.copy_kbps == 0
+
+
+def test_a_deep_ping_above_the_second_lowest_rung_switches_down_with_the_copies() -> None:
+    """congested-evening's step from 1200 to 600 kbps: thinning stopped the 530 kbps rung's
+    copies just as the step's 8% of loss began, and the losses froze the picture until the
+    estimate or the viewer's reports switched it down (``benchmarks/RESULTS.md`` §47). A ping
+    140 ms up switches one rung down at once, with the 190 kbps rung's copies, and thins
+    nothing for two ``thin_s``; a shallower one changes nothing."""
+    calm = _thin_run(AbrConfig(), [250.0, None], RATES)
+    assert calm[40].rung == 0 and calm[40].copy_kbps > 0 and calm[41].rung == 0
+    decisions = _thin_run(AbrConfig(), [290.0] + [450.0] * 11, RATES)
+    down = decisions[40]
+    assert down.rung == 1 and down.reason == "down" and not down.thin
+    assert down.copy_kbps == 190.0  # the lower rung's cap on a short path
+    assert all(d.rung == 1 for d in decisions[40:])  # not onto the bottom rung
+    assert [d.thin for d in decisions[41:]] == [False] * 7 + [True] * 4  # thins from 12.0 s
+
+
+def test_a_deep_ping_during_a_probe_stops_its_padding_and_keeps_the_rung() -> None:
+    """A probe's padding makes its own queue: a deep ping stops the padding at once (the
+    thinning), and the viewer stays on its rung, here the second of four."""
+    controller = AbrController((1500.0, 530.0, 190.0, 80.0),
+                               AbrConfig(start_rung=1, copies=False))
+    decisions = [controller.update(Feedback(now=i * TICK, sent_bytes=int(600 * TICK * 125),
+                                            remb_kbps=3000.0, ping_rtt_ms=150.0,
+                                            ping_new_ms=150.0)) for i in range(12)]
+    assert decisions[-1].padding_kbps > 0
+    deep = controller.update(Feedback(now=12 * TICK, sent_bytes=int(900 * TICK * 125),
+                                      remb_kbps=3000.0, ping_rtt_ms=150.0, ping_new_ms=300.0))
+    assert deep.rung == 1 and deep.padding_kbps == 0 and controller.switches == 0

@@ -43,10 +43,12 @@ times ``1 + up_margin`` for ``up_hold_s``. An up-switch followed by a down-switc
 ``probe_fail_s`` counts as a failed probe: the next up-switch to that rung waits
 ``backoff_s`` (doubling on each failure, reset by a probe that holds).
 
-Thinning (``AbrConfig.thin_ping_ms``): a deep queue in the newest pings stops copies and
-padding at once, and deeper still the droppable frames (``Decision.thin``; ``pings.Thinning``).
-The viewer's report of a queue (``transport.queue_report``) ends a probe at once
-(``queue_probe_ms``); deeper, it switches one rung down, not to the bottom (``queue_down_ms``).
+A deep queue (``AbrConfig.thin_ping_ms``) in the newest pings switches the viewer one rung down
+at once, with the lower rung's copies, when no probe runs and not onto the bottom rung; on the
+rung above the bottom (or during a probe) it thins instead: it stops copies and padding at once,
+and deeper still the droppable frames (``Decision.thin``; ``pings.Thinning``). The viewer's
+report of a queue (``transport.queue_report``) ends a probe at once (``queue_probe_ms``);
+deeper, it switches one rung down, not to the bottom (``queue_down_ms``).
 
 Redundant copies: from the session's start, and after any loss (a receiver report with loss,
 or a NACK), for ``copy_hold_s`` after the last, the room the rung leaves (the room times
@@ -206,8 +208,11 @@ class AbrController:
         pushed_back = queue_signs or ping_sign or (self._loss_sign(feedback) and not calm)
         self._pace_copies(feedback, dt, queue_signs or self.estimate < before * 0.99
                           or (self._raw_queue(feedback) and not calm) or self._pings.standing())
+        climbing = self._climbing or self._padding_on  # (a probe's own queue only ends it)
         if self.estimate < before * 0.99 or (pushed_back and self._padding_on):
             self._push_back(now)
+        if self._thin.depth(now) and not climbing and self.rung < len(self.rates) - 2:
+            return self._deep_down(now)  # a deep ping: down with the copies, not without them
         if self._held(self.rates[self.rung]) > self.room and self.rung < len(self.rates) - 1:
             return self._down(now)
         if self.rung == 0:
@@ -378,8 +383,14 @@ class AbrController:
                 or self.rung >= len(self.rates) - 2:
             return None
         self._deep_at = None
+        return self._deep_down(now)
+
+    def _deep_down(self, now: float) -> Decision:
+        """One rung down at once on a deep queue (the viewer's reports, ``queue_down_ms``, or
+        the newest pings, ``thin_ping_ms``), with the lower rung's copies in full if copies
+        are on, and no thinning for two ``thin_s``."""
         self._push_back(now)  # no climb back before the estimate says so
-        self._thin.clear(now + 2 * cfg.thin_s)
+        self._thin.clear(now + 2 * self.config.thin_s)
         if now < self._copy_until:  # copies on (a loss lately): the lower rung's in full
             self._copy_kbps = max(self._copy_kbps, self._copy_cap(self.rates[self.rung + 1]))
         return self._switch_down(self.rung + 1)
