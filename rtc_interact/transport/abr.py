@@ -121,6 +121,8 @@ while one report of 382 ms between reports of 67 and 83 ms came on cn-brazil, wh
 queue was never over 104 ms that second (retransmissions alone in the viewer's window, now left
 out: ``queue_report.STALE_MS``; ``benchmarks/RESULTS.md`` §40). One report alone is an
 outlier."""
+
+
 @dataclass(slots=True)
 class _Probe:
     backoff: dict[int, float] = field(default_factory=dict)
@@ -211,7 +213,7 @@ class AbrController:
         climbing = self._climbing or self._padding_on  # (a probe's own queue only ends it)
         if self.estimate < before * 0.99 or (pushed_back and self._padding_on):
             self._push_back(now)
-        if self._thin.depth(now) and not climbing and self.rung < len(self.rates) - 2:
+        if self._thin.depth(now) and not climbing and self._deep_down_allowed:
             return self._deep_down(now)  # a deep ping: down with the copies, not without them
         if self._held(self.rates[self.rung]) > self.room and self.rung < len(self.rates) - 1:
             return self._down(now)
@@ -380,10 +382,15 @@ class AbrController:
             return None
         deep_before, self._deep_at = self._deep_at, now
         if deep_before is None or now - deep_before > DEEP_REPORTS_WITHIN_S \
-                or self.rung >= len(self.rates) - 2:
+                or not self._deep_down_allowed:
             return None
         self._deep_at = None
         return self._deep_down(now)
+
+    @property
+    def _deep_down_allowed(self) -> bool:
+        """Whether ``_deep_down`` may go: not onto the bottom rung (the estimate's call)."""
+        return self.rung < len(self.rates) - 2
 
     def _deep_down(self, now: float) -> Decision:
         """One rung down at once on a deep queue (the viewer's reports, ``queue_down_ms``, or
