@@ -50,13 +50,13 @@ and deeper still the droppable frames (``Decision.thin``; ``pings.Thinning``). T
 report of a queue (``transport.queue_report``) ends a probe at once (``queue_probe_ms``);
 deeper, it switches one rung down, not to the bottom (``queue_down_ms``).
 
-Redundant copies: from the session's start, and after any loss (a receiver report with loss,
-or a NACK), for ``copy_hold_s`` after the last, the room the rung leaves (the room times
-``copy_fill``, less the rung's rate; at most the rung's rate, and on a long path
-``copy_cover`` times that, since a rung sends more than its nominal rate) carries copies of
-the media packets (``Decision.copy_kbps``), sent a fraction of a round trip after their
-originals: on a long path a retransmission cannot land within the receiver's playout delay, a
-copy can. The first receiver report with loss comes seconds into a session, so copies do not
+Redundant copies (their level: ``transport.copies.CopyLevel``): from the session's start, and
+after any loss (a receiver report with loss, or a NACK), for ``copy_hold_s`` after the last,
+the room the rung leaves (the room times ``copy_fill``, less the rung's rate; at most the rung's
+rate, and on a long path ``copy_cover`` times that, since a rung sends more than its nominal
+rate) carries copies of the media packets (``Decision.copy_kbps``), sent a fraction of a round
+trip after their originals: on a long path a retransmission cannot land within the receiver's
+playout delay, a copy can. The first receiver report with loss comes seconds into a session, so copies do not
 wait for it; a first round trip under ``copy_long_rtt_ms`` with no loss yet stops them.
 Copies use the room before probing padding does (the padding asked for is what the copies
 leave of it), so they probe as padding would; when the estimate falls they are the first to
@@ -93,6 +93,7 @@ from dataclasses import dataclass, field, replace
 from ..errors import ConfigurationError
 from .abr_config import AbrConfig
 from .abr_types import Decision, Feedback
+from .copies import CopyLevel
 from .estimator import (
     Estimator,
     Floor,
@@ -173,14 +174,9 @@ class AbrController:
         self._carried_since: float | None = None
         """Since when we send ``KNEE_REFUTED`` x the knee with the pings calm."""
         self._last_now: float | None = None
-        self._copy_until = float("-inf")
-        self._copy_kbps = 0.0
-        """The copies' own level (additive increase, halved on a queue sign)."""
+        self._copies = CopyLevel(self.config, self._path)
         self._thin = Thinning(self.config.thin_ping_ms, self.config.thin_s)
         self._trains = TrainProbe()
-        self._start_clean: bool | None = None
-        """None before the first update; then whether the path has shown neither a loss nor a
-        round trip yet (see ``AbrConfig.copy_at_start``)."""
 
     @property
     def room(self) -> float:
@@ -256,12 +252,12 @@ class AbrController:
                 and self._path.long_at_start):
             return None
         self._last_now = now
-        self._copy_until = max(self._copy_until, now + cfg.copy_hold_s)
+        self._copies.hold(now)
         best = self._best_rung(with_copies=True)
         if best > self.rung:  # before the first frame, if the ICE checks are quick
             self.rung = best
             self.switches += 1
-        self._copy_kbps = self._copy_cap(self.rates[self.rung])
+        self._copies.kbps = self._copies.cap(self.rates[self.rung])
         return self._decision("start")
 
     def _residual_loss(self, loss: float) -> float:
@@ -280,7 +276,7 @@ class AbrController:
         cfg = self.config
         return cfg.copies and cfg.copy_first_long and self._path.long \
             and self._path.ice_ms < float("inf") \
-            and self._last_now is not None and self._last_now < self._copy_until
+            and self._last_now is not None and self._copies.on(self._last_now)
 
     def _best_rung(self, with_copies: bool) -> int:
         """The best rung the room holds (with its copies on a covered path if asked, else
@@ -292,7 +288,7 @@ class AbrController:
 
     def _with_copies(self, rate: float, share: float = 1.0) -> float:
         """A rung of ``rate`` with ``share`` of its copies on a covered path (else its rate)."""
-        return rate + share * self._copy_cap(rate) if self._covered() else rate
+        return rate + share * self._copies.cap(rate) if self._covered() else rate
 
     def _held(self, rate: float) -> float:
         """The room a viewer needs to stay on a rung of ``rate``: on a covered path, with
@@ -310,40 +306,13 @@ class AbrController:
         return rate * (1 + self.config.up_margin)
 
     def _pace_copies(self, feedback: Feedback, dt: float, queue: bool) -> None:
-        """The copies' level: on after a loss, up by ``copy_ramp_per_s`` of the rung's rate
-        per second, halved on a sign of a queue they may have caused (see the docstring)."""
-        cfg = self.config
-        lost = bool(feedback.nacks or feedback.loss)
-        if lost:
-            self._copy_until = feedback.now + cfg.copy_hold_s
-        if cfg.copy_at_start:
-            self._start_copies(feedback, lost)
-        if not cfg.copies or feedback.now >= self._copy_until:
-            self._copy_kbps = 0.0
-        elif queue and not self._padding_on and not self._covered():
-            self._copy_kbps /= 2  # (while probing the padding goes first; on a covered path
-            # the copies are part of the stream: a real queue lowers the estimate and the room)
-        else:
-            rate = self.rates[self.rung]
-            level = self._copy_cap(rate) if self._covered() and self._copy_kbps == 0 else \
-                self._copy_kbps + cfg.copy_ramp_per_s * dt * rate
-            self._copy_kbps = min(level, self._copy_cap(rate))
-
-    def _copy_cap(self, rate: float) -> float:
-        """The most copies of a rung of ``rate``: more than the rate on a long path."""
-        return rate * self.config.copy_cover if self._path.long else rate
-
-    def _start_copies(self, feedback: Feedback, lost: bool) -> None:
-        """Copies from the first update, until a first round trip shows a short clean path."""
-        if self._start_clean is None:
-            self._start_clean = not lost
-            self._copy_until = feedback.now + self.config.copy_hold_s
-        elif lost:
-            self._start_clean = False
-        elif self._start_clean and feedback.rtt_ms is not None:
-            self._start_clean = False
-            if not self._path.long:  # the first round trip: _queue_signs has just noted it
-                self._copy_until = feedback.now  # a shorter path, clean so far: no copies yet
+        """The copies' level (``copies.CopyLevel``), halved on a sign of a ``queue`` they may
+        have caused: not while probing (the padding goes first), nor on a covered path (there
+        the copies are part of the stream: a real queue lowers the estimate and the room)."""
+        self._copies.note(feedback)
+        covered = self._covered()
+        self._copies.pace(feedback.now, dt, self.rates[self.rung], full_at_once=covered,
+                          halve=queue and not self._padding_on and not covered)
 
     def _loss_sign(self, feedback: Feedback) -> bool:
         """Loss above ``loss_low`` in two packets or more (when counted): one loss in a short
@@ -398,8 +367,9 @@ class AbrController:
         are on, and no thinning for two ``thin_s``."""
         self._push_back(now)  # no climb back before the estimate says so
         self._thin.clear(now + 2 * self.config.thin_s)
-        if now < self._copy_until:  # copies on (a loss lately): the lower rung's in full
-            self._copy_kbps = max(self._copy_kbps, self._copy_cap(self.rates[self.rung + 1]))
+        if self._copies.on(now):  # copies on (a loss lately): the lower rung's in full
+            lower = self._copies.cap(self.rates[self.rung + 1])
+            self._copies.kbps = max(self._copies.kbps, lower)
         return self._switch_down(self.rung + 1)
 
     def _train(self, target: float, now: float) -> float:
@@ -569,7 +539,7 @@ class AbrController:
         if probe.up_at is not None and probe.up_rung is not None:
             probe.backoff.pop(probe.up_rung, None)  # the previous up-switch held
         if self._covered():  # the copies keep their share of the rung (the probe made room)
-            self._copy_kbps *= self.rates[self.rung - 1] / self.rates[self.rung]
+            self._copies.kbps *= self.rates[self.rung - 1] / self.rates[self.rung]
         self.rung -= 1
         self._knee.switched_up(self._up_target(self.rates[self.rung]))
         probe.up_at, probe.up_rung, probe.since = now, self.rung, None
@@ -598,11 +568,11 @@ class AbrController:
         thin = depth > 1
         if depth:
             padding, train, self._padding_on = 0.0, 0.0, False
-        elif self._copy_kbps > 0:  # on a covered path the rung's choice left the copies' room
+        elif self._copies.kbps > 0:  # on a covered path the rung's choice left the copies' room
             room = self.room if covered else self.room * self.config.copy_fill
             if knee is not None:
                 room = min(room, knee * self.config.copy_fill)
-            copies = min(self._copy_kbps, self._copy_cap(rate), max(0.0, room - rate))
+            copies = min(self._copies.kbps, self._copies.cap(rate), max(0.0, room - rate))
         cap = self.config.padding_max_kbps
         if covered:  # what the copies leave is capped; the probe stands for the next rung's too
             padding = min(padding - copies, max(cap, self.rates[max(0, self.rung - 1)]))
