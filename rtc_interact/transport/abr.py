@@ -51,25 +51,24 @@ report of a queue (``transport.queue_report``) ends a probe at once (``queue_pro
 deeper, it switches one rung down, not to the bottom (``queue_down_ms``).
 
 Redundant copies (their level: ``transport.copies.CopyLevel``): from the session's start, and
-after any loss (a receiver report with loss, or a NACK), for ``copy_hold_s`` after the last,
-the room the rung leaves (the room times ``copy_fill``, less the rung's rate; at most the rung's
+after any loss (a receiver report with loss, or a NACK), for ``copy_hold_s`` after the last, the
+room the rung leaves (the room times ``copy_fill``, less the rung's rate; at most the rung's
 rate, and on a long path ``copy_cover`` times that, since a rung sends more than its nominal
 rate) carries copies of the media packets (``Decision.copy_kbps``), sent a fraction of a round
 trip after their originals: on a long path a retransmission cannot land within the receiver's
-playout delay, a copy can. The first receiver report with loss comes seconds into a session, so copies do not
-wait for it; a first round trip under ``copy_long_rtt_ms`` with no loss yet stops them.
-Copies use the room before probing padding does (the padding asked for is what the copies
+playout delay, a copy can. The first receiver report with loss comes seconds into a session, so
+copies do not wait for it; a first round trip under ``copy_long_rtt_ms`` with no loss yet stops
+them. Copies use the room before probing padding does (the padding asked for is what the copies
 leave of it), so they probe as padding would; when the estimate falls they are the first to
-shrink, the rung only when the room no longer holds it. The estimate may run above what the
-path carries (it grows to 1.5 x what we send), and copies are redundancy that must not hold a
-queue (on a 400 kbps link, copies filling the room kept a standing queue of 300-800 ms), so
-they have a level of their own: from zero, up by ``copy_ramp_per_s`` of the rung's rate per
-second, halved on any sign of a queue while no probe pads (the estimate falls; unless pings
-are calm, a REMB 10% below the previous one or the round trip up by ``queue_ms / 2``, smoothed
-or the reports' own; and a second of ping signs in a row, ``PingWatch.standing``), within
-``copy_fill`` of the room. On a path they do not cover (below), copies and pacing stay under
-the rate at which the path last showed a queue, while the next rung is far above it
-(``knee_cap``).
+shrink, the rung only when the room no longer holds it. The estimate may run above what the path
+carries (it grows to 1.5 x what we send), and copies are redundancy that must not hold a queue
+(on a 400 kbps link, copies filling the room kept a standing queue of 300-800 ms), so they have
+a level of their own: from zero, up by ``copy_ramp_per_s`` of the rung's rate per second, halved
+on any sign of a queue while no probe pads (the estimate falls; unless pings are calm, a REMB
+10% below the previous one or the round trip up by ``queue_ms / 2``, smoothed or the reports'
+own; and a second of ping signs in a row, ``PingWatch.standing``), within ``copy_fill`` of the
+room. On a path they do not cover (below), copies and pacing stay under the rate at which the
+path last showed a queue, while the next rung is far above it (``knee_cap``).
 
 On a long path (``transport.path_length``: the ICE checks, made before any media, and every
 report since say a round trip of at least ``copy_long_rtt_ms``; once long, ``LONG_EXIT_MS``
