@@ -43,12 +43,13 @@ times ``1 + up_margin`` for ``up_hold_s``. An up-switch followed by a down-switc
 ``probe_fail_s`` counts as a failed probe: the next up-switch to that rung waits
 ``backoff_s`` (doubling on each failure, reset by a probe that holds).
 
-A deep queue (``AbrConfig.thin_ping_ms``) in the newest pings switches the viewer one rung down
-at once, with the lower rung's copies, when no probe runs and not onto the bottom rung; on the
-rung above the bottom (or during a probe) it thins instead: it stops copies and padding at once,
-and deeper still the droppable frames (``Decision.thin``; ``pings.Thinning``). The viewer's
-report of a queue (``transport.queue_report``) ends a probe at once (``queue_probe_ms``);
-deeper, it switches one rung down, not to the bottom (``queue_down_ms``).
+Thinning (``AbrConfig.thin_ping_ms``): a deep queue in the newest pings stops copies and
+padding at once, and deeper still the droppable frames (``Decision.thin``; ``pings.Thinning``).
+The viewer's report of a queue (``transport.queue_report``) ends a probe at once
+(``queue_probe_ms``). With no probe running, it switches the viewer one rung down at once, with
+the lower rung's copies, not onto the bottom rung: when two reports say ``queue_down_ms``, or one
+of ``queue_probe_ms`` or more has grown by ``STEP_RISE_MS`` since the previous one, within
+``STEP_WITHIN_S`` (a capacity step: the queue grows by a third of the time or faster).
 
 Redundant copies (their level: ``transport.copies.CopyLevel``): from the session's start, and
 after any loss (a receiver report with loss, or a NACK), for ``copy_hold_s`` after the last, the
@@ -114,6 +115,14 @@ KNEE_REFUTED = 1.2
 grown since (``AbrController._refute_knee``)."""
 CEILING_RUNGS = 3.0
 """The controller's estimate stops at this many times the top rung's rate."""
+STEP_RISE_MS, STEP_WITHIN_S, STEP_RISE_MAX = 40.0, 0.12, 2.0
+"""A viewer's report of ``AbrConfig.queue_probe_ms`` or more, up this much on the previous one
+within this long, but by at most this many times the time between them: a queue growing by a
+third of the time or faster, a capacity step (a rise of twice the time would take a capacity
+under a third of what we send: one outlier, as in ``DEEP_REPORTS_WITHIN_S``). One rung down
+at once (``AbrController.on_queue``): at congested-evening's step from 1200 to 600 kbps such a
+rise came 0.1-0.3 s before the second report of ``queue_down_ms`` in about half the runs, at
+0.8-1.4 times the time (``benchmarks/RESULTS.md`` §48)."""
 DEEP_REPORTS_WITHIN_S = 0.2
 """A switch down on the viewer's report (``AbrConfig.queue_down_ms``) takes two deep reports
 this close together: a queue that a capacity step builds is reported every ~50 ms as it grows,
@@ -168,6 +177,8 @@ class AbrController:
         self._deep_at: float | None = None
         """When the viewer last reported a queue of ``queue_down_ms`` or more (None after a
         shallower report, and after the switch down two such reports made)."""
+        self._report: tuple[float, float] | None = None
+        """The viewer's last report with no probe running: when, and the queue (ms)."""
         self.other_kbps = 0.0
         """Smoothed rate of the other traffic on the path (see the module docstring)."""
         self._carried_since: float | None = None
@@ -205,11 +216,8 @@ class AbrController:
         pushed_back = queue_signs or ping_sign or (self._loss_sign(feedback) and not calm)
         self._pace_copies(feedback, dt, queue_signs or self.estimate < before * 0.99
                           or (self._raw_queue(feedback) and not calm) or self._pings.standing())
-        climbing = self._climbing or self._padding_on  # (a probe's own queue only ends it)
         if self.estimate < before * 0.99 or (pushed_back and self._padding_on):
             self._push_back(now)
-        if self._thin.depth(now) and not climbing and self._deep_down_allowed:
-            return self._deep_down(now)  # a deep ping: down with the copies, not without them
         if self._held(self.rates[self.rung]) > self.room and self.rung < len(self.rates) - 1:
             return self._down(now)
         if self.rung == 0:
@@ -333,8 +341,9 @@ class AbrController:
 
     def on_queue(self, queue_ms: float, now: float) -> Decision | None:
         """The viewer's report of a queue ``queue_ms`` long (``transport.queue_report``): from
-        ``queue_probe_ms``, a climb ends at once; from ``queue_down_ms`` in two reports within
-        ``DEEP_REPORTS_WITHIN_S``, one rung down at once (see there); the new decision, else
+        ``queue_probe_ms``, a climb ends at once; with no climb, one rung down at once on two
+        reports of ``queue_down_ms`` within ``DEEP_REPORTS_WITHIN_S``, or on one of
+        ``queue_probe_ms`` that grew by ``STEP_RISE_MS`` (see both); the new decision, else
         None."""
         cfg = self.config
         if self._last_now is None:
@@ -345,25 +354,29 @@ class AbrController:
                 return None
             self._push_back(now)
             return self._decision("hold")
-        if not cfg.queue_down_ms or queue_ms < cfg.queue_down_ms:
-            self._deep_at = None
-            return None
-        deep_before, self._deep_at = self._deep_at, now
-        if deep_before is None or now - deep_before > DEEP_REPORTS_WITHIN_S \
-                or not self._deep_down_allowed:
-            return None
+        previous, self._report = self._report, (now, queue_ms)
+        step = previous is not None and 0 < cfg.queue_probe_ms <= queue_ms \
+            and now - previous[0] <= STEP_WITHIN_S \
+            and STEP_RISE_MS <= queue_ms - previous[1] <= STEP_RISE_MAX * 1000 * (now - previous[0])
+        if not (self._deep_twice(queue_ms, now) or step) or self.rung >= len(self.rates) - 2:
+            return None  # (nor onto the bottom rung: that is the estimate's call)
         self._deep_at = None
         return self._deep_down(now)
 
-    @property
-    def _deep_down_allowed(self) -> bool:
-        """Whether ``_deep_down`` may go: not onto the bottom rung (the estimate's call)."""
-        return self.rung < len(self.rates) - 2
+    def _deep_twice(self, queue_ms: float, now: float) -> bool:
+        """Whether this report and the one before it, within ``DEEP_REPORTS_WITHIN_S``, say
+        ``queue_down_ms`` or more."""
+        cfg = self.config
+        if not cfg.queue_down_ms or queue_ms < cfg.queue_down_ms:
+            self._deep_at = None
+            return False
+        deep_before, self._deep_at = self._deep_at, now
+        return deep_before is not None and now - deep_before <= DEEP_REPORTS_WITHIN_S
 
     def _deep_down(self, now: float) -> Decision:
-        """One rung down at once on a deep queue (the viewer's reports, ``queue_down_ms``, or
-        the newest pings, ``thin_ping_ms``), with the lower rung's copies in full if copies
-        are on, and no thinning for two ``thin_s``."""
+        """One rung down at once on a deep or fast-growing queue in the viewer's reports
+        (``on_queue``), with the lower rung's copies in full if copies are on, and no thinning
+        for two ``thin_s``."""
         self._push_back(now)  # no climb back before the estimate says so
         self._thin.clear(now + 2 * self.config.thin_s)
         if self._copies.on(now):  # copies on (a loss lately): the lower rung's in full

@@ -141,12 +141,7 @@ class AbrConfig:
     on screen. The budget is the same (``copy_cover`` x the rung's rate)."""
     thin_ping_ms: float = 120.0
     """On a path the copies do not cover, the newest pings up by this much (a queue that the
-    window's lowest ping shows only a window later) switch a viewer above the second-lowest
-    rung one rung down at once, with the lower rung's copies, when no probe runs (as the
-    viewer's deep reports do: ``queue_down_ms``): on congested-evening's step from 1200 to
-    600 kbps, stopping the copies as the step's 8% of loss began left losses that froze the
-    picture until the switch (``benchmarks/RESULTS.md`` §47). On the second-lowest rung, or
-    during a probe, they stop the copies and the padding at once,
+    window's lowest ping shows only a window later) stop the copies and the padding at once,
     for ``thin_s`` after the last such sample while the viewer stays on its rung, and up by
     ``pings.THIN_FRAMES_FACTOR`` times this, the sender also skips the droppable frames (the
     temporal layer above the base, ~40% of the rung's rate). Meanwhile the rung is kept only
@@ -155,7 +150,10 @@ class AbrConfig:
     congested-evening's step from 1200 to 600 kbps, the bottleneck's 500 ms queue stayed full
     for 1.3 s and froze the picture (``benchmarks/RESULTS.md`` §32.3, §36). On a covered path
     a packet without its copy is a frozen picture: there thinning froze mobile-3g-weak more.
-    0: off (neither switch nor thinning)."""
+    Such a ping switching a viewer above the second-lowest rung one rung down instead, with
+    its copies (§47), also switched it down on the pings' jitter in congested-evening's 1200
+    kbps phase, which then delivered 0.57-0.70 of its capacity against 0.77; the viewer's
+    reports make that switch (``queue_down_ms``, ``abr.STEP_RISE_MS``; §48). 0: off."""
     thin_s: float = 1.0
     """How long one such sample thins the video."""
     queue_down_ms: float = 160.0
@@ -172,10 +170,11 @@ class AbrConfig:
     copies cover, the rung with its copies (~1140 kbps) had filled the 1200 kbps phase with a
     queue of up to 360 ms, and at the step to 600 kbps the queue reached its 500 ms limit
     before the estimate's cut, in each of 6 runs (§40). At 240 ms the switch came 0.7-1.1 s
-    after the step, after the copies had been cut; 160 ms and the pings' switch
-    (``thin_ping_ms``) took congested-evening from 41 freezes to 19 in 14 runs, and its
-    1200 kbps phase from 0.77 of the capacity delivered to 0.57-0.70 (§47); the reports on
-    cn-brazil, cn-eu and cn-us-west stayed under 100 ms. 0: reports switch nothing."""
+    after the step, after the copies had been cut. At 160 ms, with a report that grew fast
+    switching too (``abr.STEP_RISE_MS``), congested-evening froze 33 times in 16 runs, and its
+    1200 kbps phase delivered 0.71 of its capacity (31 and 0.65 with §47's switch on the
+    pings instead: §48); the reports on cn-brazil, cn-eu and cn-us-west stayed under 100 ms.
+    0: reports switch nothing."""
     queue_probe_ms: float = 100.0
     """A queue this long in the viewer's report ends a probe (or an up-switch's wait) at once,
     as a failed probe (``AbrController.on_queue``). The pings show it a second later: in a trace
