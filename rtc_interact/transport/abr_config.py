@@ -171,10 +171,10 @@ class AbrConfig:
     queue of up to 360 ms, and at the step to 600 kbps the queue reached its 500 ms limit
     before the estimate's cut, in each of 6 runs (§40). At 240 ms the switch came 0.7-1.1 s
     after the step, after the copies had been cut. At 160 ms, with a report that grew fast
-    switching too (``abr.STEP_RISE_MS``), congested-evening froze 33 times in 16 runs, and its
-    1200 kbps phase delivered 0.71 of its capacity (31 and 0.65 with §47's switch on the
-    pings instead: §48); the reports on cn-brazil, cn-eu and cn-us-west stayed under 100 ms.
-    0: reports switch nothing."""
+    switching too (``abr.STEP_RISE_MS``), congested-evening froze 57 times in 24 runs, its
+    1200 kbps phase delivered 0.71 of its capacity and every step up fitted within 10 s (48,
+    0.64 and 20 of 24 with §47's switch on the pings instead: §48); the reports on cn-brazil,
+    cn-eu and cn-us-west stayed under 100 ms. 0: reports switch nothing."""
     queue_probe_ms: float = 100.0
     """A queue this long in the viewer's report ends a probe (or an up-switch's wait) at once,
     as a failed probe (``AbrController.on_queue``). The pings show it a second later: in a trace
