@@ -116,13 +116,11 @@ grown since (``AbrController._refute_knee``)."""
 CEILING_RUNGS = 3.0
 """The controller's estimate stops at this many times the top rung's rate."""
 STEP_RISE_MS, STEP_WITHIN_S, STEP_RISE_MAX = 40.0, 0.12, 2.0
-"""A viewer's report of ``AbrConfig.queue_probe_ms`` or more, up this much on the previous one
-within this long, but by at most this many times the time between them: a queue growing by a
-third of the time or faster, a capacity step (a rise of twice the time would take a capacity
-under a third of what we send: one outlier, as in ``DEEP_REPORTS_WITHIN_S``). One rung down
-at once (``AbrController.on_queue``): at congested-evening's step from 1200 to 600 kbps such a
-rise came 0.1-0.3 s before the second report of ``queue_down_ms`` in about half the runs, at
-0.8-1.4 times the time (``benchmarks/RESULTS.md`` §48)."""
+"""A report up this much on the previous one within this long, by at most this many times the
+time between them (more would take a capacity under a third of what we send: an outlier, as in
+``DEEP_REPORTS_WITHIN_S``), is a capacity step's queue (``AbrController.on_queue``): at
+congested-evening's step to 600 kbps it came 0.1-0.3 s before the second report of
+``queue_down_ms`` in half the runs, at 0.8-1.4 times the time (``benchmarks/RESULTS.md`` §48)."""
 DEEP_REPORTS_WITHIN_S = 0.2
 """A switch down on the viewer's report (``AbrConfig.queue_down_ms``) takes two deep reports
 this close together: a queue that a capacity step builds is reported every ~50 ms as it grows,
@@ -130,6 +128,13 @@ while one report of 382 ms between reports of 67 and 83 ms came on cn-brazil, wh
 queue was never over 104 ms that second (retransmissions alone in the viewer's window, now left
 out: ``queue_report.STALE_MS``; ``benchmarks/RESULTS.md`` §40). One report alone is an
 outlier."""
+
+
+def _grew_fast(previous: tuple[float, float], report: tuple[float, float]) -> bool:
+    """Whether a report (when, queue in ms) grew on the previous one as a capacity step's queue
+    does (``STEP_RISE_MS``, ``STEP_WITHIN_S``, ``STEP_RISE_MAX``)."""
+    elapsed, rise = report[0] - previous[0], report[1] - previous[1]
+    return elapsed <= STEP_WITHIN_S and STEP_RISE_MS <= rise <= STEP_RISE_MAX * 1000 * elapsed
 
 
 @dataclass(slots=True)
@@ -345,19 +350,17 @@ class AbrController:
         reports of ``queue_down_ms`` within ``DEEP_REPORTS_WITHIN_S``, or on one of
         ``queue_probe_ms`` that grew by ``STEP_RISE_MS`` (see both); the new decision, else
         None."""
-        cfg = self.config
         if self._last_now is None:
             return None
         self._trains.queued(now)
+        probe_deep = 0 < self.config.queue_probe_ms <= queue_ms
         if self._climbing:  # a probe's own queue
-            if not 0 < cfg.queue_probe_ms <= queue_ms:
+            if not probe_deep:
                 return None
             self._push_back(now)
             return self._decision("hold")
         previous, self._report = self._report, (now, queue_ms)
-        step = previous is not None and 0 < cfg.queue_probe_ms <= queue_ms \
-            and now - previous[0] <= STEP_WITHIN_S \
-            and STEP_RISE_MS <= queue_ms - previous[1] <= STEP_RISE_MAX * 1000 * (now - previous[0])
+        step = probe_deep and previous is not None and _grew_fast(previous, (now, queue_ms))
         if not (self._deep_twice(queue_ms, now) or step) or self.rung >= len(self.rates) - 2:
             return None  # (nor onto the bottom rung: that is the estimate's call)
         self._deep_at = None
