@@ -360,8 +360,9 @@ class AbrController:
             self._push_back(now)
             return self._decision("hold")
         previous, self._report = self._report, (now, queue_ms)
+        deep = self._deep_twice(queue_ms, now)  # (notes this report whatever comes of it)
         step = probe_deep and previous is not None and _grew_fast(previous, (now, queue_ms))
-        if not (self._deep_twice(queue_ms, now) or step) or self.rung >= len(self.rates) - 2:
+        if not (deep or step) or self.rung >= len(self.rates) - 2:
             return None  # (nor onto the bottom rung: that is the estimate's call)
         self._deep_at = None
         return self._deep_down(now)
