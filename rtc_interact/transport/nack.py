@@ -170,10 +170,6 @@ class NackScheduler:
         return entry is not None and entry.tries >= 1 and (
             now_ms - entry.first_sent > OVERDUE_RTTS * self.rtt_ms)
 
-    def missing_after(self, seq: int) -> bool:
-        """Whether a packet after ``seq`` is known (or, in a silence, guessed) to be missing."""
-        return any(s > seq for s in self._missing)
-
     def first_seen(self, seq: int) -> float | None:
         """When ``seq`` was first known to be missing (None: not missing, or not tracked)."""
         entry = self._missing.get(seq)

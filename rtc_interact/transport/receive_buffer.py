@@ -28,13 +28,6 @@ adapter is ``transport/aiortc_receiver.py``.
   round trip is known (:meth:`FrameBuffer.on_path_rtt`), the delay is made from it until a
   packet goes missing, for ``loss_memory_ms`` at most (``playout_from_start``). The first
   frame goes at once.
-* Stretching: while that delay is in force, the frame after the one due is overdue and not
-  in, and a packet after the one due is missing (a loss, not a queue: frames that all come
-  late in order are not stretched), each frame's delay may grow by ``stretch_ms`` over the
-  previous one's, up to ``stretch_max_ms`` above the delay: the frames before a retransmitted
-  packet are shown a little longer each, instead of all on time and then a stop while it
-  crosses the path. As soon as the next frame is in, the frame goes, and the delay shrinks
-  back by PLAYOUT_SLEW_MS a frame.
 
 Frames are released when a packet arrives (``add``) or when the owner polls (``poll``).
 """
@@ -58,11 +51,6 @@ PLI_BACKOFF_STEPS = 2
 overloaded link every keyframe asked for adds to the overload."""
 PLAYOUT_SLEW_MS = 10.0
 """Playout delay changes by at most this much per frame, so it grows without a visible stall."""
-STRETCH_SLACK_MS = 20.0
-"""The next frame is overdue this long after its expected arrival (one frame interval after
-the frame due): jitter moves an arrival by less (congested-evening: 15 ms on average)."""
-MAX_FRAME_MS = 200.0
-"""Longest interval between two frames' RTP times taken as the frame interval."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,15 +92,6 @@ class ReceiveConfig:
     """Ceiling of that delay: past it, glass-to-glass latency (target: one-way delay + 300 ms)
     costs more than the freezes it would hide (on long or queue-laden paths, where a round
     trip is 300-500 ms, a retransmission cannot be hidden within that budget anyway)."""
-    stretch_ms: float = 40.0
-    """While the playout delay is in force, the next frame is overdue and not in, and a packet
-    after the frame due is missing, each frame's delay may grow this much over the previous
-    frame's (0: never stretch; see the module docstring): a frame
-    shown 40 ms longer is no freeze (the W3C rule allows the frame interval + 150 ms). On
-    congested-evening, 38 of 105 freezes were a frame waiting for a retransmission that came
-    less than 80 ms too late for that rule (``benchmarks/RESULTS.md`` §49)."""
-    stretch_max_ms: float = 120.0
-    """How far above the playout delay stretching goes (glass-to-glass latency pays it)."""
     loss_memory_ms: float = 30_000.0
     """How long after the last missing packet that playout delay stays (10 s let a 1%-loss
     link, cn-eu, drop it between two losses, and the next loss froze the picture)."""
@@ -148,7 +127,7 @@ class ReceiveConfig:
             raise ConfigurationError(
                 "nack_tries and nack_echo_ms must be >= 0 and nack_list_max >= 1")
         if min(self.playout_rtt_factor, self.playout_margin_ms, self.loss_memory_ms,
-               self.playout_max_ms, self.stretch_ms, self.stretch_max_ms) < 0:
+               self.playout_max_ms) < 0:
             raise ConfigurationError("playout settings must be >= 0")
         if self.quiet_ms < 0:
             raise ConfigurationError("quiet_ms must be >= 0")
@@ -264,10 +243,6 @@ class FrameBuffer:
         self._lags: deque[float] = deque(maxlen=LAG_WINDOW)
         self._delay = 0.0
         """Playout delay now: follows ``playout_delay_ms`` by at most PLAYOUT_SLEW_MS a frame."""
-        self._rtp_ms: float | None = None
-        """RTP time (ms) of the newest frame released."""
-        self._frame_ms = 0.0
-        """The interval between the RTP times of the last two frames released (0: unknown)."""
         self._path_rtt: tuple[float, float] | None = None
         """(when, round trip ms) of the ICE checks' round trip (``on_path_rtt``)."""
         self._tl0: int | None = None
@@ -393,40 +368,19 @@ class FrameBuffer:
     def _due(self, span: _Span, now_ms: float, commit: bool = True) -> bool:
         """Whether the complete frame ``span`` may go: its playout time has come (``commit``:
         it goes now, so its arrival joins the playout clock)."""
-        first = self._packets[span.first]
-        arrived = max(self._packets[s].arrived_ms for s in range(span.first, span.last + 1))
-        rtp_ms = self._timestamps.unwrap(first.timestamp) / VIDEO_CLOCK_KHZ
-        lag = arrived - rtp_ms
-        expected = rtp_ms + min(self._lags, default=lag)
-        target, up = self.playout_delay_ms(now_ms), PLAYOUT_SLEW_MS
-        if target > 0 and self._next_overdue(span, now_ms - expected):
-            target += self.config.stretch_max_ms
-            up = max(up, self.config.stretch_ms)
-        delay = max(min(target, self._delay + up), self._delay - PLAYOUT_SLEW_MS)
+        target = self.playout_delay_ms(now_ms)
+        delay = max(min(target, self._delay + PLAYOUT_SLEW_MS), self._delay - PLAYOUT_SLEW_MS)
         if not self.counters.frames:
             delay = 0.0  # the first frame goes at once; the delay grows from the next
-        if delay > 0 and now_ms < expected + delay:
+        first = self._packets[span.first]
+        arrived = max(self._packets[s].arrived_ms for s in range(span.first, span.last + 1))
+        lag = arrived - self._timestamps.unwrap(first.timestamp) / VIDEO_CLOCK_KHZ
+        if delay > 0 and now_ms < arrived - lag + min(self._lags, default=lag) + delay:
             return False
         if commit:
             self._lags.append(lag)
             self._delay = delay
-            if self._rtp_ms is not None and 0 < rtp_ms - self._rtp_ms <= MAX_FRAME_MS:
-                self._frame_ms = rtp_ms - self._rtp_ms
-            self._rtp_ms = rtp_ms
         return True
-
-    def _next_overdue(self, span: _Span, late_ms: float) -> bool:
-        """Whether the frame after ``span`` (which is ``late_ms`` past its expected arrival)
-        should have come by now and is not in, with a packet after ``span`` missing
-        (stretching)."""
-        if self._waiting_keyframe or not (self._frame_ms and self.config.stretch_ms):
-            return False
-        nxt = span.last + 1
-        while self._is_padding(nxt):
-            nxt += 1
-        if nxt in self._packets and self._span(nxt).complete:
-            return False
-        return late_ms >= self._frame_ms + STRETCH_SLACK_MS and self.nack.missing_after(span.last)
 
     def _skippable_gap(self, head: int) -> int | None:
         """Where the next frame to release starts, if the frames from ``head`` to it may be
