@@ -1,0 +1,66 @@
+"""Replay a traced run's frame releases with stretching (RESULTS §49), offline: each frame
+whose next frame had not come when it went, while a later frame had (a loss), is held ``S`` ms
+more than the frame before it (up to ``B`` ms above the run's own release), and the extra
+shrinks by ``D`` ms a frame after; with ``--late`` a next frame not yet come is enough (T). A
+frame never goes before it came, nor before the frame ahead of it. Prints the freezes (the W3C rule,
+``bench.metrics``) of the run as it was and as replayed, and how much later frames went.
+
+    python replay.py 40 120 10 ../step-early-1207/runs3/A-*.trace
+    python replay.py --late 40 120 10 ../step-early-1207/runs3/A-*.trace
+
+Traces as in ``ended.py``. This is the receive buffer's stretching of ``patches/T2.patch``
+(``--late``: with ``patches/T.patch``) on the same arrivals; live runs differ in all else too.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from rtc_interact.bench.metrics import count_freezes
+
+HELD_S = 0.002
+"""A frame that went this long or more after its last packet came was held for its time."""
+
+
+def replay(trace: str, step: float, most: float, relax: float,
+           late: bool) -> tuple[int, int, np.ndarray]:
+    rows = [line.split() for line in Path(trace + ".rx").read_text().splitlines()]
+    went = np.array([float(r[0]) for r in rows])
+    came = np.array([float(r[3]) / 1000 for r in rows])
+    rtp = np.unwrap(np.array([int(r[1]) for r in rows], dtype=float), period=2.0**32) / 90000
+    out = np.empty(len(rows))
+    extra, offset = 0.0, 0.0
+    for i in range(len(rows)):
+        held = went[i] - came[i] > HELD_S
+        if held or i == 0:
+            offset = went[i] - rtp[i]  # the playout clock: release less RTP time
+        due = went[i] if held else rtp[i] + offset
+        waiting = i + 1 < len(rows) and came[i + 1] > went[i] and (
+            late or bool((came[i + 2:i + 30] <= went[i]).any()))
+        extra = min(most, extra + step) if waiting else max(0.0, extra - relax)
+        out[i] = max(came[i], due + extra, out[i - 1] if i else 0.0)
+    return count_freezes(list(went))[0], count_freezes(list(out))[0], out - went
+
+
+def main(args: list[str]) -> None:
+    late = args[0] == "--late"
+    args = args[late:]
+    step, most, relax = (float(a) / 1000 for a in args[:3])
+    before = after = 0
+    shifts = []
+    for trace in args[3:]:
+        b, a, shift = replay(trace, step, most, relax, late)
+        before, after = before + b, after + a
+        shifts.append(shift)
+        print(f"{Path(trace).stem:28} freezes {b} -> {a}, later by {shift.mean() * 1000:.0f} ms "
+              f"on average")
+    every = np.concatenate(shifts)
+    print(f"all: freezes {before} -> {after}; frames later by {every.mean() * 1000:.1f} ms on "
+          f"average, p95 {np.percentile(every, 95) * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
