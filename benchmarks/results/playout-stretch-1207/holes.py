@@ -13,10 +13,11 @@ Each hole is printed with the host's answers, in seconds from when the viewer ac
 
 from __future__ import annotations
 
-import re
 import sys
 from collections import Counter
 from pathlib import Path
+
+from ended import clocks
 
 PHASES = ((20, "4000"), (40, "1200"), (42, "step"), (60, "600"), (999, "after"))
 
@@ -25,13 +26,9 @@ def phase(t: float) -> str:
     return next(name for end, name in PHASES if t < end)
 
 
-def link_t0(trace: str) -> float:
-    return float(re.findall(r"link_t0=(\S+)", Path(trace + ".bench").read_text())[0])
-
-
 def answers(trace: str) -> dict[int, list[tuple[float, str, str]]]:
     """Per sequence number: (link time, ok/no, reason) of each NACK the host got."""
-    t0, out = link_t0(trace), {}
+    t0, out = clocks(trace)[1], {}
     for line in Path(trace + ".rtx").read_text().splitlines():
         at, seq, verdict, *rest = line.split()
         reason = rest[0] if len(rest) > 1 else ""
@@ -40,7 +37,7 @@ def answers(trace: str) -> dict[int, list[tuple[float, str, str]]]:
 
 
 def holes(trace: str) -> None:
-    t0, resent, seen = link_t0(trace), answers(trace), set()
+    t0, resent, seen = clocks(trace)[1], answers(trace), set()
     print(Path(trace).stem)
     for line in Path(trace + ".holes").read_text().splitlines():
         at, event, seq = line.split()[:3]
