@@ -1,7 +1,9 @@
 """Replay a traced run's frame releases with stretching (RESULTS §49), offline: each frame
 whose next frame had not come when it went, while a later frame had (a loss), is held ``S`` ms
 more than the frame before it (up to ``B`` ms above the run's own release), and the extra
-shrinks by ``D`` ms a frame after; with ``--late`` a next frame not yet come is enough (T). A
+shrinks by ``D`` ms a frame after; with ``--late`` a next frame not yet come is enough (T), and
+with ``--static`` every frame is held (``python replay.py --static 40 40 0``: a playout delay 40
+ms longer throughout, RESULTS §50). A
 frame never goes before it came, nor before the frame ahead of it. Prints the freezes (the W3C rule,
 ``bench.metrics``) of the run as it was and as replayed, and how much later frames went.
 
@@ -26,7 +28,7 @@ HELD_S = 0.002
 
 
 def replay(trace: str, step: float, most: float, relax: float,
-           late: bool) -> tuple[int, int, np.ndarray]:
+           rule: str) -> tuple[int, int, np.ndarray]:
     rows = [line.split() for line in Path(trace + ".rx").read_text().splitlines()]
     went = np.array([float(r[0]) for r in rows])
     came = np.array([float(r[3]) / 1000 for r in rows])
@@ -38,21 +40,21 @@ def replay(trace: str, step: float, most: float, relax: float,
         if held or i == 0:
             offset = went[i] - rtp[i]  # the playout clock: release less RTP time
         due = went[i] if held else rtp[i] + offset
-        waiting = i + 1 < len(rows) and came[i + 1] > went[i] and (
-            late or bool((came[i + 2:i + 30] <= went[i]).any()))
+        waiting = rule == "--static" or (i + 1 < len(rows) and came[i + 1] > went[i] and (
+            rule == "--late" or bool((came[i + 2:i + 30] <= went[i]).any())))
         extra = min(most, extra + step) if waiting else max(0.0, extra - relax)
         out[i] = max(came[i], due + extra, out[i - 1] if i else 0.0)
     return count_freezes(list(went))[0], count_freezes(list(out))[0], out - went
 
 
 def main(args: list[str]) -> None:
-    late = args[0] == "--late"
-    args = args[late:]
+    rule = args[0] if args[0] in ("--late", "--static") else ""
+    args = args[bool(rule):]
     step, most, relax = (float(a) / 1000 for a in args[:3])
     before = after = 0
     shifts = []
     for trace in args[3:]:
-        b, a, shift = replay(trace, step, most, relax, late)
+        b, a, shift = replay(trace, step, most, relax, rule)
         before, after = before + b, after + a
         shifts.append(shift)
         print(f"{Path(trace).stem:28} freezes {b} -> {a}, later by {shift.mean() * 1000:.0f} ms "
