@@ -27,20 +27,26 @@ HELD_S = 0.002
 """A frame that went this long or more after its last packet came was held for its time."""
 
 
-def replay(trace: str, step: float, most: float, relax: float,
-           rule: str) -> tuple[int, int, np.ndarray]:
+def releases(trace: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The traced frames' releases, their last packets' arrivals (s) and RTP times (s)."""
     rows = [line.split() for line in Path(trace + ".rx").read_text().splitlines()]
     went = np.array([float(r[0]) for r in rows])
     came = np.array([float(r[3]) / 1000 for r in rows])
     rtp = np.unwrap(np.array([int(r[1]) for r in rows], dtype=float), period=2.0**32) / 90000
-    out = np.empty(len(rows))
+    return went, came, rtp
+
+
+def replay(trace: str, step: float, most: float, relax: float,
+           rule: str) -> tuple[int, int, np.ndarray]:
+    went, came, rtp = releases(trace)
+    out = np.empty(len(went))
     extra, offset = 0.0, 0.0
-    for i in range(len(rows)):
+    for i in range(len(went)):
         held = went[i] - came[i] > HELD_S
         if held or i == 0:
             offset = went[i] - rtp[i]  # the playout clock: release less RTP time
         due = went[i] if held else rtp[i] + offset
-        waiting = rule == "--static" or (i + 1 < len(rows) and came[i + 1] > went[i] and (
+        waiting = rule == "--static" or (i + 1 < len(went) and came[i + 1] > went[i] and (
             rule == "--late" or bool((came[i + 2:i + 30] <= went[i]).any())))
         extra = min(most, extra + step) if waiting else max(0.0, extra - relax)
         out[i] = max(came[i], due + extra, out[i - 1] if i else 0.0)

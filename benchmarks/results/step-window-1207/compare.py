@@ -21,21 +21,30 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "playout-stretch-1207"))
 from ended import clocks, ended, phase
+from replay import HELD_S, releases
 
 STEP_S = 40.0
 QUEUE_LIMIT_MS = 500.0
 """The bottleneck's queue limit on congested-evening: a drop past it is the queue's."""
 
 
-def first_switch(trace: str, link_t0: float) -> float | None:
-    """Seconds from the step to the first switch down on a queue report, within 3 s."""
+def switches(trace: str, link_t0: float) -> list[tuple[float, str]]:
+    """The host's rung switches (link time, ``up``, ``down``, or ``qdown``: down on the viewer's
+    queue reports)."""
+    found = []
     for line in Path(trace).read_text().splitlines():
         fields = line.split()
-        if len(fields) > 2 and fields[1] == "QUEUE" and "reason=down" in line:
-            after = float(fields[0]) - link_t0 - STEP_S
-            if 0 <= after < 3:
-                return after
-    return None
+        if len(fields) > 3 and fields[1] in ("up", "down"):
+            found.append((float(fields[0]) - link_t0, fields[1]))
+        elif len(fields) > 2 and fields[1] == "QUEUE" and "reason=down" in line:
+            found.append((float(fields[0]) - link_t0, "qdown"))
+    return found
+
+
+def first_switch(trace: str, link_t0: float) -> float | None:
+    """Seconds from the step to the first switch down on a queue report, within 3 s."""
+    return next((when - STEP_S for when, kind in switches(trace, link_t0)
+                 if kind == "qdown" and 0 <= when - STEP_S < 3), None)
 
 
 def run(path: Path) -> tuple[Counter[str], float | None, float]:
@@ -52,19 +61,12 @@ def keys(traces: list[str]) -> None:
     to 0.5 s after (``qdown``: on the viewer's queue reports), in seconds from the freeze."""
     near = 0
     for trace in traces:
-        _, link_t0 = clocks(trace)
-        switches = []
-        for line in Path(trace).read_text().splitlines():
-            fields = line.split()
-            if len(fields) > 3 and fields[1] in ("up", "down"):
-                switches.append((float(fields[0]) - link_t0, fields[1]))
-            elif len(fields) > 2 and fields[1] == "QUEUE" and "reason=down" in line:
-                switches.append((float(fields[0]) - link_t0, "qdown"))
+        moves = switches(trace, clocks(trace)[1])
         for freeze in ended(trace, Counter()):
             if not freeze.endswith("KEY"):
                 continue
             at = float(freeze.split("/")[0])
-            seen = [f"{kind}@{when - at:+.2f}" for when, kind in switches if -1.5 < when - at < 0.5]
+            seen = [f"{kind}@{when - at:+.2f}" for when, kind in moves if -1.5 < when - at < 0.5]
             near += bool(seen)
             print(f"{Path(trace).stem:28} {freeze:16} {' '.join(seen)}")
     print(f"{near} with a switch near")
@@ -103,14 +105,11 @@ def held(traces: list[str]) -> None:
     phases = ((5, 20), (20, 40), (42, 60), (60, 80), (80, 90))
     for trace in traces:
         _, link_t0 = clocks(trace)
-        rows = [line.split() for line in Path(trace + ".rx").read_text().splitlines()]
-        went = np.array([float(r[0]) for r in rows])
-        came = np.array([float(r[3]) / 1000 for r in rows])
-        rtp = np.unwrap(np.array([int(r[1]) for r in rows], dtype=float), period=2.0**32) / 90000
+        went, came, rtp = releases(trace)
         transit = came - rtp
-        floor = np.array([transit[max(0, i - 63):i + 1].min() for i in range(len(rows))])
+        floor = np.array([transit[max(0, i - 63):i + 1].min() for i in range(len(went))])
         delay = (went - rtp - floor) * 1000
-        kept = went - came > 0.002  # held, not released as it came
+        kept = went - came > HELD_S  # held, not released as it came
         cells = []
         for start, end in phases:
             mask = kept & (went - link_t0 >= start) & (went - link_t0 < end)
