@@ -2,7 +2,7 @@
 by phase (``../playout-stretch-1207/ended.py``: the step 40-42 s of the link's time, the 600 kbps
 phase 42-60 s, the rest), the first switch down on the viewer's queue reports after the step
 (seconds after it; ``-`` for none within 3 s), and the 1200 kbps phase's delivered share of its
-capacity; then a total per build.
+capacity; then a total per build, with its switches down on the reports in that phase.
 
     python compare.py runs1 runs2
     python compare.py --keys runs1/L-*.trace    # each keyframe freeze, with the switches near it
@@ -41,19 +41,23 @@ def switches(trace: str, link_t0: float) -> list[tuple[float, str]]:
     return found
 
 
-def first_switch(trace: str, link_t0: float) -> float | None:
-    """Seconds from the step to the first switch down on a queue report, within 3 s."""
-    return next((when - STEP_S for when, kind in switches(trace, link_t0)
-                 if kind == "qdown" and 0 <= when - STEP_S < 3), None)
-
-
 def run(path: Path) -> tuple[Counter[str], float | None, float]:
-    """(freezes by phase, first switch after the step, 1200 kbps phase's share)."""
+    """(freezes by phase, and ``qdowns``: the switches down on the viewer's queue reports in
+    the 1200 kbps phase, 23-39.5 s; the first such switch after the step, within 3 s, in
+    seconds from it; the 1200 kbps phase's share)."""
     trace = str(path.with_suffix(".trace"))
     started, link_t0 = clocks(trace)
     video = json.loads(path.read_text())["results"][0]["video"]["ours"]
     phases = Counter(phase(started + at - link_t0) for at, _ in video["freezes_at_s"])
-    return phases, first_switch(trace, link_t0), video["kbps"]["steady_ratio"][1]
+    downs = [when for when, kind in switches(trace, link_t0) if kind == "qdown"]
+    phases["qdowns"] = sum(23 <= when < 39.5 for when in downs)
+    first = next((when - STEP_S for when in downs if 0 <= when - STEP_S < 3), None)
+    return phases, first, video["kbps"]["steady_ratio"][1]
+
+
+def frozen(phases: Counter[str]) -> int:
+    """A run's freezes, from its counts by phase."""
+    return phases["step"] + phases["600"] + phases["other"]
 
 
 def keys(traces: list[str]) -> None:
@@ -133,18 +137,20 @@ def main(folders: list[str]) -> None:
                 continue
             phases, switch, share = runs[seed][b]
             when = "-" if switch is None else f"{switch:.2f}"
-            cells.append(f"{b}: {phases.total()} ({phases['step']}/{phases['600']}/"
+            cells.append(f"{b}: {frozen(phases)} ({phases['step']}/{phases['600']}/"
                          f"{phases['other']}) {when} {share:.2f}")
         print(f"{seed:4}  " + "  |  ".join(cells))
     for b in builds:
         done = [seeds[b] for seeds in runs.values() if b in seeds]
         total = sum((phases for phases, _, _ in done), Counter())
-        switches = [switch for _, switch, _ in done if switch is not None]
+        qdowns = total.pop("qdowns", 0)
+        firsts = [first for _, first, _ in done if first is not None]
         print(f"{b}: {len(done)} runs, {total.total()} freezes (step {total['step']} / 600 "
-              f"{total['600']} / rest {total['other']}), {sum(p.total() <= 1 for p, _, _ in done)} "
-              f"runs with at most one; first switch after the step, median "
-              f"{statistics.median(switches):.2f} s ({len(switches)} runs); 1200 kbps phase "
-              f"share, median {statistics.median(s for _, _, s in done):.2f}")
+              f"{total['600']} / rest {total['other']}), {sum(frozen(p) <= 1 for p, _, _ in done)}"
+              f" runs with at most one; first switch after the step, median "
+              f"{statistics.median(firsts):.2f} s ({len(firsts)} runs); {qdowns} switches down on "
+              f"the reports in the 1200 kbps phase; its share, median "
+              f"{statistics.median(s for _, _, s in done):.2f}")
 
 
 if __name__ == "__main__":
