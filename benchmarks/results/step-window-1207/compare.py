@@ -7,6 +7,7 @@ capacity; then a total per build, with its switches down on the reports in that 
     python compare.py runs1 runs2
     python compare.py --keys runs1/L-*.trace    # each keyframe freeze, with the switches near it
     python compare.py --step runs1/A-*.trace    # the step: the rate sent before it, the queue after
+    python compare.py --held runs1/L-*.trace    # how long frames were held for playout, by phase
 """
 
 from __future__ import annotations
@@ -20,12 +21,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "playout-stretch-1207"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "step-copies-1207"))
+from anatomy import QUEUE_LIMIT_MS
+from anatomy import STEP_AT_S as STEP_S
 from ended import clocks, ended, phase
 from replay import HELD_S, releases
-
-STEP_S = 40.0
-QUEUE_LIMIT_MS = 500.0
-"""The bottleneck's queue limit on congested-evening: a drop past it is the queue's."""
 
 
 def switches(trace: str, link_t0: float) -> list[tuple[float, str]]:
