@@ -3,7 +3,10 @@ whose next frame had not come when it went, while a later frame had (a loss), is
 more than the frame before it (up to ``B`` ms above the run's own release), and the extra
 shrinks by ``D`` ms a frame after; with ``--late`` a next frame not yet come is enough (T), and
 with ``--static`` every frame is held (``python replay.py --static 40 40 0``: a playout delay 40
-ms longer throughout, RESULTS §50). A
+ms longer throughout, RESULTS §50); with ``--follow`` the playout clock follows a queue (RESULTS
+§51): a frame goes by the fastest arrival of the ``FOLLOW_FRAMES`` frames before it rather than
+of the last ``LAG_WINDOW``, by ``B`` at most and by no more than its own, rising by ``S`` a
+frame at most and falling at once (``python replay.py --follow 20 150 0``). A
 frame never goes before it came, nor before the frame ahead of it. Prints the freezes (the W3C rule,
 ``bench.metrics``) of the run as it was and as replayed, and how much later frames went.
 
@@ -22,6 +25,11 @@ from pathlib import Path
 import numpy as np
 
 from rtc_interact.bench.metrics import count_freezes
+from rtc_interact.transport.receive_buffer import LAG_WINDOW
+
+FOLLOW_FRAMES = 3
+"""Frames whose fastest arrival the playout clock follows (``--follow``: the rule of
+``../playout-follow-1207/patches/Q2.patch``)."""
 
 HELD_S = 0.002
 """A frame that went this long or more after its last packet came was held for its time."""
@@ -39,6 +47,7 @@ def releases(trace: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def replay(trace: str, step: float, most: float, relax: float,
            rule: str) -> tuple[int, int, np.ndarray]:
     went, came, rtp = releases(trace)
+    lag = came - rtp
     out = np.empty(len(went))
     extra, offset = 0.0, 0.0
     for i in range(len(went)):
@@ -46,15 +55,20 @@ def replay(trace: str, step: float, most: float, relax: float,
         if held or i == 0:
             offset = went[i] - rtp[i]  # the playout clock: release less RTP time
         due = went[i] if held else rtp[i] + offset
-        waiting = rule == "--static" or (i + 1 < len(went) and came[i + 1] > went[i] and (
-            rule == "--late" or bool((came[i + 2:i + 30] <= went[i]).any())))
-        extra = min(most, extra + step) if waiting else max(0.0, extra - relax)
+        if rule == "--follow":
+            recent = lag[max(0, i - FOLLOW_FRAMES):i].min(initial=np.inf)
+            floor = lag[max(0, i - LAG_WINDOW):i].min(initial=np.inf)
+            extra = max(0.0, min(most, extra + step, recent - floor, lag[i] - floor)) if i else 0.0
+        else:
+            waiting = rule == "--static" or (i + 1 < len(went) and came[i + 1] > went[i] and (
+                rule == "--late" or bool((came[i + 2:i + 30] <= went[i]).any())))
+            extra = min(most, extra + step) if waiting else max(0.0, extra - relax)
         out[i] = max(came[i], due + extra, out[i - 1] if i else 0.0)
     return count_freezes(list(went))[0], count_freezes(list(out))[0], out - went
 
 
 def main(args: list[str]) -> None:
-    rule = args[0] if args[0] in ("--late", "--static") else ""
+    rule = args[0] if args[0] in ("--late", "--static", "--follow") else ""
     args = args[bool(rule):]
     step, most, relax = (float(a) / 1000 for a in args[:3])
     before = after = 0
