@@ -136,7 +136,8 @@ def test_a_deep_report_switches_down_where_copies_cover_the_path_too() -> None:
     lower rung keeps its full copies (``copy_cover`` x 190 kbps, its base layer twice)."""
     long_path, decision = _top_rung(sent_kbps=1200.0, rtt_ms=340.0, path_rtt_ms=340.0,
                                     ping_rtt_ms=340.0, ping_new_ms=None)
-    assert decision.rung == 0 and decision.base_copies == 2  # covered
+    assert decision.rung == 0  # covered: its copies at their full share
+    assert decision.copy_kbps == pytest.approx(530.0 * AbrConfig().copy_cover)
     assert long_path.on_queue(300.0, 10.05) is None
     down = long_path.on_queue(300.0, 10.1)
     assert down is not None and down.rung == 1 and down.reason == "down"

@@ -79,10 +79,10 @@ with them (:meth:`AbrController.start`), a probe's target is the next rung with 
 which keep their full share across an up-switch and are limited only by the room; the estimator
 and the probe see the reported loss squared on the share copied, and a falling REMB is no sign
 of a queue there; down, the copies shrink first, and the rung goes once the room no longer
-holds it with ``copy_keep`` of its copies; each base-layer packet gets two copies and a
-droppable frame's none (``copy_base_twice``). The measurements behind each rule are in the
-``AbrConfig`` fields' docstrings and ``benchmarks/RESULTS.md`` §13-§14. The connection quality
-grade is in ``transport.quality``."""
+holds it with ``copy_keep`` of its copies. On any path, each base-layer packet copied gets
+two copies and a droppable frame's none (``copy_base_twice``). The measurements behind each
+rule are in the ``AbrConfig`` fields' docstrings and ``benchmarks/RESULTS.md`` §13-§14 and
+§52. The connection quality grade is in ``transport.quality``."""
 
 from __future__ import annotations
 
@@ -596,7 +596,7 @@ class AbrController:
             padding = min(padding, cap) - copies
         padding = max(0.0, padding)
         self._copies_sent = copies
-        base = 2 if covered and self.config.copy_base_twice else 1
+        base = 2 if self.config.copy_base_twice else 1
         pace_at = None if padding else knee  # a probe sends above the knee on purpose
         return Decision(self.rung, rate, self.estimate, reason, padding, copies, base, thin,
                         pace_at, train)

@@ -134,11 +134,12 @@ class AbrConfig:
     holds the rung and this share of its copies (``copy_cover`` x its rate), and goes down to
     the best rung that it holds otherwise."""
     copy_base_twice: bool = True
-    """Where ``copy_first_long`` covers a path, each packet of the base layer (and of a
-    keyframe) gets two copies and a droppable frame's packets none:
-    on a long path a packet lost with its one copy froze the picture for a round trip (about
-    one freeze a minute on cn-brazil), while a droppable frame lost is skipped, one frame less
-    on screen. The budget is the same (``copy_cover`` x the rung's rate)."""
+    """While copies are sent, each packet of the base layer (and of a keyframe) gets two
+    copies and a droppable frame's packets none: a packet lost with its one copy froze the
+    picture for a round trip (about one freeze a minute on cn-brazil), while a droppable frame
+    lost is skipped, one frame less on screen. The budget is the same (the copies' rate). On a
+    short path too (``benchmarks/RESULTS.md`` §52): on congested-evening the copies come in
+    the lossy phases, where a base packet lost with its copy cost a freeze, a keyframe's wait."""
     thin_ping_ms: float = 120.0
     """On a path the copies do not cover, the newest pings up by this much (a queue that the
     window's lowest ping shows only a window later) stop the copies and the padding at once,
