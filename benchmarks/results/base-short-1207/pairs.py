@@ -29,7 +29,7 @@ def flip_p(diffs: list[int]) -> float:
     observed = abs(sum(diffs))
     if len(diffs) <= 20:
         signs = itertools.product((1, -1), repeat=len(diffs))
-        sums = [abs(sum(s * d for s, d in zip(flip, diffs))) for flip in signs]
+        sums = [abs(sum(s * d for s, d in zip(flip, diffs, strict=True))) for flip in signs]
     else:
         draw = random.Random(52)
         sums = [abs(sum(d if draw.random() < 0.5 else -d for d in diffs)) for _ in range(DRAWS)]
