@@ -138,8 +138,8 @@ class AbrConfig:
     copies and a droppable frame's packets none: a packet lost with its one copy froze the
     picture for a round trip (about one freeze a minute on cn-brazil), while a droppable frame
     lost is skipped, one frame less on screen. The budget is the same (the copies' rate). On a
-    short path too (``benchmarks/RESULTS.md`` §52): on congested-evening the copies come in
-    the lossy phases, where a base packet lost with its copy cost a freeze, a keyframe's wait."""
+    short path too: on congested-evening, whose lossy phases are where the copies come, this
+    cut the freezes by a third (``benchmarks/RESULTS.md`` §52)."""
     thin_ping_ms: float = 120.0
     """On a path the copies do not cover, the newest pings up by this much (a queue that the
     window's lowest ping shows only a window later) stop the copies and the padding at once,
