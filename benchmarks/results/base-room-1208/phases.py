@@ -8,14 +8,15 @@ delivered share of each steady phase, and glass-to-glass p95 (median, most).
 
 from __future__ import annotations
 
-import json
 import statistics
 import sys
 from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "playout-stretch-1207"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "base-short-1207"))
 from ended import ended
+from pairs import video
 
 
 def seeds(folder: str, builds: list[str]) -> list[str]:
@@ -31,12 +32,11 @@ def row(folder: str, build: str, shared: list[str]) -> str:
     for seed in shared:
         trace = f"{folder}/{build}-congested-evening-{seed}.trace"
         ended(trace, counts)
-        run = json.loads(Path(trace.removesuffix(".trace") + ".json").read_text())
-        video = run["results"][0]["video"]["ours"]
-        freezes.append(video["freezes"])
-        frozen += video["freeze_s"]
-        g2g.append(video["g2g_ms"]["p95"])
-        shares.append(video["kbps"]["steady_ratio"])
+        run = video(Path(trace.removesuffix(".trace") + ".json"))
+        freezes.append(run["freezes"])
+        frozen += run["freeze_s"]
+        g2g.append(run["g2g_ms"]["p95"])
+        shares.append(run["kbps"]["steady_ratio"])
     where, kinds = Counter(), Counter()
     for (phase, kind), n in counts.items():
         where[phase] += n
